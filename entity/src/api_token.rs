@@ -1,0 +1,57 @@
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A bearer token. Only the SHA-256 of the secret is stored; the secret is shown once.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_tokens")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    /// The first characters of the secret, so a person can tell tokens apart.
+    pub token_prefix: String,
+    pub role: Role,
+    pub agency_id: Option<i64>,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+    #[sea_orm(string_value = "VENDOR_MANAGER")]
+    VendorManager,
+    #[sea_orm(string_value = "AGENCY")]
+    Agency,
+    #[sea_orm(string_value = "FINANCE")]
+    Finance,
+    #[sea_orm(string_value = "AUDITOR")]
+    Auditor,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::agency::Entity",
+        from = "Column::AgencyId",
+        to = "super::agency::Column::Id"
+    )]
+    Agency,
+}
+
+impl Related<super::agency::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Agency.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! The tables of agencyflow as sea-orm entities: one module per table.
+//!
+//! Money is always stored as integer minor units (`*_minor`, `i64`) next to an
+//! ISO 4217 currency code; rates and shares never appear here as floats.
+
+pub mod account;
+pub mod agency;
+pub mod agency_qualification;
+pub mod api_token;
+pub mod audit_event;
+pub mod placement;
+pub mod portfolio;
+
+pub mod prelude {
+    pub use super::account::Entity as Account;
+    pub use super::agency::Entity as Agency;
+    pub use super::agency_qualification::Entity as AgencyQualification;
+    pub use super::api_token::Entity as ApiToken;
+    pub use super::audit_event::Entity as AuditEvent;
+    pub use super::placement::Entity as Placement;
+    pub use super::portfolio::Entity as Portfolio;
+}

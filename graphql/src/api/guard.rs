@@ -1,0 +1,38 @@
+//! Role checks as field guards: no or bad token → UNAUTHENTICATED, wrong role → FORBIDDEN.
+
+use async_graphql::{Context, Guard};
+use entity::api_token::Role;
+
+use super::context::actor;
+
+pub struct RoleGuard(&'static [Role]);
+
+impl RoleGuard {
+    pub const fn new(roles: &'static [Role]) -> Self {
+        Self(roles)
+    }
+}
+
+impl Guard for RoleGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        actor(ctx)?.require(self.0)?;
+        Ok(())
+    }
+}
+
+pub const ANY_ROLE: &[Role] = &[
+    Role::Admin,
+    Role::VendorManager,
+    Role::Agency,
+    Role::Finance,
+    Role::Auditor,
+];
+/// Lender staff: everyone but agencies.
+pub const LENDER: &[Role] = &[
+    Role::Admin,
+    Role::VendorManager,
+    Role::Finance,
+    Role::Auditor,
+];
+pub const ADMIN: &[Role] = &[Role::Admin];
+pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];

@@ -1,0 +1,59 @@
+//! The GraphQL schema. Resolvers parse, authorise, call one workflow, map the result.
+
+mod context;
+mod guard;
+mod ids;
+mod loaders;
+mod pagination;
+mod resolvers;
+mod types;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+pub use context::{Auth, RequestMeta};
+pub use loaders::Loaders;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    resolvers::me::MeQuery,
+    resolvers::agencies::AgencyQuery,
+    resolvers::portfolios::PortfolioQuery,
+    resolvers::accounts::AccountQuery,
+    resolvers::placements::PlacementQuery,
+    resolvers::tokens::TokenQuery,
+    resolvers::audit::AuditQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(resolvers::tokens::TokenMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits the API enforces on every request.
+#[derive(Clone, Debug)]
+pub struct SchemaSettings {
+    pub default_page_size: u64,
+    pub max_page_size: u64,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+/// The schema with its data and limits; the service adds its extensions and calls `finish`.
+pub fn build_schema(
+    db: DatabaseConnection,
+    settings: SchemaSettings,
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity)
+        .data(db)
+        .data(settings)
+}
+
+/// The schema definition language the service serves (`graphql/schema.graphql`).
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,9 @@
+//! Query and mutation roots, one module per area.
+
+pub mod accounts;
+pub mod agencies;
+pub mod audit;
+pub mod me;
+pub mod placements;
+pub mod portfolios;
+pub mod tokens;

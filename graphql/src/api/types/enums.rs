@@ -1,0 +1,104 @@
+//! GraphQL mirrors of the stored enums (SCREAMING_CASE on the wire).
+
+use async_graphql::Enum;
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::api_token::Role")]
+pub enum Role {
+    Admin,
+    VendorManager,
+    Agency,
+    Finance,
+    Auditor,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::agency::AgencyStatus")]
+pub enum AgencyStatus {
+    Onboarding,
+    Active,
+    Probation,
+    Suspended,
+    Terminated,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::agency::KindOfWork")]
+pub enum KindOfWork {
+    EarlyStage,
+    LateStage,
+    ChargedOff,
+    Legal,
+    Digital,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::agency::Channel")]
+pub enum Channel {
+    Call,
+    Sms,
+    Email,
+    Letter,
+    FieldVisit,
+    LegalAction,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::agency::RemittanceMode")]
+pub enum RemittanceMode {
+    Gross,
+    Net,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::agency_qualification::QualificationStatus")]
+pub enum QualificationStatus {
+    PendingReview,
+    Verified,
+    Rejected,
+    Expired,
+    Revoked,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::account::Product")]
+pub enum Product {
+    Card,
+    InstalmentLoan,
+    Bnpl,
+    Auto,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::account::AccountFlag")]
+pub enum AccountFlag {
+    Disputed,
+    CeaseContact,
+    Bankruptcy,
+    Deceased,
+    Vulnerable,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::placement::PlacementLevel")]
+pub enum PlacementLevel {
+    Primary,
+    Secondary,
+    Tertiary,
+    Legal,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::placement::PlacementStatus")]
+pub enum PlacementStatus {
+    Active,
+    Recalled,
+    Returned,
+    Paid,
+}
+
+/// Converts a list of GraphQL enum values to their stored form.
+pub fn to_stored<G: Copy + Into<S>, S>(values: &[G]) -> Vec<S> {
+    values.iter().map(|v| (*v).into()).collect()
+}

@@ -1,0 +1,10 @@
+//! GraphQL output types: thin views over the entity models.
+
+pub mod account;
+pub mod agency;
+pub mod audit;
+pub mod enums;
+pub mod money;
+pub mod placement;
+pub mod portfolio;
+pub mod token;

@@ -1,0 +1,72 @@
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::api_token;
+
+use super::agency::Agency;
+use super::enums::Role;
+use crate::api::ids::to_id;
+use crate::api::loaders::{Loaders, loader_error};
+use crate::error::AppError;
+
+/// A bearer token as the registry keeps it: never the secret.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ApiToken {
+    pub id: ID,
+    /// The first characters of the secret, to tell tokens apart.
+    pub prefix: String,
+    pub role: Role,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub agency_id: Option<i64>,
+}
+
+impl From<api_token::Model> for ApiToken {
+    fn from(model: api_token::Model) -> Self {
+        Self {
+            id: to_id(model.id),
+            prefix: model.token_prefix,
+            role: model.role.into(),
+            label: model.label,
+            created_by: model.created_by,
+            created_at: model.created_at,
+            expires_at: model.expires_at,
+            revoked_at: model.revoked_at,
+            agency_id: model.agency_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl ApiToken {
+    /// Whether the token authenticates now: not revoked and not expired.
+    async fn active(&self) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > Utc::now())
+    }
+
+    /// The agency an AGENCY token acts for.
+    async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        let Some(agency_id) = self.agency_id else {
+            return Ok(None);
+        };
+        let agency = ctx
+            .data_unchecked::<Loaders>()
+            .agency
+            .load_one(agency_id)
+            .await
+            .map_err(loader_error)?
+            .ok_or_else(|| AppError::not_found("agency", agency_id))?;
+        Ok(Some(Agency::from_model(agency)?))
+    }
+}
+
+/// A new token. `token` is the secret: it is shown here once and never again.
+#[derive(SimpleObject)]
+pub struct CreatedApiToken {
+    pub token: String,
+    pub api_token: ApiToken,
+}

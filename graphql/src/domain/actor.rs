@@ -1,0 +1,92 @@
+//! Who is calling, and what part of the data they may see.
+
+use entity::api_token::Role;
+
+use crate::error::{AppError, AppResult};
+
+/// An authenticated principal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub principal: Principal,
+    pub role: Role,
+    /// Set for AGENCY actors: the one agency whose work they may see.
+    pub agency_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// A caller holding an API token.
+    Token(i64),
+    /// The service itself (CLI, demo loader, scheduled jobs).
+    System(&'static str),
+}
+
+impl Actor {
+    pub fn system(component: &'static str) -> Self {
+        Self {
+            principal: Principal::System(component),
+            role: Role::Admin,
+            agency_id: None,
+        }
+    }
+
+    /// The audit log's name for this actor.
+    pub fn audit_name(&self) -> String {
+        match &self.principal {
+            Principal::Token(id) => format!("token:{id}"),
+            Principal::System(component) => format!("system:{component}"),
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.agency_id) {
+            (Role::Agency, Some(agency_id)) => Scope::Agency(agency_id),
+            _ => Scope::Lender,
+        }
+    }
+
+    /// Refuses the call unless the actor holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "role {} may not do this",
+                role_name(self.role)
+            )))
+        }
+    }
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "ADMIN",
+        Role::VendorManager => "VENDOR_MANAGER",
+        Role::Agency => "AGENCY",
+        Role::Finance => "FINANCE",
+        Role::Auditor => "AUDITOR",
+    }
+}
+
+/// The slice of data an actor may read: everything (lender staff) or one agency's own work.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Lender,
+    Agency(i64),
+}
+
+/// An actor together with the request that carries the call, for the audit log.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    pub fn system(component: &'static str) -> Self {
+        Self {
+            actor: Actor::system(component),
+            request_id: None,
+        }
+    }
+}

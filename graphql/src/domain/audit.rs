@@ -1,0 +1,87 @@
+//! The audit log: written in the same transaction as the change it records, read by
+//! ADMIN and AUDITOR, never changed (database triggers refuse UPDATE and DELETE).
+
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use super::actor::{Caller, role_name};
+use super::page::{Direction, Page, PageRequest, fetch_page};
+use crate::error::{AppError, AppResult};
+
+/// One state change to record.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// A JSON snapshot of `value` for the `before`/`after` columns.
+pub fn snapshot<T: Serialize>(value: &T) -> AppResult<serde_json::Value> {
+    serde_json::to_value(value).map_err(|err| AppError::Internal(err.into()))
+}
+
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    change: Change<'_>,
+) -> AppResult<()> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        occurred_at: Set(Utc::now()),
+        actor: Set(caller.actor.audit_name()),
+        actor_role: Set(Some(role_name(caller.actor.role).to_owned())),
+        actor_agency_id: Set(caller.actor.agency_id),
+        action: Set(change.action.to_owned()),
+        entity_type: Set(change.entity_type.to_owned()),
+        entity_id: Set(change.entity_id),
+        before: Set(change.before),
+        after: Set(change.after),
+        request_id: Set(caller.request_id.clone()),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Newest first.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> AppResult<Page<audit_event::Model>> {
+    use audit_event::Column;
+    let mut select = audit_event::Entity::find();
+    if let Some(entity_type) = filter.entity_type {
+        select = select.filter(Column::EntityType.eq(entity_type));
+    }
+    if let Some(entity_id) = filter.entity_id {
+        select = select.filter(Column::EntityId.eq(entity_id));
+    }
+    if let Some(actor) = filter.actor {
+        select = select.filter(Column::Actor.eq(actor));
+    }
+    if let Some(action) = filter.action {
+        select = select.filter(Column::Action.eq(action));
+    }
+    if let Some(from) = filter.from {
+        select = select.filter(Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(Column::OccurredAt.lt(to));
+    }
+    fetch_page(conn, select, Column::Id, page, Direction::Descending).await
+}

@@ -1,0 +1,43 @@
+//! Reading placements. An agency sees only its own.
+
+use entity::placement::{self, PlacementStatus};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::actor::Scope;
+use super::page::{Direction, Page, PageRequest, fetch_page};
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug, Default)]
+pub struct PlacementFilter {
+    pub agency_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub status: Option<Vec<PlacementStatus>>,
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    filter: PlacementFilter,
+    page: PageRequest,
+) -> AppResult<Page<placement::Model>> {
+    use placement::Column;
+    let mut select = placement::Entity::find();
+    if let Scope::Agency(own) = scope {
+        if filter.agency_id.is_some_and(|asked| asked != own) {
+            return Err(AppError::Forbidden(
+                "an agency may only read its own placements".to_owned(),
+            ));
+        }
+        select = select.filter(Column::AgencyId.eq(own));
+    }
+    if let Some(agency_id) = filter.agency_id {
+        select = select.filter(Column::AgencyId.eq(agency_id));
+    }
+    if let Some(account_id) = filter.account_id {
+        select = select.filter(Column::AccountId.eq(account_id));
+    }
+    if let Some(statuses) = filter.status {
+        select = select.filter(Column::Status.is_in(statuses));
+    }
+    fetch_page(conn, select, Column::Id, page, Direction::Ascending).await
+}

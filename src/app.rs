@@ -1,0 +1,122 @@
+//! The runnable service: database, schema, HTTP server, graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use agencyflow_graphql::{SchemaSettings, build_schema};
+use async_graphql::extensions::Tracing;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::db;
+use crate::http::metrics::OperationName;
+use crate::http::{AppState, metrics, router};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects, applies migrations and binds the listener.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings.database).await?;
+        db::migrate(&db).await?;
+        Self::with_database(settings, db).await
+    }
+
+    pub async fn with_database(
+        settings: &Settings,
+        db: DatabaseConnection,
+    ) -> anyhow::Result<Self> {
+        let graphql = &settings.graphql;
+        let schema = build_schema(
+            db.clone(),
+            SchemaSettings {
+                default_page_size: graphql.default_page_size,
+                max_page_size: graphql.max_page_size,
+                max_depth: graphql.max_depth,
+                max_complexity: graphql.max_complexity,
+            },
+        )
+        .extension(Tracing)
+        .extension(OperationName)
+        .finish();
+        let state = AppState {
+            db,
+            schema,
+            metrics: metrics::handle(),
+            graphiql: graphql.graphiql,
+        };
+        let addr = settings.bind_addr()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|err| anyhow::anyhow!("server.bind: cannot listen on {addr}: {err}"))?;
+        Ok(Self {
+            listener,
+            router: router(state, &settings.server),
+            shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish
+    /// within the configured grace period.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(());
+        });
+        let grace = self.shutdown_grace;
+        tokio::select! {
+            result = server => result.map_err(Into::into),
+            () = async move {
+                if stop_rx.await.is_ok() {
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!("requests still running after the shutdown grace period; stopping");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}

@@ -1,0 +1,232 @@
+//! The `agencyflow` command line. Command and flag names are a contract for outside tooling.
+
+use std::process::ExitCode;
+
+use agencyflow_graphql::domain::Caller;
+use agencyflow_graphql::domain::tokens::{self, NewToken};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use entity::agency;
+use entity::api_token::Role;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use secrecy::SecretString;
+
+use crate::app::{Application, shutdown_signal};
+use crate::config::Settings;
+use crate::{db, demo, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "agencyflow",
+    version,
+    about = "Govern outsourced debt-collection agencies through one GraphQL API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the GraphQL API over HTTP.
+    Serve {
+        /// Address to listen on [default: server.bind, 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<String>,
+        /// Database URL [default: DATABASE_URL or database.url].
+        #[arg(long)]
+        database: Option<String>,
+        /// Fill an empty database with demo data first and print an admin and an agency token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Print the GraphQL schema (SDL); graphql/schema.graphql is this output.
+    Schema,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Load the demo data into an empty database and print an admin and an agency token.
+    Demo {
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; the secret is printed alone on the last line of stdout.
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The agency code an AGENCY token acts for.
+        #[arg(long)]
+        agency: Option<String>,
+        /// What the token is for.
+        #[arg(long, default_value = "created with the CLI")]
+        label: String,
+        /// Days until the token expires [default: never].
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RoleArg {
+    Admin,
+    VendorManager,
+    Agency,
+    Finance,
+    Auditor,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::VendorManager => Role::VendorManager,
+            RoleArg::Agency => Role::Agency,
+            RoleArg::Finance => Role::Finance,
+            RoleArg::Auditor => Role::Auditor,
+        }
+    }
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings(database: Option<String>) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load()?;
+    if let Some(url) = database {
+        settings.database.url = SecretString::from(url);
+    }
+    settings.validate()?;
+    telemetry::init(&settings.log);
+    Ok(settings)
+}
+
+async fn migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    Ok(db)
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Schema => {
+            print!("{}", agencyflow_graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate { database } => {
+            migrated(&settings(database)?).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo { database } => {
+            let db = migrated(&settings(database)?).await?;
+            let summary = demo::load(&db).await?;
+            println!("{summary}");
+            print_demo_tokens(&db).await?;
+            Ok(())
+        }
+        Command::Serve {
+            bind,
+            database,
+            demo: with_demo,
+        } => {
+            let mut settings = settings(database)?;
+            if let Some(bind) = bind {
+                settings.server.bind = bind;
+                settings.validate()?;
+            }
+            let db = migrated(&settings).await?;
+            let mut demo_hint = None;
+            if with_demo {
+                if demo::is_empty(&db).await? {
+                    println!("{}", demo::load(&db).await?);
+                } else {
+                    println!("database already holds data: demo data not loaded");
+                }
+                let admin = print_demo_tokens(&db).await?;
+                demo_hint = Some(admin);
+            }
+            let app = Application::with_database(&settings, db).await?;
+            let addr = app.local_addr();
+            println!("agencyflow listening on http://{addr}/graphql (GraphiQL in a browser)");
+            if let Some(admin) = demo_hint {
+                println!(
+                    "try: curl -s http://{addr}/graphql -H 'content-type: application/json' \\\n       -H 'authorization: Bearer {admin}' -d '{{\"query\":\"{{ me {{ role }} }}\"}}'"
+                );
+            }
+            tracing::info!(%addr, "listening");
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    agency,
+                    label,
+                    expires_in_days,
+                    database,
+                },
+        } => {
+            let db = migrated(&settings(database)?).await?;
+            let agency_id = match agency {
+                Some(code) => Some(
+                    agency::Entity::find()
+                        .filter(agency::Column::Code.eq(code.as_str()))
+                        .one(&db)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("--agency: no agency with code '{code}'"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let created = tokens::create(
+                &db,
+                &Caller::system("cli"),
+                NewToken {
+                    role: role.into(),
+                    agency_id,
+                    label,
+                    expires_at: expires_in_days
+                        .map(|days| Utc::now() + Duration::days(i64::from(days))),
+                },
+            )
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+            eprintln!(
+                "token {} created; the secret below is shown once",
+                created.token.id
+            );
+            println!("{}", created.secret);
+            Ok(())
+        }
+    }
+}
+
+/// Mints a demo admin and agency token, prints both and returns the admin one.
+async fn print_demo_tokens(db: &DatabaseConnection) -> anyhow::Result<String> {
+    let tokens = demo::issue_tokens(db).await?;
+    println!("admin token: {}", tokens.admin);
+    println!("agency token ({}): {}", tokens.agency_code, tokens.agency);
+    Ok(tokens.admin)
+}

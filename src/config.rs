@@ -1,0 +1,208 @@
+//! Settings: built-in defaults, config files, environment, then CLI flags.
+//! Validated once at start; an error names the key at fault.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub graphql: GraphqlSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GraphqlSettings {
+    pub default_page_size: u64,
+    pub max_page_size: u64,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub graphiql: bool,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+impl Settings {
+    /// Loads the layered configuration for `AGENCYFLOW_ENV` (default `development`) from
+    /// `AGENCYFLOW_CONFIG_DIR` (default `./config`).
+    pub fn load() -> anyhow::Result<Self> {
+        let environment =
+            std::env::var("AGENCYFLOW_ENV").unwrap_or_else(|_| "development".to_owned());
+        let dir = std::env::var("AGENCYFLOW_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("config"));
+        Self::load_from(&environment, &dir)
+    }
+
+    pub fn load_from(environment: &str, dir: &std::path::Path) -> anyhow::Result<Self> {
+        if !matches!(environment, "development" | "test" | "production") {
+            bail!("AGENCYFLOW_ENV: '{environment}' is not one of development, test, production");
+        }
+        // DATABASE_URL is the common convention; AGENCYFLOW__DATABASE__URL, being more
+        // specific, wins when both are set.
+        let database_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|_| std::env::var("AGENCYFLOW__DATABASE__URL").is_err());
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false))
+            .add_source(File::from(dir.join(format!("{environment}.toml"))).required(false))
+            .set_override_option("database.url", database_url)?
+            .add_source(
+                Environment::with_prefix("AGENCYFLOW")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.bind_addr()?;
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bail!("database.url: expected sqlite:… or postgres://…, got a URL with another scheme");
+        }
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections: must be at least 1");
+        }
+        if self.database.min_connections > self.database.max_connections {
+            bail!("database.min_connections: must not exceed database.max_connections");
+        }
+        if self.server.body_limit_bytes < 1024 {
+            bail!("server.body_limit_bytes: must be at least 1024");
+        }
+        if self.server.request_timeout_secs == 0 {
+            bail!("server.request_timeout_secs: must be at least 1");
+        }
+        if self.graphql.default_page_size == 0 {
+            bail!("graphql.default_page_size: must be at least 1");
+        }
+        if self.graphql.max_page_size < self.graphql.default_page_size {
+            bail!("graphql.max_page_size: must be at least graphql.default_page_size");
+        }
+        if self.graphql.max_depth < 12 {
+            bail!("graphql.max_depth: must be at least 12, or GraphiQL's introspection fails");
+        }
+        if self.graphql.max_complexity < 500 {
+            bail!(
+                "graphql.max_complexity: must be at least 500, or GraphiQL's introspection fails"
+            );
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
+            .map_err(|err| anyhow::anyhow!("log.filter: {err}"))?;
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.server
+            .bind
+            .parse()
+            .with_context(|| format!("server.bind: '{}' is not an address:port", self.server.bind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Settings {
+        Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap()
+    }
+
+    #[test]
+    fn built_in_defaults_are_valid() {
+        let settings = defaults();
+        settings.validate().unwrap();
+        assert_eq!(settings.bind_addr().unwrap().port(), 8080);
+        assert!(
+            settings
+                .database
+                .url
+                .expose_secret()
+                .starts_with("sqlite://")
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let mut settings = defaults();
+        settings.server.bind = "not-an-address".into();
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("server.bind")
+        );
+
+        let mut settings = defaults();
+        settings.graphql.max_page_size = 1;
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("graphql.max_page_size")
+        );
+
+        let mut settings = defaults();
+        settings.database.url = SecretString::from("mysql://x");
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("database.url")
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! `POST /graphql` per the GraphQL over HTTP spec, and GraphiQL on `GET /graphql`.
+//!
+//! - The answer's media type is negotiated from `Accept` (406 when neither JSON type
+//!   is acceptable); a body that is neither JSON nor multipart is 415.
+//! - Under `application/graphql-response+json` a request error (unparsable body,
+//!   invalid document, nothing executed) is 400 without `data`; under
+//!   `application/json` it is 200. A body over the limit is 413.
+//! - Every error leaves with `extensions.code`; INTERNAL ones also carry the request id.
+
+use std::time::Instant;
+
+use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
+use agencyflow_graphql::domain::tokens;
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::{ErrorExtensionValues, ServerError, Value};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::TryStreamExt;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+use tokio_util::io::StreamReader;
+
+use super::AppState;
+use super::metrics::{OperationSlot, record_operation};
+use super::negotiate::{ResponseType, negotiate};
+
+const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The audit log keeps request ids up to this length.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+pub async fn graphiql(State(state): State<AppState>) -> Response {
+    if !state.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("agencyflow")
+            .finish(),
+    )
+    .into_response()
+}
+
+pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let Some(response_type) = negotiate(accept) else {
+        return request_error(
+            ResponseType::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            "the response can be application/graphql-response+json or application/json; the Accept header allows neither",
+        );
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !content_type.is_some_and(is_supported_content_type) {
+        return request_error(
+            response_type,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json (or multipart/form-data for uploads)",
+        );
+    }
+    let request_id = request_id(&parts.headers);
+
+    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
+    let gql_request = match async_graphql::http::receive_body(
+        content_type,
+        reader.compat(),
+        MultipartOptions::default(),
+    )
+    .await
+    {
+        Ok(request) => request,
+        Err(err) => {
+            let status = if is_too_large(&err) {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return request_error(
+                response_type,
+                status,
+                &format!("malformed GraphQL request: {err}"),
+            );
+        }
+    };
+
+    let auth = match authenticate(&state, &parts.headers).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let slot = OperationSlot::default();
+    let requested_operation = gql_request.operation_name.clone();
+    let gql_request = gql_request
+        .data(RequestMeta {
+            auth,
+            request_id: request_id.clone(),
+        })
+        .data(Loaders::new(&state.db))
+        .data(slot.clone());
+
+    let started = Instant::now();
+    let mut response = state.schema.execute(gql_request).await;
+    let operation = requested_operation
+        .or_else(|| slot.name())
+        .unwrap_or_else(|| "anonymous".to_owned());
+    tracing::Span::current().record("operation", operation.as_str());
+
+    for error in &mut response.errors {
+        ensure_code(error, &request_id);
+    }
+    record_operation(
+        &operation,
+        started.elapsed().as_secs_f64(),
+        response.errors.iter().map(code_of),
+    );
+
+    let is_request_error = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let (status, body) = if is_request_error && response_type == ResponseType::GraphqlResponseJson {
+        (
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "errors": response.errors }),
+        )
+    } else {
+        (
+            StatusCode::OK,
+            serde_json::to_value(&response).unwrap_or_default(),
+        )
+    };
+    json_response(response_type, status, &body)
+}
+
+/// Resolves the bearer token. A database failure here is a 500, not a silent anonymous.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Auth::Anonymous);
+    };
+    let Some(secret) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Ok(Auth::Invalid);
+    };
+    match tokens::authenticate(&state.db, secret).await {
+        Ok(Some(actor)) => Ok(Auth::Authenticated(actor)),
+        Ok(None) => Ok(Auth::Invalid),
+        Err(err) => {
+            tracing::error!(error = ?err, "token lookup failed");
+            Err(request_error(
+                ResponseType::Json,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            ))
+        }
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    let id = headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    id.chars().take(MAX_REQUEST_ID_LEN).collect()
+}
+
+fn is_supported_content_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "multipart/form-data"
+}
+
+fn is_too_large(err: &async_graphql::ParseRequestError) -> bool {
+    use async_graphql::ParseRequestError as E;
+    match err {
+        E::PayloadTooLarge => true,
+        E::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.to_string().contains("length limit exceeded")),
+        _ => false,
+    }
+}
+
+/// Parse, validation and limit errors come from async-graphql without a code: they
+/// are the client's to fix. INTERNAL errors get the request id to quote to support.
+fn ensure_code(error: &mut ServerError, request_id: &str) {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", "BAD_USER_INPUT");
+    }
+    if extensions.get("code") == Some(&Value::from("INTERNAL")) {
+        extensions.set("requestId", request_id);
+    }
+}
+
+fn code_of(error: &ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(Value::String(code)) => code.as_str(),
+        _ => "BAD_USER_INPUT",
+    }
+}
+
+fn request_error(response_type: ResponseType, status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code_for_status(status) } }]
+    });
+    json_response(response_type, status, &body)
+}
+
+fn code_for_status(status: StatusCode) -> &'static str {
+    if status.is_server_error() {
+        "INTERNAL"
+    } else {
+        "BAD_USER_INPUT"
+    }
+}
+
+fn json_response(
+    response_type: ResponseType,
+    status: StatusCode,
+    body: &serde_json::Value,
+) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    let media_type = format!("{}; charset=utf-8", response_type.media_type());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&media_type).expect("media types are ASCII"),
+    );
+    response
+}

@@ -1,0 +1,65 @@
+//! The HTTP surface: routes, middleware and the GraphQL endpoint.
+
+mod graphql;
+mod health;
+pub mod metrics;
+pub mod negotiate;
+
+use std::time::Duration;
+
+use agencyflow_graphql::AppSchema;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::{Router, middleware};
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServerSettings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub metrics: PrometheusHandle,
+    pub graphiql: bool,
+}
+
+pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+    let request_span = |request: &Request<_>| {
+        let request_id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id,
+            operation = tracing::field::Empty,
+        )
+    };
+    Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route_layer(middleware::from_fn(metrics::track_http))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(settings.request_timeout_secs),
+                )),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,11 @@
+//! The agencyflow service: CLI, configuration, telemetry, HTTP server and demo data.
+//! The API and workflows live in the `agencyflow-graphql` crate, the tables in `entity`,
+//! the schema history in `migration`.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod http;
+pub mod telemetry;
