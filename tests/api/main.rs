@@ -1,1 +1,16 @@
+//! End-to-end tests: the real server on a random port, spoken to over HTTP.
+//! One test binary (modules below) so the server is compiled and linked once.
 
+mod audit;
+mod auth;
+mod cli;
+mod demo;
+mod fixtures;
+mod helpers;
+mod http_spec;
+mod ops;
+mod pagination;
+mod schema;
+mod scoping;
+mod storage;
+mod tokens;

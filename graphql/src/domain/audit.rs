@@ -4,11 +4,10 @@
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
 
 use super::actor::{Caller, role_name};
 use super::page::{Direction, Page, PageRequest, fetch_page};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// One state change to record.
 pub struct Change<'a> {
@@ -17,11 +16,6 @@ pub struct Change<'a> {
     pub entity_id: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
-}
-
-/// A JSON snapshot of `value` for the `before`/`after` columns.
-pub fn snapshot<T: Serialize>(value: &T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(value).map_err(|err| AppError::Internal(err.into()))
 }
 
 pub async fn record<C: ConnectionTrait>(

@@ -1,0 +1,108 @@
+//! The `agencyflow` binary's command shapes, which outside tooling relies on.
+
+use std::process::{Command, Output};
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+fn agencyflow(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_agencyflow"))
+        .args(args)
+        .env("AGENCYFLOW_ENV", "test")
+        .env(
+            "AGENCYFLOW_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run agencyflow")
+}
+
+fn last_line(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn token_create_prints_the_secret_last_and_it_authenticates() {
+    let app = spawn_app().await;
+    let agency = crate::fixtures::agency(&app.db, "ALPHA").await;
+    let url = app.database_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        agencyflow(&[
+            "token",
+            "create",
+            "--role",
+            "AGENCY",
+            "--agency",
+            "ALPHA",
+            "--database",
+            &url,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let secret = last_line(&output);
+    let me = app
+        .gql(
+            Some(&secret),
+            "{ me { role agency { id code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me.data()["me"],
+        json!({ "role": "AGENCY", "agency": { "id": agency.id.to_string(), "code": "ALPHA" } })
+    );
+
+    let url = app.database_url.clone();
+    let unknown = tokio::task::spawn_blocking(move || {
+        agencyflow(&[
+            "token",
+            "create",
+            "--role",
+            "AGENCY",
+            "--agency",
+            "NOPE",
+            "--database",
+            &url,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--agency"));
+}
+
+#[test]
+fn schema_prints_the_committed_sdl() {
+    let output = agencyflow(&["schema"]);
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/graphql/schema.graphql"
+    ))
+    .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout) == committed);
+}
+
+#[test]
+fn a_bad_setting_names_its_key() {
+    let output = Command::new(env!("CARGO_BIN_EXE_agencyflow"))
+        .args(["migrate"])
+        .env("AGENCYFLOW_ENV", "test")
+        .env("AGENCYFLOW__GRAPHQL__MAX_PAGE_SIZE", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("graphql.max_page_size"));
+}

@@ -1,0 +1,129 @@
+//! A small, hand-made book of business: two agencies, one portfolio, three accounts,
+//! the first held by agency A, the second by agency B, the third unplaced.
+
+use chrono::{Duration, NaiveDate, Utc};
+use entity::account::{self, AccountFlags, Phones, Product};
+use entity::agency::{
+    self, AgencyStatus, Channel, Channels, KindOfWork, KindsOfWork, Regions, RemittanceMode,
+};
+use entity::placement::{self, PlacementLevel, PlacementStatus};
+use entity::portfolio;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+
+pub struct Book {
+    pub agency_a: agency::Model,
+    pub agency_b: agency::Model,
+    pub portfolio: portfolio::Model,
+    pub accounts: Vec<account::Model>,
+    pub placements: Vec<placement::Model>,
+}
+
+pub async fn agency(db: &DatabaseConnection, code: &str) -> agency::Model {
+    let now = Utc::now();
+    agency::ActiveModel {
+        code: Set(code.to_owned()),
+        legal_name: Set(format!("{code} Collections Ltd")),
+        status: Set(AgencyStatus::Active),
+        kinds_of_work: Set(KindsOfWork(vec![KindOfWork::EarlyStage])),
+        channels: Set(Channels(vec![Channel::Call, Channel::Sms])),
+        regions: Set(Regions(vec!["US-TX".into()])),
+        max_active_accounts: Set(Some(100)),
+        max_active_balance_minor: Set(Some(10_000_000)),
+        capacity_currency: Set("USD".into()),
+        remittance_mode: Set(RemittanceMode::Gross),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert agency")
+}
+
+pub async fn account(
+    db: &DatabaseConnection,
+    portfolio_id: i64,
+    reference: &str,
+    outstanding_minor: i64,
+) -> account::Model {
+    let now = Utc::now();
+    account::ActiveModel {
+        portfolio_id: Set(portfolio_id),
+        lender_reference: Set(reference.to_owned()),
+        debtor_name: Set("Pat Doe".into()),
+        debtor_phones: Set(Phones(vec!["+15125550100".into()])),
+        debtor_email: Set(None),
+        national_id_hash: Set(None),
+        national_id_last4: Set(Some("1234".into())),
+        region: Set("US-TX".into()),
+        time_zone: Set("America/Chicago".into()),
+        product: Set(Product::Card),
+        principal_minor: Set(outstanding_minor),
+        outstanding_minor: Set(outstanding_minor),
+        currency: Set("USD".into()),
+        delinquency_start: Set(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
+        charge_off_date: Set(None),
+        flags: Set(AccountFlags::default()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert account")
+}
+
+pub fn active_placement(account: &account::Model, agency_id: i64) -> placement::ActiveModel {
+    let now = Utc::now();
+    placement::ActiveModel {
+        account_id: Set(account.id),
+        agency_id: Set(agency_id),
+        level: Set(PlacementLevel::Primary),
+        status: Set(PlacementStatus::Active),
+        placed_at: Set(now),
+        due_back_on: Set(now.date_naive() + Duration::days(90)),
+        balance_at_placement_minor: Set(account.outstanding_minor),
+        currency: Set(account.currency.clone()),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+pub async fn book(db: &DatabaseConnection) -> Book {
+    let agency_a = agency(db, "ALPHA").await;
+    let agency_b = agency(db, "BRAVO").await;
+    let portfolio = portfolio::ActiveModel {
+        code: Set("P1".into()),
+        name: Set("Test portfolio".into()),
+        currency: Set("USD".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert portfolio");
+    let mut accounts = Vec::new();
+    for (i, balance) in [123_456_i64, 98_765, 5_000].into_iter().enumerate() {
+        accounts.push(account(db, portfolio.id, &format!("ACC-{}", i + 1), balance).await);
+    }
+    let placements = vec![
+        active_placement(&accounts[0], agency_a.id)
+            .insert(db)
+            .await
+            .expect("place 1"),
+        active_placement(&accounts[1], agency_b.id)
+            .insert(db)
+            .await
+            .expect("place 2"),
+    ];
+    Book {
+        agency_a,
+        agency_b,
+        portfolio,
+        accounts,
+        placements,
+    }
+}

@@ -1,0 +1,239 @@
+//! Spawns the real service on a random port against a fresh database (a temporary
+//! SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set) and speaks
+//! GraphQL to it over HTTP.
+
+use std::path::Path;
+
+use agencyflow::app::Application;
+use agencyflow::config::Settings;
+use agencyflow::db;
+use agencyflow_graphql::domain::Caller;
+use agencyflow_graphql::domain::tokens::{self, NewToken};
+use entity::api_token::Role;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub url: String,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub admin_token: String,
+    _store: Store,
+}
+
+/// Where the test's data lives; dropped (file removed, database dropped) with the app.
+enum Store {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Store::Postgres { admin_url, name } = self {
+            let (admin_url, database) = (admin_url.clone(), name.clone());
+            // A runtime of its own: Drop cannot await, and the test's runtime may be gone.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(admin_url.as_str()).await?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                        ))
+                        .await?;
+                    Ok::<_, anyhow::Error>(())
+                })
+            })
+            .join();
+            if let Ok(Err(err)) = dropped {
+                eprintln!("could not drop test database {name}: {err}");
+            }
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping any query string.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let prefix = &base[..base.rfind('/').expect("a PostgreSQL URL names a database")];
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+async fn fresh_store() -> (String, Store) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("agencyflow_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .unwrap_or_else(|err| panic!("TEST_DATABASE_URL is set but unreachable: {err}"));
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create a fresh test database");
+            admin.close().await.expect("close the admin connection");
+            (
+                with_database(&admin_url, &name),
+                Store::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("agencyflow.db").display()
+            );
+            (url, Store::Sqlite(dir))
+        }
+    }
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut settings = Settings::load_from("test", &dir).expect("test settings");
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.database.url = SecretString::from(database_url.to_owned());
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app after `adjust` has changed its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let (database_url, store) = fresh_store().await;
+    let mut settings = test_settings(&database_url);
+    adjust(&mut settings);
+    let db = db::connect(&settings.database).await.expect("connect");
+    db::migrate(&db).await.expect("migrate");
+    let app = Application::with_database(&settings, db.clone())
+        .await
+        .expect("build the app");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let admin_token = token(&db, Role::Admin, None).await;
+    TestApp {
+        url: format!("{base}/graphql"),
+        base,
+        client: reqwest::Client::new(),
+        db,
+        database_url,
+        admin_token,
+        _store: store,
+    }
+}
+
+/// Creates a token directly through the domain, as `agencyflow token create` does.
+pub async fn token(db: &DatabaseConnection, role: Role, agency_id: Option<i64>) -> String {
+    tokens::create(
+        db,
+        &Caller::system("test"),
+        NewToken {
+            role,
+            agency_id,
+            label: "test".into(),
+            expires_at: None,
+        },
+    )
+    .await
+    .unwrap_or_else(|err| panic!("create a {role:?} token: {err}"))
+    .secret
+}
+
+/// A GraphQL answer: the HTTP status and headers with the parsed body.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `extensions.code` of the first error, if any.
+    pub fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+
+    /// The data, after asserting there were no errors.
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers[CONTENT_TYPE].to_str().unwrap()
+    }
+}
+
+impl TestApp {
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
+        self.post(
+            token,
+            Some("application/graphql-response+json"),
+            json!({ "query": query, "variables": variables }),
+        )
+        .await
+    }
+
+    pub async fn admin(&self, query: &str, variables: Value) -> Answer {
+        self.gql(Some(&self.admin_token), query, variables).await
+    }
+
+    pub async fn post(&self, token: Option<&str>, accept: Option<&str>, body: Value) -> Answer {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        answer(request.send().await.expect("the server answers")).await
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("a body");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn replaces_the_database_name_in_a_url() {
+    assert_eq!(
+        with_database("postgres://root@127.0.0.1:5432/test", "x"),
+        "postgres://root@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database(
+            "postgres://root@localhost/test?host=/var/run/postgresql",
+            "x"
+        ),
+        "postgres://root@localhost/x?host=/var/run/postgresql"
+    );
+}
