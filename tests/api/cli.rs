@@ -106,3 +106,49 @@ fn a_bad_setting_names_its_key() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("graphql.max_page_size"));
 }
+
+#[tokio::test]
+async fn serve_answers_then_stops_cleanly_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    );
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agencyflow"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", &url])
+        .env("AGENCYFLOW_ENV", "test")
+        .env(
+            "AGENCYFLOW_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve prints where it listens");
+        if let Some(rest) = line.strip_prefix("agencyflow listening on http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let health = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait())
+        .await
+        .expect("the server stops within its grace period")
+        .unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
