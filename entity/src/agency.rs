@@ -18,6 +18,12 @@ pub struct Model {
     pub max_active_balance_minor: Option<i64>,
     pub capacity_currency: String,
     pub remittance_mode: RemittanceMode,
+    pub status_reason: Option<String>,
+    pub status_changed_at: Option<DateTimeUtc>,
+    pub webhook_url: Option<String>,
+    /// Standard Webhooks signing secret (`whsec_…`). Write-only through the API.
+    pub webhook_secret: Option<String>,
+    pub contacts: Option<Contacts>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -101,6 +107,19 @@ pub struct Channels(pub Vec<Channel>);
 /// The region codes an agency serves (e.g. `US-CA`, `UK`, `CN-31`), stored as a JSON array.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, FromJsonQueryResult)]
 pub struct Regions(pub Vec<String>);
+
+/// A person at the agency the lender deals with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub role: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The agency's contacts, stored as a JSON array.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct Contacts(pub Vec<Contact>);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

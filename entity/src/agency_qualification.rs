@@ -21,6 +21,9 @@ pub struct Model {
     pub reviewed_by: Option<String>,
     pub review_note: Option<String>,
     pub reviewed_at: Option<DateTimeUtc>,
+    /// Who submitted it, as the audit log names actors (`token:12`).
+    pub submitted_by: Option<String>,
+    pub revocation_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,8 +8,11 @@ pub mod agency;
 pub mod agency_qualification;
 pub mod api_token;
 pub mod audit_event;
+pub mod outbox_event;
 pub mod placement;
 pub mod portfolio;
+pub mod qualification_requirement;
+pub mod qualification_type;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
@@ -17,6 +20,9 @@ pub mod prelude {
     pub use super::agency_qualification::Entity as AgencyQualification;
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_event::Entity as AuditEvent;
+    pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::placement::Entity as Placement;
     pub use super::portfolio::Entity as Portfolio;
+    pub use super::qualification_requirement::Entity as QualificationRequirement;
+    pub use super::qualification_type::Entity as QualificationType;
 }

@@ -17,6 +17,8 @@ pub struct DemoAgency {
     pub max_active_balance: i64,
     pub capacity_currency: &'static str,
     pub remittance: RemittanceMode,
+    /// Why the agency is in its status, when the lifecycle asks for a reason.
+    pub status_reason: Option<&'static str>,
     /// Days from today until the agency's collection licences expire (negative: lapsed).
     pub licence_expires_in_days: i64,
 }
@@ -37,6 +39,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 400,
+        status_reason: None,
     },
     DemoAgency {
         code: "BLUEWATER",
@@ -50,6 +53,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Net,
         licence_expires_in_days: 18,
+        status_reason: None,
     },
     DemoAgency {
         code: "CARDINAL",
@@ -63,6 +67,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "GBP",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 300,
+        status_reason: None,
     },
     DemoAgency {
         code: "DRAGONPEAK",
@@ -76,6 +81,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "CNY",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 250,
+        status_reason: None,
     },
     DemoAgency {
         code: "SUMMIT",
@@ -89,6 +95,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 520,
+        status_reason: None,
     },
     DemoAgency {
         code: "NORTHGATE",
@@ -102,6 +109,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "GBP",
         remittance: RemittanceMode::Net,
         licence_expires_in_days: 25,
+        status_reason: None,
     },
     DemoAgency {
         code: "JADERIVER",
@@ -115,6 +123,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "CNY",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 610,
+        status_reason: None,
     },
     DemoAgency {
         code: "PINGDIGITAL",
@@ -128,6 +137,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 330,
+        status_reason: None,
     },
     DemoAgency {
         code: "HARTLEY",
@@ -141,6 +151,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 700,
+        status_reason: None,
     },
     DemoAgency {
         code: "BRAMWELL",
@@ -154,6 +165,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "GBP",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 9,
+        status_reason: None,
     },
     DemoAgency {
         code: "MERIDIAN",
@@ -167,6 +179,9 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Net,
         licence_expires_in_days: -20,
+        status_reason: Some(
+            "recovery rate 38% below the peer median for two quarters; remediation plan agreed",
+        ),
     },
     DemoAgency {
         code: "OAKTREE",
@@ -180,6 +195,7 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "USD",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 365,
+        status_reason: None,
     },
 ];
 

@@ -13,7 +13,9 @@ use agencyflow_graphql::domain::tokens::{self, NewToken};
 use agencyflow_graphql::domain::{Caller, tx::begin_write};
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use entity::account::{self, AccountFlag, AccountFlags, Phones};
-use entity::agency::{self, AgencyStatus, Channels, KindOfWork, KindsOfWork, Regions};
+use entity::agency::{
+    self, AgencyStatus, Channels, Contact, Contacts, KindOfWork, KindsOfWork, Regions,
+};
 use entity::api_token::Role;
 use entity::placement::{self, PlacementLevel, PlacementStatus};
 use entity::{agency_qualification, portfolio};
@@ -143,6 +145,14 @@ async fn insert_agencies<C: ConnectionTrait>(
             max_active_balance_minor: Set(Some(demo.max_active_balance * 100)),
             capacity_currency: Set(demo.capacity_currency.to_owned()),
             remittance_mode: Set(demo.remittance),
+            status_reason: Set(demo.status_reason.map(str::to_owned)),
+            status_changed_at: Set(Some(now)),
+            contacts: Set(Some(Contacts(vec![Contact {
+                name: format!("{} operations desk", demo.code),
+                role: "Account manager".to_owned(),
+                email: Some(format!("ops@{}.example.com", demo.code.to_lowercase())),
+                phone: None,
+            }]))),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -180,6 +190,7 @@ async fn insert_agencies<C: ConnectionTrait>(
                         reviewed.then(|| "checked against the issuer's register".to_owned())
                     ),
                     reviewed_at: Set(reviewed.then_some(now)),
+                    submitted_by: Set(Some(format!("agency:{}", demo.code))),
                     created_at: Set(now),
                     updated_at: Set(now),
                     ..Default::default()

@@ -35,4 +35,8 @@ pub const LENDER: &[Role] = &[
     Role::Auditor,
 ];
 pub const ADMIN: &[Role] = &[Role::Admin];
+/// Those who govern agencies.
+pub const MANAGERS: &[Role] = &[Role::Admin, Role::VendorManager];
+/// Qualifications are filed by managers, or by an agency for itself.
+pub const SUBMITTERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Agency];
 pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];

@@ -21,12 +21,17 @@ pub struct Query(
     resolvers::portfolios::PortfolioQuery,
     resolvers::accounts::AccountQuery,
     resolvers::placements::PlacementQuery,
+    resolvers::qualifications::QualificationQuery,
     resolvers::tokens::TokenQuery,
     resolvers::audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(resolvers::tokens::TokenMutation);
+pub struct Mutation(
+    resolvers::agencies::AgencyMutation,
+    resolvers::qualifications::QualificationMutation,
+    resolvers::tokens::TokenMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,11 +1,27 @@
-//! Reading agencies. An agency's own staff see only their own agency.
+//! Agencies: onboarding, profile changes, the lifecycle, and reading them. An agency's
+//! own staff see only their own agency.
 
-use entity::agency::{self, AgencyStatus, KindOfWork};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use chrono::Utc;
+use entity::agency::{
+    self, AgencyStatus, Channel, Channels, Contact, Contacts, KindOfWork, KindsOfWork, Regions,
+    RemittanceMode,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter,
+};
+use serde_json::json;
 
-use super::actor::Scope;
+use super::actor::{Caller, Scope};
+use super::audit::{self, Change};
 use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::tx::begin_write;
+use super::{lifecycle, money, outbox, validate};
 use crate::error::{AppError, AppResult};
+
+/// The currency an agency's balance capacity is counted in until one is given.
+const DEFAULT_CAPACITY_CURRENCY: &str = "USD";
 
 #[derive(Clone, Debug, Default)]
 pub struct AgencyFilter {
@@ -85,4 +101,340 @@ pub async fn list<C: ConnectionTrait>(
         items,
         has_next_page,
     })
+}
+
+/// A new agency's profile. Money capacity is in minor units of `capacity_currency`.
+pub struct NewAgency {
+    pub code: String,
+    pub legal_name: String,
+    pub kinds_of_work: Vec<KindOfWork>,
+    pub channels: Vec<Channel>,
+    pub regions: Vec<String>,
+    pub capacity: Capacity,
+    pub remittance_mode: RemittanceMode,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub contacts: Vec<Contact>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Capacity {
+    pub max_active_accounts: Option<i64>,
+    pub max_active_balance: Option<(Decimal, String)>,
+}
+
+/// Changes to a profile; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct AgencyPatch {
+    pub legal_name: Option<String>,
+    pub kinds_of_work: Option<Vec<KindOfWork>>,
+    pub channels: Option<Vec<Channel>>,
+    pub regions: Option<Vec<String>>,
+    pub capacity: Option<Capacity>,
+    pub remittance_mode: Option<RemittanceMode>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub clear_webhook: bool,
+    pub contacts: Option<Vec<Contact>>,
+}
+
+/// The audit log's view of an agency: everything but the webhook secret.
+pub fn audit_view(agency: &agency::Model) -> serde_json::Value {
+    json!({
+        "code": agency.code,
+        "legalName": agency.legal_name,
+        "status": agency.status,
+        "statusReason": agency.status_reason,
+        "kindsOfWork": agency.kinds_of_work,
+        "channels": agency.channels,
+        "regions": agency.regions,
+        "maxActiveAccounts": agency.max_active_accounts,
+        "maxActiveBalanceMinor": agency.max_active_balance_minor,
+        "capacityCurrency": agency.capacity_currency,
+        "remittanceMode": agency.remittance_mode,
+        "webhookUrl": agency.webhook_url,
+        "hasWebhookSecret": agency.webhook_secret.is_some(),
+        "contacts": agency.contacts,
+    })
+}
+
+fn kinds(values: Vec<KindOfWork>) -> AppResult<KindsOfWork> {
+    if values.is_empty() {
+        return Err(AppError::bad_input(
+            "kindsOfWork",
+            "name at least one kind of work",
+        ));
+    }
+    Ok(KindsOfWork(dedup(values)))
+}
+
+fn channels(values: Vec<Channel>) -> AppResult<Channels> {
+    if values.is_empty() {
+        return Err(AppError::bad_input("channels", "name at least one channel"));
+    }
+    Ok(Channels(dedup(values)))
+}
+
+fn regions(values: Vec<String>) -> AppResult<Regions> {
+    if values.is_empty() {
+        return Err(AppError::bad_input("regions", "name at least one region"));
+    }
+    let checked = values
+        .iter()
+        .map(|r| validate::region("regions", r))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Regions(dedup(checked)))
+}
+
+fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut unique = Vec::with_capacity(values.len());
+    for value in values {
+        if !unique.contains(&value) {
+            unique.push(value);
+        }
+    }
+    unique
+}
+
+fn contacts(values: Vec<Contact>) -> AppResult<Contacts> {
+    values
+        .into_iter()
+        .map(|c| {
+            Ok(Contact {
+                name: validate::text("contacts.name", &c.name, 200)?,
+                role: validate::text("contacts.role", &c.role, 200)?,
+                email: c
+                    .email
+                    .map(|e| validate::text("contacts.email", &e, 320))
+                    .transpose()?,
+                phone: c
+                    .phone
+                    .map(|p| validate::text("contacts.phone", &p, 32))
+                    .transpose()?,
+            })
+        })
+        .collect::<AppResult<_>>()
+        .map(Contacts)
+}
+
+/// (max accounts, max balance in minor units, capacity currency)
+fn capacity(capacity: Capacity) -> AppResult<(Option<i64>, Option<i64>, Option<String>)> {
+    if capacity.max_active_accounts.is_some_and(|n| n < 1) {
+        return Err(AppError::bad_input(
+            "capacity.maxActiveAccounts",
+            "capacity must be at least 1 account",
+        ));
+    }
+    let balance = capacity
+        .max_active_balance
+        .map(|(amount, code)| {
+            let currency = money::currency(&code)?;
+            if amount <= Decimal::ZERO {
+                return Err(AppError::bad_input(
+                    "capacity.maxActiveBalance",
+                    "capacity must be positive",
+                ));
+            }
+            Ok((
+                money::to_minor(amount, currency)?,
+                currency.code().to_owned(),
+            ))
+        })
+        .transpose()?;
+    Ok((
+        capacity.max_active_accounts,
+        balance.as_ref().map(|b| b.0),
+        balance.map(|b| b.1),
+    ))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    new: NewAgency,
+) -> AppResult<agency::Model> {
+    let (max_accounts, max_balance, currency) = capacity(new.capacity)?;
+    let code = validate::code("code", &new.code)?;
+    let now = Utc::now();
+    let model = agency::ActiveModel {
+        code: Set(code.clone()),
+        legal_name: Set(validate::text("legalName", &new.legal_name, 200)?),
+        status: Set(AgencyStatus::Onboarding),
+        kinds_of_work: Set(kinds(new.kinds_of_work)?),
+        channels: Set(channels(new.channels)?),
+        regions: Set(regions(new.regions)?),
+        max_active_accounts: Set(max_accounts),
+        max_active_balance_minor: Set(max_balance),
+        capacity_currency: Set(currency.unwrap_or_else(|| DEFAULT_CAPACITY_CURRENCY.to_owned())),
+        remittance_mode: Set(new.remittance_mode),
+        status_reason: Set(None),
+        status_changed_at: Set(Some(now)),
+        webhook_url: Set(new
+            .webhook_url
+            .map(|u| validate::url("webhookUrl", &u))
+            .transpose()?),
+        webhook_secret: Set(new
+            .webhook_secret
+            .map(|s| validate::webhook_secret("webhookSecret", &s))
+            .transpose()?),
+        contacts: Set(Some(contacts(new.contacts)?)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let tx = begin_write(db).await?;
+    if agency::Entity::find()
+        .filter(agency::Column::Code.eq(code.as_str()))
+        .one(&tx)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "an agency with code {code} exists"
+        )));
+    }
+    let agency = model.insert(&tx).await?;
+    record(&tx, caller, "agency.create", None, &agency).await?;
+    tx.commit().await?;
+    Ok(agency)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    patch: AgencyPatch,
+) -> AppResult<agency::Model> {
+    let tx = begin_write(db).await?;
+    let current = find_for_update(&tx, id).await?;
+    if current.status == AgencyStatus::Terminated {
+        return Err(AppError::Conflict(format!(
+            "agency {} is terminated and can no longer change",
+            current.code
+        )));
+    }
+    let mut active = current.clone().into_active_model();
+    if let Some(name) = patch.legal_name {
+        active.legal_name = Set(validate::text("legalName", &name, 200)?);
+    }
+    if let Some(values) = patch.kinds_of_work {
+        active.kinds_of_work = Set(kinds(values)?);
+    }
+    if let Some(values) = patch.channels {
+        active.channels = Set(channels(values)?);
+    }
+    if let Some(values) = patch.regions {
+        active.regions = Set(regions(values)?);
+    }
+    if let Some(new_capacity) = patch.capacity {
+        let (max_accounts, max_balance, currency) = capacity(new_capacity)?;
+        active.max_active_accounts = Set(max_accounts);
+        active.max_active_balance_minor = Set(max_balance);
+        if let Some(currency) = currency {
+            active.capacity_currency = Set(currency);
+        }
+    }
+    if let Some(mode) = patch.remittance_mode {
+        active.remittance_mode = Set(mode);
+    }
+    if patch.clear_webhook {
+        active.webhook_url = Set(None);
+        active.webhook_secret = Set(None);
+    }
+    if let Some(url) = patch.webhook_url {
+        active.webhook_url = Set(Some(validate::url("webhookUrl", &url)?));
+    }
+    if let Some(secret) = patch.webhook_secret {
+        active.webhook_secret = Set(Some(validate::webhook_secret("webhookSecret", &secret)?));
+    }
+    if let Some(values) = patch.contacts {
+        active.contacts = Set(Some(contacts(values)?));
+    }
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&tx).await?;
+    record(&tx, caller, "agency.update", Some(&current), &updated).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Moves an agency along its lifecycle; see [`lifecycle`] for the allowed moves.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    to: AgencyStatus,
+    reason: Option<String>,
+) -> AppResult<agency::Model> {
+    let tx = begin_write(db).await?;
+    let current = find_for_update(&tx, id).await?;
+    lifecycle::check(current.status, to, reason.as_deref()).map_err(|err| match err {
+        lifecycle::TransitionError::ReasonRequired(_) => {
+            AppError::bad_input("reason", err.to_string())
+        }
+        lifecycle::TransitionError::NotAllowed { .. } => AppError::Conflict(err.to_string()),
+    })?;
+    let now = Utc::now();
+    let mut active = current.clone().into_active_model();
+    active.status = Set(to);
+    active.status_reason = Set(reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty()));
+    active.status_changed_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let updated = active.update(&tx).await?;
+    record(
+        &tx,
+        caller,
+        "agency.change_status",
+        Some(&current),
+        &updated,
+    )
+    .await?;
+    outbox::enqueue(
+        &tx,
+        outbox::Event {
+            topic: "agency.status_changed",
+            agency_id: Some(updated.id),
+            entity_type: "agency",
+            entity_id: updated.id.to_string(),
+            payload: json!({
+                "agencyId": updated.id,
+                "code": updated.code,
+                "from": current.status,
+                "to": updated.status,
+                "reason": updated.status_reason,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+async fn find_for_update<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<agency::Model> {
+    agency::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("agency", id))
+}
+
+async fn record<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    action: &str,
+    before: Option<&agency::Model>,
+    after: &agency::Model,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        caller,
+        Change {
+            action,
+            entity_type: "agency",
+            entity_id: after.id.to_string(),
+            before: before.map(audit_view),
+            after: Some(audit_view(after)),
+        },
+    )
+    .await
 }

@@ -5,11 +5,17 @@ pub mod accounts;
 pub mod actor;
 pub mod agencies;
 pub mod audit;
+pub mod eligibility;
+pub mod expiry;
+pub mod lifecycle;
 pub mod money;
+pub mod outbox;
 pub mod page;
 pub mod placements;
 pub mod portfolios;
+pub mod qualifications;
 pub mod tokens;
 pub mod tx;
+pub mod validate;
 
 pub use actor::{Actor, Caller, Scope};

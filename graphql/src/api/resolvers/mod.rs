@@ -6,4 +6,5 @@ pub mod audit;
 pub mod me;
 pub mod placements;
 pub mod portfolios;
+pub mod qualifications;
 pub mod tokens;

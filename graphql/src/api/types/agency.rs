@@ -1,9 +1,10 @@
 use async_graphql::{ComplexObject, Context, ID, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
-use entity::{agency, agency_qualification};
+use chrono::{DateTime, Utc};
+use entity::agency;
 
-use super::enums::{AgencyStatus, Channel, KindOfWork, QualificationStatus, RemittanceMode};
+use super::enums::{AgencyStatus, Channel, KindOfWork, RemittanceMode};
 use super::money::Money;
+use super::qualification::Qualification;
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
 use crate::error::AppResult;
@@ -21,10 +22,27 @@ pub struct Agency {
     pub regions: Vec<String>,
     pub capacity: Capacity,
     pub remittance_mode: RemittanceMode,
+    /// Why the agency is in its status (required for PROBATION, SUSPENDED, TERMINATED).
+    pub status_reason: Option<String>,
+    pub status_changed_at: Option<DateTime<Utc>>,
+    /// Where placement and qualification events are posted (Standard Webhooks).
+    pub webhook_url: Option<String>,
+    /// Whether a signing secret is set. The secret itself is write-only.
+    pub has_webhook_secret: bool,
+    pub contacts: Vec<AgencyContact>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     pub row_id: i64,
+}
+
+/// A person at the agency the lender deals with.
+#[derive(SimpleObject)]
+pub struct AgencyContact {
+    pub name: String,
+    pub role: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// The most work an agency takes at once; `null` means no limit of that kind.
@@ -54,6 +72,22 @@ impl Agency {
                 max_active_balance,
             },
             remittance_mode: model.remittance_mode.into(),
+            status_reason: model.status_reason,
+            status_changed_at: model.status_changed_at,
+            webhook_url: model.webhook_url,
+            has_webhook_secret: model.webhook_secret.is_some(),
+            contacts: model
+                .contacts
+                .map(|c| c.0)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| AgencyContact {
+                    name: c.name,
+                    role: c.role,
+                    email: c.email,
+                    phone: c.phone,
+                })
+                .collect(),
             created_at: model.created_at,
             updated_at: model.updated_at,
         })
@@ -72,51 +106,5 @@ impl Agency {
             .map_err(loader_error)?
             .unwrap_or_default();
         Ok(rows.into_iter().map(Qualification::from).collect())
-    }
-}
-
-/// A document that proves an agency may do a kind of work.
-#[derive(SimpleObject)]
-pub struct Document {
-    pub url: Option<String>,
-    pub sha256: Option<String>,
-}
-
-#[derive(SimpleObject)]
-pub struct Qualification {
-    pub id: ID,
-    /// A code from the qualification catalogue, e.g. COLLECTION_LICENSE.
-    pub qualification_type: String,
-    pub region: Option<String>,
-    pub identifier: String,
-    pub issuer: String,
-    pub issued_on: NaiveDate,
-    pub expires_on: Option<NaiveDate>,
-    pub document: Document,
-    pub status: QualificationStatus,
-    pub reviewed_by: Option<String>,
-    pub review_note: Option<String>,
-    pub reviewed_at: Option<DateTime<Utc>>,
-}
-
-impl From<agency_qualification::Model> for Qualification {
-    fn from(model: agency_qualification::Model) -> Self {
-        Self {
-            id: to_id(model.id),
-            qualification_type: model.qualification_type,
-            region: model.region,
-            identifier: model.identifier,
-            issuer: model.issuer,
-            issued_on: model.issued_on,
-            expires_on: model.expires_on,
-            document: Document {
-                url: model.document_url,
-                sha256: model.document_sha256,
-            },
-            status: model.status.into(),
-            reviewed_by: model.reviewed_by,
-            review_note: model.review_note,
-            reviewed_at: model.reviewed_at,
-        }
     }
 }

@@ -3,8 +3,10 @@
 pub mod account;
 pub mod agency;
 pub mod audit;
+pub mod eligibility;
 pub mod enums;
 pub mod money;
 pub mod placement;
 pub mod portfolio;
+pub mod qualification;
 pub mod token;

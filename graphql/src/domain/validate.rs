@@ -1,0 +1,126 @@
+//! Input checks shared by the workflows. Each failure names the field at fault.
+
+use base64::Engine;
+
+use crate::error::{AppError, AppResult};
+
+/// A trimmed, non-empty text of at most `max` characters.
+pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An agency or portfolio code: 2–32 of A–Z, 0–9, `_` and `-`.
+pub fn code(field: &str, value: &str) -> AppResult<String> {
+    let ok = (2..=32).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(AppError::bad_input(
+            field,
+            format!("'{value}' is not a code: use 2 to 32 of A-Z, 0-9, _ and -"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A region code: an ISO 3166 country (`UK` is accepted for the United Kingdom) with an
+/// optional subdivision, e.g. `US-TX`, `CN-31`.
+pub fn region(field: &str, value: &str) -> AppResult<String> {
+    let (country, subdivision) = value
+        .split_once('-')
+        .map_or((value, None), |(c, s)| (c, Some(s)));
+    let ok = country.len() == 2
+        && country.bytes().all(|b| b.is_ascii_uppercase())
+        && subdivision.is_none_or(|s| {
+            (1..=3).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        });
+    if !ok {
+        return Err(AppError::bad_input(
+            field,
+            format!("'{value}' is not a region code such as US-TX, UK or CN-31"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An https URL (plain http only for this machine, for local testing).
+pub fn url(field: &str, value: &str) -> AppResult<String> {
+    let value = value.trim();
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|prefix| value.starts_with(prefix));
+    if !(value.starts_with("https://") || local)
+        || value.len() > 2000
+        || value.contains(char::is_whitespace)
+    {
+        return Err(AppError::bad_input(field, "use an https:// URL"));
+    }
+    Ok(value.to_owned())
+}
+
+/// A Standard Webhooks signing secret: `whsec_` and base64 of at least 24 random bytes.
+pub fn webhook_secret(field: &str, value: &str) -> AppResult<String> {
+    let decoded = value.strip_prefix("whsec_").and_then(|encoded| {
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+    });
+    match decoded {
+        Some(bytes) if bytes.len() >= 24 => Ok(value.to_owned()),
+        _ => Err(AppError::bad_input(
+            field,
+            "a secret is whsec_ followed by base64 of at least 24 random bytes",
+        )),
+    }
+}
+
+/// A lowercase hex SHA-256 digest.
+pub fn sha256(field: &str, value: &str) -> AppResult<String> {
+    let value = value.trim().to_ascii_lowercase();
+    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::bad_input(
+            field,
+            "a SHA-256 digest is 64 hexadecimal characters",
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        for good in ["US-TX", "UK", "CN-31", "GB-ENG"] {
+            assert!(region("r", good).is_ok(), "{good}");
+        }
+        for bad in ["us-tx", "USA", "US-", "US-TEXAS", "", "U"] {
+            assert!(region("r", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn codes_secrets_urls_and_digests() {
+        assert!(code("c", "ACME-2").is_ok());
+        assert!(code("c", "acme").is_err());
+        assert!(webhook_secret("s", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
+        assert!(webhook_secret("s", "whsec_c2hvcnQ=").is_err());
+        assert!(webhook_secret("s", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_err());
+        assert!(url("u", "https://agency.example/hooks").is_ok());
+        assert!(url("u", "http://127.0.0.1:9000/hooks").is_ok());
+        assert!(url("u", "http://agency.example/hooks").is_err());
+        assert_eq!(sha256("d", &"A".repeat(64)).unwrap(), "a".repeat(64));
+        assert!(sha256("d", "abc").is_err());
+    }
+}
