@@ -6,6 +6,7 @@ use entity::account::{self, AccountFlags, Phones, Product};
 use entity::agency::{
     self, AgencyStatus, Channel, Channels, KindOfWork, KindsOfWork, Regions, RemittanceMode,
 };
+use entity::agency_qualification::{self, QualificationStatus};
 use entity::placement::{self, PlacementLevel, PlacementStatus};
 use entity::portfolio;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
@@ -86,6 +87,54 @@ pub fn active_placement(account: &account::Model, agency_id: i64) -> placement::
         currency: Set(account.currency.clone()),
         ended_at: Set(None),
         end_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+pub async fn portfolio(db: &DatabaseConnection, code: &str) -> portfolio::Model {
+    portfolio::ActiveModel {
+        code: Set(code.to_owned()),
+        name: Set(format!("{code} portfolio")),
+        currency: Set("USD".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert portfolio")
+}
+
+/// Today in UTC, as the service counts days.
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A VERIFIED qualification issued 30 days ago and expiring in two years, not yet
+/// inserted: set other fields (status, dates) for states the API cannot produce.
+pub fn qualification(
+    agency_id: i64,
+    qualification_type: &str,
+    region: Option<&str>,
+) -> agency_qualification::ActiveModel {
+    let now = Utc::now();
+    agency_qualification::ActiveModel {
+        agency_id: Set(agency_id),
+        qualification_type: Set(qualification_type.to_owned()),
+        region: Set(region.map(str::to_owned)),
+        identifier: Set(format!("{qualification_type}-{agency_id}")),
+        issuer: Set("Test Issuer".into()),
+        issued_on: Set(today() - Duration::days(30)),
+        expires_on: Set(Some(today() + Duration::days(730))),
+        document_url: Set(Some("https://docs.example/proof.pdf".into())),
+        document_sha256: Set(Some("ab".repeat(32))),
+        status: Set(QualificationStatus::Verified),
+        reviewed_by: Set(Some("system:test".into())),
+        review_note: Set(None),
+        reviewed_at: Set(Some(now)),
+        submitted_by: Set(Some("system:test".into())),
+        revocation_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

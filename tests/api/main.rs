@@ -1,15 +1,19 @@
 //! End-to-end tests: the real server on a random port, spoken to over HTTP.
 //! One test binary (modules below) so the server is compiled and linked once.
 
+mod agencies;
 mod audit;
 mod auth;
 mod cli;
 mod demo;
+mod eligibility;
+mod expiry;
 mod fixtures;
 mod helpers;
 mod http_spec;
 mod ops;
 mod pagination;
+mod qualifications;
 mod schema;
 mod scoping;
 mod storage;

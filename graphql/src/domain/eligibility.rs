@@ -374,3 +374,388 @@ impl EligibilityBook {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use entity::agency::{AgencyStatus, Channels, KindsOfWork, Regions, RemittanceMode};
+
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn agency() -> agency::Model {
+        agency::Model {
+            id: 1,
+            code: "ACME".into(),
+            legal_name: "Acme".into(),
+            status: AgencyStatus::Active,
+            kinds_of_work: KindsOfWork(vec![KindOfWork::EarlyStage, KindOfWork::Legal]),
+            channels: Channels::default(),
+            regions: Regions(vec!["US-TX".into(), "UK".into()]),
+            max_active_accounts: Some(10),
+            max_active_balance_minor: Some(1_000_000),
+            capacity_currency: "USD".into(),
+            remittance_mode: RemittanceMode::Gross,
+            status_reason: None,
+            status_changed_at: None,
+            webhook_url: None,
+            webhook_secret: None,
+            contacts: None,
+            created_at: DateTime::<Utc>::MIN_UTC,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        }
+    }
+
+    fn qualification(
+        kind: &str,
+        region: Option<&str>,
+        status: QualificationStatus,
+        issued: &str,
+        expires: &str,
+    ) -> agency_qualification::Model {
+        agency_qualification::Model {
+            id: 0,
+            agency_id: 1,
+            qualification_type: kind.into(),
+            region: region.map(Into::into),
+            identifier: format!("{kind}-1"),
+            issuer: "issuer".into(),
+            issued_on: day(issued),
+            expires_on: Some(day(expires)),
+            document_url: None,
+            document_sha256: None,
+            status,
+            reviewed_by: None,
+            review_note: None,
+            reviewed_at: None,
+            submitted_by: None,
+            revocation_reason: None,
+            created_at: DateTime::<Utc>::MIN_UTC,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        }
+    }
+
+    fn requirement(
+        kind: &str,
+        kind_of_work: &str,
+        region_scoped: bool,
+        max_age_months: Option<i32>,
+    ) -> qualification_requirement::Model {
+        qualification_requirement::Model {
+            id: 0,
+            qualification_type: kind.into(),
+            kind_of_work: kind_of_work.into(),
+            region: ANY.into(),
+            region_scoped,
+            max_age_months,
+            active: true,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        }
+    }
+
+    fn defaults() -> Vec<qualification_requirement::Model> {
+        vec![
+            requirement("COLLECTION_LICENSE", ANY, true, None),
+            requirement("DATA_PROTECTION_CERT", ANY, false, None),
+            requirement("LEGAL_PRACTICE_LICENSE", "LEGAL", false, None),
+            requirement("ANNUAL_AUDIT", ANY, false, Some(12)),
+        ]
+    }
+
+    fn papers() -> Vec<agency_qualification::Model> {
+        use QualificationStatus::Verified;
+        vec![
+            qualification(
+                "COLLECTION_LICENSE",
+                Some("US-TX"),
+                Verified,
+                "2025-01-01",
+                "2028-01-01",
+            ),
+            qualification(
+                "DATA_PROTECTION_CERT",
+                None,
+                Verified,
+                "2026-01-01",
+                "2028-01-01",
+            ),
+            qualification("ANNUAL_AUDIT", None, Verified, "2026-06-01", "2027-06-01"),
+        ]
+    }
+
+    fn question(kind: KindOfWork, region: &str) -> Question {
+        Question {
+            kind,
+            region: region.into(),
+            from: day("2026-12-01"),
+            to: day("2027-02-28"),
+        }
+    }
+
+    fn codes(result: &Eligibility) -> Vec<(ReasonCode, Option<&str>)> {
+        result
+            .reasons
+            .iter()
+            .map(|r| (r.code, r.qualification_type.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn a_fully_qualified_agency_with_room_is_eligible() {
+        let result = evaluate(
+            &agency(),
+            &papers(),
+            &defaults(),
+            Load {
+                accounts: 3,
+                balance_minor: 400_000,
+            },
+            &question(KindOfWork::EarlyStage, "US-TX"),
+        );
+        assert!(result.eligible, "{:?}", result.reasons);
+        assert_eq!(result.remaining_accounts, Some(7));
+        assert_eq!(result.remaining_balance_minor, Some(600_000));
+    }
+
+    #[test]
+    fn a_licence_must_cover_the_debtors_region() {
+        let result = evaluate(
+            &agency(),
+            &papers(),
+            &defaults(),
+            Load::default(),
+            &question(KindOfWork::EarlyStage, "UK"),
+        );
+        assert_eq!(
+            codes(&result),
+            vec![(ReasonCode::Missing, Some("COLLECTION_LICENSE"))]
+        );
+    }
+
+    #[test]
+    fn legal_work_needs_a_legal_practice_licence() {
+        let result = evaluate(
+            &agency(),
+            &papers(),
+            &defaults(),
+            Load::default(),
+            &question(KindOfWork::Legal, "US-TX"),
+        );
+        assert_eq!(
+            codes(&result),
+            vec![(ReasonCode::Missing, Some("LEGAL_PRACTICE_LICENSE"))]
+        );
+    }
+
+    #[test]
+    fn each_state_of_a_paper_gives_its_own_reason() {
+        use QualificationStatus::*;
+        let cases = [
+            (
+                qualification(
+                    "DATA_PROTECTION_CERT",
+                    None,
+                    PendingReview,
+                    "2026-01-01",
+                    "2028-01-01",
+                ),
+                ReasonCode::PendingReview,
+            ),
+            (
+                qualification(
+                    "DATA_PROTECTION_CERT",
+                    None,
+                    Expired,
+                    "2024-01-01",
+                    "2026-01-01",
+                ),
+                ReasonCode::Expired,
+            ),
+            (
+                qualification(
+                    "DATA_PROTECTION_CERT",
+                    None,
+                    Verified,
+                    "2024-01-01",
+                    "2026-11-15",
+                ),
+                ReasonCode::Expired,
+            ),
+            (
+                qualification(
+                    "DATA_PROTECTION_CERT",
+                    None,
+                    Verified,
+                    "2026-01-01",
+                    "2027-01-31",
+                ),
+                ReasonCode::ExpiresBeforePlacementEnds,
+            ),
+            (
+                qualification(
+                    "DATA_PROTECTION_CERT",
+                    None,
+                    Rejected,
+                    "2026-01-01",
+                    "2028-01-01",
+                ),
+                ReasonCode::Missing,
+            ),
+            (
+                qualification(
+                    "DATA_PROTECTION_CERT",
+                    None,
+                    Revoked,
+                    "2026-01-01",
+                    "2028-01-01",
+                ),
+                ReasonCode::Missing,
+            ),
+        ];
+        for (paper, expected) in cases {
+            let mut held = papers();
+            held.retain(|q| q.qualification_type != "DATA_PROTECTION_CERT");
+            held.push(paper.clone());
+            let result = evaluate(
+                &agency(),
+                &held,
+                &defaults(),
+                Load::default(),
+                &question(KindOfWork::EarlyStage, "US-TX"),
+            );
+            assert_eq!(
+                codes(&result),
+                vec![(expected, Some("DATA_PROTECTION_CERT"))],
+                "{paper:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_audit_older_than_twelve_months_is_outdated() {
+        let mut held = papers();
+        held.retain(|q| q.qualification_type != "ANNUAL_AUDIT");
+        held.push(qualification(
+            "ANNUAL_AUDIT",
+            None,
+            QualificationStatus::Verified,
+            "2025-11-30",
+            "2027-12-01",
+        ));
+        let result = evaluate(
+            &agency(),
+            &held,
+            &defaults(),
+            Load::default(),
+            &question(KindOfWork::EarlyStage, "US-TX"),
+        );
+        assert_eq!(
+            codes(&result),
+            vec![(ReasonCode::Outdated, Some("ANNUAL_AUDIT"))]
+        );
+    }
+
+    #[test]
+    fn one_good_paper_outweighs_a_bad_one() {
+        let mut held = papers();
+        held.push(qualification(
+            "DATA_PROTECTION_CERT",
+            None,
+            QualificationStatus::Expired,
+            "2020-01-01",
+            "2021-01-01",
+        ));
+        let result = evaluate(
+            &agency(),
+            &held,
+            &defaults(),
+            Load::default(),
+            &question(KindOfWork::EarlyStage, "US-TX"),
+        );
+        assert!(result.eligible);
+    }
+
+    #[test]
+    fn every_reason_is_listed_at_once() {
+        let mut suspended = agency();
+        suspended.status = AgencyStatus::Suspended;
+        let result = evaluate(
+            &suspended,
+            &[],
+            &defaults(),
+            Load {
+                accounts: 10,
+                balance_minor: 0,
+            },
+            &question(KindOfWork::LateStage, "CN-31"),
+        );
+        let found: Vec<ReasonCode> = result.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(
+            found,
+            vec![
+                ReasonCode::AgencyStatus,
+                ReasonCode::KindNotOffered,
+                ReasonCode::RegionNotServed,
+                ReasonCode::Missing,
+                ReasonCode::Missing,
+                ReasonCode::Missing,
+                ReasonCode::OutOfCapacity,
+            ]
+        );
+        assert!(!result.eligible);
+    }
+
+    #[test]
+    fn capacity_counts_accounts_and_balance() {
+        let full_balance = evaluate(
+            &agency(),
+            &papers(),
+            &defaults(),
+            Load {
+                accounts: 1,
+                balance_minor: 1_000_000,
+            },
+            &question(KindOfWork::EarlyStage, "US-TX"),
+        );
+        assert_eq!(
+            codes(&full_balance),
+            vec![(ReasonCode::OutOfCapacity, None)]
+        );
+        let mut unlimited = agency();
+        unlimited.max_active_accounts = None;
+        unlimited.max_active_balance_minor = None;
+        let result = evaluate(
+            &unlimited,
+            &papers(),
+            &defaults(),
+            Load {
+                accounts: 1_000_000,
+                balance_minor: i64::MAX,
+            },
+            &question(KindOfWork::EarlyStage, "US-TX"),
+        );
+        assert!(result.eligible);
+        assert_eq!(result.remaining_accounts, None);
+    }
+
+    #[test]
+    fn lifted_requirements_and_other_kinds_do_not_apply() {
+        let mut requirements = defaults();
+        requirements[1].active = false;
+        let held: Vec<_> = papers()
+            .into_iter()
+            .filter(|q| q.qualification_type != "DATA_PROTECTION_CERT")
+            .collect();
+        let result = evaluate(
+            &agency(),
+            &held,
+            &requirements,
+            Load::default(),
+            &question(KindOfWork::EarlyStage, "US-TX"),
+        );
+        assert!(result.eligible, "{:?}", result.reasons);
+    }
+}
