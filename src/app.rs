@@ -50,6 +50,7 @@ impl Application {
             schema,
             metrics: metrics::handle(),
             graphiql: graphql.graphiql,
+            body_limit_bytes: settings.server.body_limit_bytes,
         };
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr)

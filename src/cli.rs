@@ -161,11 +161,16 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             if with_demo {
                 if demo::is_empty(&db).await? {
                     println!("{}", demo::load(&db).await?);
-                } else {
-                    println!("database already holds data: demo data not loaded");
                 }
-                let admin = print_demo_tokens(&db).await?;
-                demo_hint = Some(admin);
+                // Fresh demo tokens only for a demo database, never for one with real data.
+                if demo::is_demo_database(&db).await? {
+                    demo_hint = Some(print_demo_tokens(&db).await?);
+                } else {
+                    println!(
+                        "the database holds data that is not the demo's: nothing loaded, no token minted \
+                         (use `agencyflow token create`)"
+                    );
+                }
             }
             let app = Application::with_database(&settings, db).await?;
             let addr = app.local_addr();
@@ -211,8 +216,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                         .map(|days| Utc::now() + Duration::days(i64::from(days))),
                 },
             )
-            .await
-            .map_err(|err| anyhow::anyhow!("{err}"))?;
+            .await?;
             eprintln!(
                 "token {} created; the secret below is shown once",
                 created.token.id

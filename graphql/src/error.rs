@@ -8,8 +8,8 @@ use sea_orm::{DbErr, SqlErr};
 pub enum AppError {
     #[error("{0}")]
     NotFound(String),
-    #[error("authentication required: send a valid 'Authorization: Bearer <token>' header")]
-    Unauthenticated,
+    #[error("{0}")]
+    Unauthenticated(&'static str),
     #[error("{0}")]
     Forbidden(String),
     #[error("{message}")]
@@ -40,7 +40,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound(_) => "NOT_FOUND",
-            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",

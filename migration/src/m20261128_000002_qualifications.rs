@@ -4,6 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::prelude::ChronoUtc;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -124,6 +125,11 @@ const REQUIREMENTS: &[(&str, &str, bool, Option<i32>)] = &[
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// All or nothing, on SQLite too.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per ALTER TABLE.
         for column in [
@@ -233,7 +239,8 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        let now = chrono_now();
+        // Written as the entities write timestamps, so both stores compare them alike.
+        let now: SimpleExpr = ChronoUtc::now().into();
         let mut types = Query::insert()
             .into_table(QualificationTypes::Table)
             .columns([
@@ -323,9 +330,4 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-/// The seeding time, as a timestamp value both stores accept.
-fn chrono_now() -> SimpleExpr {
-    Expr::current_timestamp().into()
 }

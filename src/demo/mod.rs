@@ -10,7 +10,7 @@ use std::fmt;
 
 use agencyflow_graphql::domain::audit::{self, Change};
 use agencyflow_graphql::domain::tokens::{self, NewToken};
-use agencyflow_graphql::domain::{Caller, tx::begin_write};
+use agencyflow_graphql::domain::{Caller, money, tx::begin_write};
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use entity::account::{self, AccountFlag, AccountFlags, Phones};
 use entity::agency::{
@@ -18,10 +18,11 @@ use entity::agency::{
 };
 use entity::api_token::Role;
 use entity::placement::{self, PlacementLevel, PlacementStatus};
-use entity::{agency_qualification, portfolio};
+use entity::{agency_qualification, audit_event, portfolio};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait,
@@ -32,8 +33,14 @@ use accounts::{DemoAccount, PORTFOLIOS};
 use agencies::AGENCIES;
 
 const SEED: u64 = 7;
+/// The audit action that marks a database as holding the demo data.
+const DEMO_LOAD: &str = "demo.load";
 /// Rows per INSERT: well inside both stores' bind-parameter limits.
 const CHUNK: usize = 500;
+/// How the audit log and review fields name the demo loader.
+const DEMO_ACTOR: &str = "system:demo";
+/// The demo's stand-in for the vendor manager who verified the seeded papers.
+const DEMO_REVIEWER: &str = "system:demo-review";
 /// The agency whose token `serve --demo` prints.
 const DEMO_AGENCY: &str = "ACME";
 
@@ -54,6 +61,16 @@ impl fmt::Display for Summary {
             self.agencies, self.qualifications, self.portfolios, self.accounts, self.placements
         )
     }
+}
+
+/// Whether the demo data was loaded into this database.
+pub async fn is_demo_database(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(DEMO_LOAD))
+        .count(db)
+        .await?
+        > 0)
 }
 
 pub async fn is_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
@@ -104,7 +121,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Summary> {
         &tx,
         &Caller::system("demo"),
         Change {
-            action: "demo.load",
+            action: DEMO_LOAD,
             entity_type: "database",
             entity_id: "demo".to_owned(),
             before: None,
@@ -118,8 +135,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Summary> {
             })),
         },
     )
-    .await
-    .map_err(|err| anyhow::anyhow!("{err}"))?;
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -142,7 +158,10 @@ async fn insert_agencies<C: ConnectionTrait>(
                 demo.regions.iter().map(|r| (*r).to_owned()).collect(),
             )),
             max_active_accounts: Set(Some(demo.max_active_accounts)),
-            max_active_balance_minor: Set(Some(demo.max_active_balance * 100)),
+            max_active_balance_minor: Set(Some(money::to_minor(
+                Decimal::from(demo.max_active_balance),
+                money::currency(demo.capacity_currency)?,
+            )?)),
             capacity_currency: Set(demo.capacity_currency.to_owned()),
             remittance_mode: Set(demo.remittance),
             status_reason: Set(demo.status_reason.map(str::to_owned)),
@@ -185,12 +204,12 @@ async fn insert_agencies<C: ConnectionTrait>(
                     ))),
                     document_sha256: Set(None),
                     status: Set(q.status),
-                    reviewed_by: Set(reviewed.then(|| "vendor-risk@lender.example".to_owned())),
+                    reviewed_by: Set(reviewed.then(|| DEMO_REVIEWER.to_owned())),
                     review_note: Set(
                         reviewed.then(|| "checked against the issuer's register".to_owned())
                     ),
                     reviewed_at: Set(reviewed.then_some(now)),
-                    submitted_by: Set(Some(format!("agency:{}", demo.code))),
+                    submitted_by: Set(Some(DEMO_ACTOR.to_owned())),
                     created_at: Set(now),
                     updated_at: Set(now),
                     ..Default::default()
@@ -341,16 +360,13 @@ pub async fn issue_tokens(db: &DatabaseConnection) -> anyhow::Result<DemoTokens>
         label: label.to_owned(),
         expires_at: None,
     };
-    let admin = tokens::create(db, &caller, mint(Role::Admin, None, "demo admin"))
-        .await
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let admin = tokens::create(db, &caller, mint(Role::Admin, None, "demo admin")).await?;
     let agency_token = tokens::create(
         db,
         &caller,
         mint(Role::Agency, Some(agency.id), "demo agency system"),
     )
-    .await
-    .map_err(|err| anyhow::anyhow!("{err}"))?;
+    .await?;
     Ok(DemoTokens {
         admin: admin.secret,
         agency: agency_token.secret,

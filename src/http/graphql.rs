@@ -13,11 +13,13 @@ use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
-use axum::body::Body;
+use axum::BoxError;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::TryStreamExt;
+use http_body_util::LengthLimitError;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use tokio_util::io::StreamReader;
 
@@ -26,12 +28,14 @@ use super::metrics::{OperationSlot, record_operation};
 use super::negotiate::{ResponseType, negotiate};
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Files one multipart request may carry.
+const MAX_UPLOADS: usize = 4;
 /// The audit log keeps request ids up to this length.
 const MAX_REQUEST_ID_LEN: usize = 64;
 
 pub async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.graphiql {
-        return StatusCode::NOT_FOUND.into_response();
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")]).into_response();
     }
     Html(
         GraphiQLSource::build()
@@ -72,7 +76,9 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     let gql_request = match async_graphql::http::receive_body(
         content_type,
         reader.compat(),
-        MultipartOptions::default(),
+        MultipartOptions::default()
+            .max_file_size(state.body_limit_bytes)
+            .max_num_files(MAX_UPLOADS),
     )
     .await
     {
@@ -91,7 +97,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         }
     };
 
-    let auth = match authenticate(&state, &parts.headers).await {
+    let auth = match authenticate(&state, &parts.headers, response_type).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
@@ -139,15 +145,21 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
 }
 
 /// Resolves the bearer token. A database failure here is a 500, not a silent anonymous.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    response_type: ResponseType,
+) -> Result<Auth, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Auth::Anonymous);
     };
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
     let Some(secret) = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
     else {
         return Ok(Auth::Invalid);
     };
@@ -157,7 +169,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, Res
         Err(err) => {
             tracing::error!(error = ?err, "token lookup failed");
             Err(request_error(
-                ResponseType::Json,
+                response_type,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
             ))
@@ -183,15 +195,44 @@ fn is_supported_content_type(content_type: &str) -> bool {
     essence == "application/json" || essence == "multipart/form-data"
 }
 
+/// Whether reading the body failed on the size limit, here or in the multipart parser.
 fn is_too_large(err: &async_graphql::ParseRequestError) -> bool {
     use async_graphql::ParseRequestError as E;
-    match err {
-        E::PayloadTooLarge => true,
-        E::Io(io) => io
-            .get_ref()
-            .is_some_and(|inner| inner.to_string().contains("length limit exceeded")),
-        _ => false,
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = match err {
+        E::PayloadTooLarge => return true,
+        E::Io(io) => io.get_ref().map(|inner| inner as _),
+        _ => None,
+    };
+    while let Some(error) = cause {
+        if error.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
     }
+    false
+}
+
+/// Gives the plain-text or empty answers of the size limit (413) and the timeout (503) a
+/// GraphQL error body, so every error a client sees carries `extensions.code`.
+pub async fn error_bodies<B>(response: axum::http::Response<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/"));
+    if is_json {
+        return response.map(Body::new);
+    }
+    let message = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the server accepts",
+        StatusCode::SERVICE_UNAVAILABLE => "the request took longer than the server allows",
+        _ => return response.map(Body::new),
+    };
+    request_error(ResponseType::Json, response.status(), message)
 }
 
 /// Parse, validation and limit errors come from async-graphql without a code: they

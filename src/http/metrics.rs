@@ -1,7 +1,8 @@
 //! Prometheus metrics: HTTP requests and latency by route, GraphQL operations and
 //! latency by operation name, GraphQL errors by code.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
@@ -100,16 +101,57 @@ impl Extension for OperationNameExtension {
     }
 }
 
+/// Distinct operation names the metrics keep; names beyond them count as `other`, so
+/// clients cannot grow the label set (and the exporter's memory) without bound.
+const MAX_OPERATION_LABELS: usize = 200;
+
+fn operation_label(name: &str) -> String {
+    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let well_formed = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !well_formed {
+        return "other".to_owned();
+    }
+    let mut seen = SEEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
+        seen.insert(name.to_owned());
+        name.to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
 /// Records one GraphQL operation: count, latency and each error's code.
 pub fn record_operation<'a>(
     operation: &str,
     elapsed_secs: f64,
     error_codes: impl Iterator<Item = &'a str>,
 ) {
-    metrics::counter!("graphql_requests_total", "operation" => operation.to_owned()).increment(1);
-    metrics::histogram!("graphql_request_duration_seconds", "operation" => operation.to_owned())
+    let operation = operation_label(operation);
+    metrics::counter!("graphql_requests_total", "operation" => operation.clone()).increment(1);
+    metrics::histogram!("graphql_request_duration_seconds", "operation" => operation)
         .record(elapsed_secs);
     for code in error_codes {
         metrics::counter!("graphql_errors_total", "code" => code.to_owned()).increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation_label;
+
+    #[test]
+    fn operation_labels_are_bounded() {
+        assert_eq!(operation_label("Me"), "Me");
+        assert_eq!(operation_label("drop table; --"), "other");
+        assert_eq!(operation_label(&"x".repeat(65)), "other");
+        for i in 0..300 {
+            operation_label(&format!("Flood{i}"));
+        }
+        assert_eq!(operation_label("Flood299"), "other");
+        assert_eq!(operation_label("Me"), "Me");
     }
 }

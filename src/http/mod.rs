@@ -27,6 +27,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub metrics: PrometheusHandle,
     pub graphiql: bool,
+    pub body_limit_bytes: usize,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -55,9 +56,10 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::map_response(graphql::error_bodies))
                 .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
                 .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
+                    StatusCode::SERVICE_UNAVAILABLE,
                     Duration::from_secs(settings.request_timeout_secs),
                 )),
         )

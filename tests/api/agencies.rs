@@ -608,3 +608,63 @@ async fn only_managers_change_profiles_and_statuses() {
         .await;
     assert_eq!(activated.data()["changeAgencyStatus"]["status"], "ACTIVE");
 }
+
+#[tokio::test]
+async fn amounts_are_decimal_strings_never_json_numbers() {
+    let app = spawn_app().await;
+    for amount in [json!(250000.1), json!(12345678901234567_i64)] {
+        let input = with(
+            new_agency("NUMERIC"),
+            "capacity",
+            json!({ "maxActiveBalance": { "amount": amount, "currency": "USD" } }),
+        );
+        let answer = create(&app, &app.admin_token, input).await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{amount}");
+    }
+    for (amount, field) in [
+        ("0.001", "amount"),
+        ("1e400", "maxActiveBalance"),
+        ("79228162514264337593543950335", "amount"),
+    ] {
+        let input = with(
+            new_agency("HUGE"),
+            "capacity",
+            json!({ "maxActiveBalance": { "amount": amount, "currency": "USD" } }),
+        );
+        let answer = create(&app, &app.admin_token, input).await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{amount} ({field})");
+    }
+}
+
+#[tokio::test]
+async fn webhook_urls_must_be_https_or_this_machine() {
+    let app = spawn_app().await;
+    for url in [
+        "http://localhost.evil.example/hooks",
+        "ftp://agency.example/",
+        "https://user:pw@agency.example/",
+    ] {
+        let answer = create(
+            &app,
+            &app.admin_token,
+            with(new_agency("HOOKS"), "webhookUrl", json!(url)),
+        )
+        .await;
+        assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{url}");
+        assert_eq!(field(&answer), Some("webhookUrl"));
+    }
+    let local = create(
+        &app,
+        &app.admin_token,
+        with(
+            new_agency("LOCAL"),
+            "webhookUrl",
+            json!("http://127.0.0.1:9000/hooks"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        local.data()["createAgency"]["webhookUrl"],
+        "http://127.0.0.1:9000/hooks"
+    );
+}

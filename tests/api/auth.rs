@@ -96,3 +96,38 @@ async fn a_role_without_the_right_is_forbidden() {
     let auditor = token(&app.db, Role::Auditor, None).await;
     app.gql(Some(&auditor), audit, json!({})).await.data();
 }
+
+#[tokio::test]
+async fn the_scheme_is_case_insensitive_and_the_messages_tell_missing_from_wrong() {
+    let app = spawn_app().await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let response = app
+            .client
+            .post(&app.url)
+            .header("content-type", "application/json")
+            .header(AUTHORIZATION, format!("{scheme} {}", app.admin_token))
+            .body(json!({ "query": ME }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer(response).await.data()["me"]["role"],
+            "ADMIN",
+            "{scheme}"
+        );
+    }
+    let missing = app.gql(None, ME, json!({})).await;
+    let wrong = app.gql(Some("af_unknown"), ME, json!({})).await;
+    let message =
+        |a: &crate::helpers::Answer| a.body["errors"][0]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message(&missing).contains("Authorization"),
+        "{}",
+        message(&missing)
+    );
+    assert!(
+        message(&wrong).contains("unknown, revoked or expired"),
+        "{}",
+        message(&wrong)
+    );
+}

@@ -150,7 +150,17 @@ async fn bodies_over_the_limit_are_413() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 413);
+    let refused = answer(response).await;
+    assert_eq!(refused.status, 413);
+    assert_eq!(refused.code(), Some("BAD_USER_INPUT"));
+}
+
+#[tokio::test]
+async fn without_graphiql_get_is_not_allowed() {
+    let app = spawn_app_with(|settings| settings.graphql.graphiql = false).await;
+    let page = app.client.get(&app.url).send().await.unwrap();
+    assert_eq!(page.status(), 405);
+    assert_eq!(page.headers()["allow"], "POST");
 }
 
 #[tokio::test]

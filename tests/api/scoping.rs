@@ -153,3 +153,35 @@ async fn lender_staff_see_every_agency_and_placement() {
         serde_json::Value::Null
     );
 }
+
+#[tokio::test]
+async fn an_agency_no_longer_sees_the_debtor_once_a_placement_ends() {
+    use entity::placement::{self, PlacementStatus};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let app = spawn_app().await;
+    let book = fixtures::book(&app.db).await;
+    let alpha = token(&app.db, Role::Agency, Some(book.agency_a.id)).await;
+    let query =
+        "{ placements { edges { node { status account { lenderReference debtor { name } } } } } }";
+    let held = app.gql(Some(&alpha), query, json!({})).await;
+    assert_eq!(
+        held.data()["placements"]["edges"][0]["node"]["account"]["lenderReference"],
+        "ACC-1"
+    );
+
+    let mut returned: placement::ActiveModel = book.placements[0].clone().into();
+    returned.status = Set(PlacementStatus::Returned);
+    returned.update(&app.db).await.unwrap();
+    let ended = app.gql(Some(&alpha), query, json!({})).await;
+    let node = &ended.data()["placements"]["edges"][0]["node"];
+    assert_eq!(node["status"], "RETURNED");
+    assert_eq!(node["account"], serde_json::Value::Null);
+
+    let manager = token(&app.db, Role::VendorManager, None).await;
+    let lender = app.gql(Some(&manager), query, json!({})).await;
+    assert_eq!(
+        lender.data()["placements"]["edges"][0]["node"]["account"]["lenderReference"],
+        "ACC-1"
+    );
+}

@@ -27,7 +27,12 @@ pub struct RequestMeta {
 pub fn actor<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Actor> {
     match ctx.data_opt::<RequestMeta>().map(|meta| &meta.auth) {
         Some(Auth::Authenticated(actor)) => Ok(actor),
-        _ => Err(AppError::Unauthenticated),
+        Some(Auth::Invalid) => Err(AppError::Unauthenticated(
+            "the bearer token is unknown, revoked or expired",
+        )),
+        Some(Auth::Anonymous) | None => Err(AppError::Unauthenticated(
+            "authentication required: send an 'Authorization: Bearer <token>' header",
+        )),
     }
 }
 

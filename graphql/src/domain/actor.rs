@@ -1,8 +1,12 @@
 //! Who is calling, and what part of the data they may see.
 
 use entity::api_token::Role;
+use sea_orm::ActiveEnum;
 
 use crate::error::{AppError, AppResult};
+
+/// An agency id no row has: the scope of an AGENCY actor missing its agency.
+const NO_AGENCY: i64 = 0;
 
 /// An authenticated principal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,9 +42,11 @@ impl Actor {
         }
     }
 
+    /// Lender staff see everything; an AGENCY actor sees its own agency's work. An AGENCY
+    /// actor without an agency (which authentication never produces) sees nothing.
     pub fn scope(&self) -> Scope {
         match (self.role, self.agency_id) {
-            (Role::Agency, Some(agency_id)) => Scope::Agency(agency_id),
+            (Role::Agency, agency_id) => Scope::Agency(agency_id.unwrap_or(NO_AGENCY)),
             _ => Scope::Lender,
         }
     }
@@ -52,19 +58,9 @@ impl Actor {
         } else {
             Err(AppError::Forbidden(format!(
                 "role {} may not do this",
-                role_name(self.role)
+                self.role.to_value()
             )))
         }
-    }
-}
-
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "ADMIN",
-        Role::VendorManager => "VENDOR_MANAGER",
-        Role::Agency => "AGENCY",
-        Role::Finance => "FINANCE",
-        Role::Auditor => "AUDITOR",
     }
 }
 

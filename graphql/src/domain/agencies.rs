@@ -9,7 +9,7 @@ use entity::agency::{
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use serde_json::json;
 
@@ -45,9 +45,9 @@ pub async fn get<C: ConnectionTrait>(conn: &C, scope: Scope, id: i64) -> AppResu
         .ok_or_else(|| AppError::not_found("agency", id))
 }
 
-/// Kinds of work and regions live in small JSON arrays; agencies number in the
-/// dozens, so those two filters are applied to the page in memory while the
-/// page is read with keyset SQL.
+/// Kinds of work and regions live in small JSON arrays. Agencies number in the dozens,
+/// so with either filter the agencies after the cursor are read and filtered in
+/// memory; without, the page is read with keyset SQL alone.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
     scope: Scope,
@@ -411,8 +411,11 @@ pub async fn change_status(
     Ok(updated)
 }
 
+/// Reads the agency and locks its row until the transaction ends (PostgreSQL; SQLite's
+/// write transactions are serialised already), so concurrent changes cannot interleave.
 async fn find_for_update<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<agency::Model> {
     agency::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("agency", id))

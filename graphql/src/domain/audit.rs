@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::actor::{Caller, role_name};
+use sea_orm::ActiveEnum;
+
+use super::actor::Caller;
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use crate::error::AppResult;
 
@@ -26,7 +28,7 @@ pub async fn record<C: ConnectionTrait>(
     audit_event::Entity::insert(audit_event::ActiveModel {
         occurred_at: Set(Utc::now()),
         actor: Set(caller.actor.audit_name()),
-        actor_role: Set(Some(role_name(caller.actor.role).to_owned())),
+        actor_role: Set(Some(caller.actor.role.to_value())),
         actor_agency_id: Set(caller.actor.agency_id),
         action: Set(change.action.to_owned()),
         entity_type: Set(change.entity_type.to_owned()),

@@ -14,12 +14,13 @@ use entity::placement::{self, PlacementStatus};
 use entity::qualification_requirement::{self, ANY};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait,
 };
 use serde::Serialize;
 
 use super::actor::Scope;
-use super::lifecycle::{may_receive_work, status_name};
+use super::lifecycle::may_receive_work;
 use crate::error::{AppError, AppResult};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -112,7 +113,7 @@ pub fn evaluate(
         reason(
             ReasonCode::AgencyStatus,
             None,
-            format!("the agency is {}", status_name(agency.status)),
+            format!("the agency is {}", agency.status.to_value()),
         );
     }
     if !agency.kinds_of_work.0.contains(&question.kind) {
@@ -129,7 +130,7 @@ pub fn evaluate(
             format!("the agency does not serve {}", question.region),
         );
     }
-    let kind = kind_code(question.kind);
+    let kind = question.kind.to_value();
     for requirement in requirements.iter().filter(|r| {
         r.active
             && (r.kind_of_work == ANY || r.kind_of_work == kind)
@@ -274,16 +275,6 @@ pub async fn for_agency<C: ConnectionTrait>(
         .unwrap_or_default()
         .to_owned();
     Ok((result, currency))
-}
-
-pub fn kind_code(kind: KindOfWork) -> &'static str {
-    match kind {
-        KindOfWork::EarlyStage => "EARLY_STAGE",
-        KindOfWork::LateStage => "LATE_STAGE",
-        KindOfWork::ChargedOff => "CHARGED_OFF",
-        KindOfWork::Legal => "LEGAL",
-        KindOfWork::Digital => "DIGITAL",
-    }
 }
 
 /// Everything eligibility needs about a set of agencies, read once.

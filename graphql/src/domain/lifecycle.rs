@@ -6,6 +6,7 @@
 //! TERMINATED need a reason; TERMINATED is final.
 
 use entity::agency::AgencyStatus::{self, *};
+use sea_orm::ActiveEnum;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum TransitionError {
@@ -22,23 +23,13 @@ impl std::fmt::Display for TransitionError {
             Self::NotAllowed { from, to } => write!(
                 f,
                 "an agency cannot go from {} to {}",
-                status_name(*from),
-                status_name(*to)
+                from.to_value(),
+                to.to_value()
             ),
             Self::ReasonRequired(to) => {
-                write!(f, "moving an agency to {} needs a reason", status_name(*to))
+                write!(f, "moving an agency to {} needs a reason", to.to_value())
             }
         }
-    }
-}
-
-pub fn status_name(status: AgencyStatus) -> &'static str {
-    match status {
-        Onboarding => "ONBOARDING",
-        Active => "ACTIVE",
-        Probation => "PROBATION",
-        Suspended => "SUSPENDED",
-        Terminated => "TERMINATED",
     }
 }
 

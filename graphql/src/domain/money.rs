@@ -25,7 +25,10 @@ pub fn from_minor(minor: i64, currency: Currency) -> Decimal {
 /// Exact minor units of `amount`. An amount finer than the currency's minor unit is
 /// refused rather than silently rounded.
 pub fn to_minor(amount: Decimal, currency: Currency) -> AppResult<i64> {
-    let scaled = amount * Decimal::from(10_i64.pow(exponent(currency)));
+    let out_of_range = || AppError::bad_input("amount", format!("{amount} is out of range"));
+    let scaled = amount
+        .checked_mul(Decimal::from(10_i64.pow(exponent(currency))))
+        .ok_or_else(out_of_range)?;
     if scaled.fract() != Decimal::ZERO {
         return Err(AppError::bad_input(
             "amount",
@@ -36,9 +39,7 @@ pub fn to_minor(amount: Decimal, currency: Currency) -> AppResult<i64> {
             ),
         ));
     }
-    scaled
-        .to_i64()
-        .ok_or_else(|| AppError::bad_input("amount", format!("{amount} is out of range")))
+    scaled.to_i64().ok_or_else(out_of_range)
 }
 
 #[cfg(test)]
@@ -77,5 +78,7 @@ mod tests {
     fn refuses_sub_minor_amounts_and_unknown_currencies() {
         assert!(to_minor(Decimal::from_str("1.005").unwrap(), usd()).is_err());
         assert!(currency("XXQ").is_err());
+        assert!(to_minor(Decimal::MAX, usd()).is_err());
+        assert!(to_minor(Decimal::from(i64::MAX), usd()).is_err());
     }
 }

@@ -27,15 +27,6 @@ pub struct Page<T> {
     pub has_next_page: bool,
 }
 
-impl<T> Page<T> {
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_next_page: self.has_next_page,
-        }
-    }
-}
-
 /// Fetches one page of `select`, keyed on `id_column`, reading one row more than asked
 /// to learn whether another page follows.
 pub async fn fetch_page<E, C>(

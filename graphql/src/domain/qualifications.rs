@@ -7,15 +7,14 @@ use entity::agency_qualification::{self, QualificationStatus};
 use entity::qualification_requirement::{self, ANY};
 use entity::{agency, agency::KindOfWork, qualification_type};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
 use super::actor::{Caller, Scope};
 use super::audit::{self, Change};
-use super::eligibility::kind_code;
-use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::page::{Page, PageRequest};
 use super::tx::begin_write;
 use super::validate;
 use crate::error::{AppError, AppResult};
@@ -188,7 +187,7 @@ pub async fn review(
     note: Option<String>,
 ) -> AppResult<agency_qualification::Model> {
     let tx = begin_write(db).await?;
-    let current = find(&tx, id).await?;
+    let current = find_for_update(&tx, id).await?;
     if caller.actor.agency_id == Some(current.agency_id) {
         return Err(AppError::Forbidden(
             "nobody reviews a qualification of their own agency".into(),
@@ -253,7 +252,7 @@ pub async fn revoke(
 ) -> AppResult<agency_qualification::Model> {
     let reason = validate::text("reason", &reason, 2000)?;
     let tx = begin_write(db).await?;
-    let current = find(&tx, id).await?;
+    let current = find_for_update(&tx, id).await?;
     if !matches!(
         current.status,
         QualificationStatus::PendingReview | QualificationStatus::Verified
@@ -279,14 +278,21 @@ pub async fn revoke(
     Ok(updated)
 }
 
-async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<agency_qualification::Model> {
+/// Reads a qualification and locks its row until the transaction ends.
+async fn find_for_update<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> AppResult<agency_qualification::Model> {
     agency_qualification::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("qualification", id))
 }
 
-/// Verified qualifications that expire between today and `within_days` from now, soonest first.
+/// Verified qualifications that expire between today and `within_days` from now, soonest
+/// first. The cursor is the last row's id; the page continues after that row's
+/// (expiry date, id).
 pub async fn expiring<C: ConnectionTrait>(
     conn: &C,
     scope: Scope,
@@ -298,12 +304,36 @@ pub async fn expiring<C: ConnectionTrait>(
     let mut select = agency_qualification::Entity::find()
         .filter(Column::Status.eq(QualificationStatus::Verified))
         .filter(Column::ExpiresOn.gte(today))
-        .filter(Column::ExpiresOn.lte(today + Duration::days(i64::from(within_days))))
-        .order_by_asc(Column::ExpiresOn);
+        .filter(Column::ExpiresOn.lte(today + Duration::days(i64::from(within_days))));
     if let Scope::Agency(own) = scope {
         select = select.filter(Column::AgencyId.eq(own));
     }
-    fetch_page(conn, select, Column::Id, page, Direction::Ascending).await
+    if let Some(after) = page.after {
+        let last = agency_qualification::Entity::find_by_id(after)
+            .one(conn)
+            .await?
+            .and_then(|q| q.expires_on)
+            .ok_or_else(|| AppError::bad_input("after", "not a cursor of this list"))?;
+        select = select.filter(
+            Condition::any().add(Column::ExpiresOn.gt(last)).add(
+                Condition::all()
+                    .add(Column::ExpiresOn.eq(last))
+                    .add(Column::Id.gt(after)),
+            ),
+        );
+    }
+    let mut items = select
+        .order_by_asc(Column::ExpiresOn)
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1)
+        .all(conn)
+        .await?;
+    let has_next_page = items.len() as u64 > page.limit;
+    items.truncate(page.limit as usize);
+    Ok(Page {
+        items,
+        has_next_page,
+    })
 }
 
 pub async fn types<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<qualification_type::Model>> {
@@ -411,7 +441,9 @@ pub async fn set_requirement(
             "between 1 and 120 months",
         ));
     }
-    let kind = input.kind_of_work.map_or(ANY, kind_code).to_owned();
+    let kind = input
+        .kind_of_work
+        .map_or_else(|| ANY.to_owned(), |k| k.to_value());
     let region = input
         .region
         .map(|r| validate::region("region", &r))

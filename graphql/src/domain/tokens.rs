@@ -5,16 +5,17 @@ use chrono::{DateTime, Utc};
 use entity::{agency, api_token, api_token::Role};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::actor::{Actor, Caller, Principal, role_name};
+use super::actor::{Actor, Caller, Principal};
 use super::audit::{self, Change};
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use super::tx::begin_write;
+use super::validate;
 use crate::error::{AppError, AppResult};
 
 const SECRET_PREFIX: &str = "af_";
@@ -49,7 +50,7 @@ fn audit_view(token: &api_token::Model) -> serde_json::Value {
     json!({
         "id": token.id,
         "prefix": token.token_prefix,
-        "role": role_name(token.role),
+        "role": token.role.to_value(),
         "agencyId": token.agency_id,
         "label": token.label,
         "expiresAt": token.expires_at,
@@ -63,13 +64,7 @@ pub async fn create(
     caller: &Caller,
     new: NewToken,
 ) -> AppResult<CreatedToken> {
-    let label = new.label.trim().to_owned();
-    if label.is_empty() || label.len() > 200 {
-        return Err(AppError::bad_input(
-            "label",
-            "a label of 1 to 200 characters is required",
-        ));
-    }
+    let label = validate::text("label", &new.label, 200)?;
     match (new.role, new.agency_id) {
         (Role::Agency, None) => {
             return Err(AppError::bad_input(
@@ -140,6 +135,7 @@ pub async fn revoke(
 ) -> AppResult<api_token::Model> {
     let tx = begin_write(db).await?;
     let token = api_token::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("API token", id))?;
@@ -179,6 +175,7 @@ pub async fn authenticate<C: ConnectionTrait>(conn: &C, secret: &str) -> AppResu
         .await?;
     Ok(token
         .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > Utc::now()))
+        .filter(|t| t.role != Role::Agency || t.agency_id.is_some())
         .map(|t| Actor {
             principal: Principal::Token(t.id),
             role: t.role,

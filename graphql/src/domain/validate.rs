@@ -53,19 +53,29 @@ pub fn region(field: &str, value: &str) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
-/// An https URL (plain http only for this machine, for local testing).
+/// An https URL; plain http only to this machine's loopback, for local receivers.
 pub fn url(field: &str, value: &str) -> AppResult<String> {
-    let value = value.trim();
-    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-        .iter()
-        .any(|prefix| value.starts_with(prefix));
-    if !(value.starts_with("https://") || local)
+    let refuse = || AppError::bad_input(field, "use an https:// URL");
+    let parsed = url::Url::parse(value.trim()).map_err(|_| refuse())?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(host)) => host == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let allowed = match parsed.scheme() {
+        "https" => parsed.host().is_some(),
+        "http" => loopback,
+        _ => false,
+    };
+    if !allowed
         || value.len() > 2000
-        || value.contains(char::is_whitespace)
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
     {
-        return Err(AppError::bad_input(field, "use an https:// URL"));
+        return Err(refuse());
     }
-    Ok(value.to_owned())
+    Ok(parsed.into())
 }
 
 /// A Standard Webhooks signing secret: `whsec_` and base64 of at least 24 random bytes.
@@ -120,6 +130,10 @@ mod tests {
         assert!(url("u", "https://agency.example/hooks").is_ok());
         assert!(url("u", "http://127.0.0.1:9000/hooks").is_ok());
         assert!(url("u", "http://agency.example/hooks").is_err());
+        assert!(url("u", "http://localhost.evil.example/hooks").is_err());
+        assert!(url("u", "http://127.0.0.1.nip.io/hooks").is_err());
+        assert!(url("u", "ftp://agency.example/").is_err());
+        assert!(url("u", "https://user:pw@agency.example/").is_err());
         assert_eq!(sha256("d", &"A".repeat(64)).unwrap(), "a".repeat(64));
         assert!(sha256("d", "abc").is_err());
     }

@@ -1,7 +1,6 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
 use crate::api::context::{actor, caller, db};
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
@@ -10,6 +9,7 @@ use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::agency::Agency;
 use crate::api::types::eligibility::Eligibility;
 use crate::api::types::enums::{AgencyStatus, Channel, KindOfWork, RemittanceMode, to_stored};
+use crate::api::types::money::Amount;
 use crate::domain::agencies::{self, AgencyFilter, AgencyPatch, Capacity, NewAgency};
 use crate::domain::eligibility::{self, Question};
 use crate::domain::validate;
@@ -23,7 +23,7 @@ pub struct AgencyMutation;
 /// An exact amount: `amount` is a decimal string such as "250000.00".
 #[derive(InputObject)]
 pub struct MoneyInput {
-    pub amount: Decimal,
+    pub amount: Amount,
     /// ISO 4217 code.
     pub currency: String,
 }
@@ -39,7 +39,7 @@ impl From<CapacityInput> for Capacity {
     fn from(input: CapacityInput) -> Self {
         Self {
             max_active_accounts: input.max_active_accounts,
-            max_active_balance: input.max_active_balance.map(|m| (m.amount, m.currency)),
+            max_active_balance: input.max_active_balance.map(|m| (m.amount.0, m.currency)),
         }
     }
 }

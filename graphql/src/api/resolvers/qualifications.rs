@@ -75,6 +75,7 @@ pub struct QualificationTypeInput {
 #[derive(SimpleObject)]
 pub struct QualificationExpiryRun {
     pub expired_count: i32,
+    /// The first 100 qualifications expired by this run.
     pub expired: Vec<Qualification>,
 }
 
@@ -243,18 +244,18 @@ impl QualificationMutation {
             .into())
     }
 
-    /// Runs the expiry workflow now (the scheduler runs it daily): lapsed qualifications
-    /// become EXPIRED, audited, with a notification each. A second run finds nothing.
+    /// Runs the expiry workflow now: lapsed qualifications become EXPIRED, audited, with a
+    /// notification each. A second run finds nothing.
     #[graphql(guard = "RoleGuard::new(MANAGERS)")]
     async fn run_qualification_expiry(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<QualificationExpiryRun> {
-        let expired =
+        let outcome =
             expiry::expire_lapsed(db(ctx), &caller(ctx)?, Utc::now().date_naive()).await?;
         Ok(QualificationExpiryRun {
-            expired_count: i32::try_from(expired.len()).unwrap_or(i32::MAX),
-            expired: expired.into_iter().map(Into::into).collect(),
+            expired_count: i32::try_from(outcome.expired_count).unwrap_or(i32::MAX),
+            expired: outcome.sample.into_iter().map(Into::into).collect(),
         })
     }
 }

@@ -6,9 +6,11 @@ use super::enums::{AccountFlag, Product};
 use super::money::Money;
 use super::placement::Placement;
 use super::portfolio::Portfolio;
+use crate::api::context::actor;
 use crate::api::guard::{LENDER, RoleGuard};
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
+use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
 
 /// The person who owes the debt, as far as collecting needs to know them.
@@ -103,6 +105,16 @@ impl Account {
             .load_one(self.row_id)
             .await
             .map_err(loader_error)?;
-        Ok(placement.map(Placement::from_model).transpose()?)
+        // An agency sees only accounts it holds; should one reach it otherwise, it still
+        // never sees another agency's placement.
+        let visible = |p: &entity::placement::Model| match actor(ctx).map(|a| a.scope()) {
+            Ok(Scope::Lender) => true,
+            Ok(Scope::Agency(own)) => p.agency_id == own,
+            Err(_) => false,
+        };
+        Ok(placement
+            .filter(visible)
+            .map(Placement::from_model)
+            .transpose()?)
     }
 }

@@ -6,8 +6,10 @@ use super::account::Account;
 use super::agency::Agency;
 use super::enums::{PlacementLevel, PlacementStatus};
 use super::money::Money;
+use crate::api::context::actor;
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
+use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
 
 /// One account handed to one agency for a placement period.
@@ -51,7 +53,13 @@ impl Placement {
 
 #[ComplexObject]
 impl Placement {
-    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
+    /// The account placed. `null` for an agency once the placement has ended: it no
+    /// longer holds the account and may not see the debtor.
+    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
+        if matches!(actor(ctx)?.scope(), Scope::Agency(_)) && self.status != PlacementStatus::Active
+        {
+            return Ok(None);
+        }
         let account = ctx
             .data_unchecked::<Loaders>()
             .account
@@ -59,7 +67,7 @@ impl Placement {
             .await
             .map_err(loader_error)?
             .ok_or_else(|| AppError::not_found("account", self.account_id))?;
-        Ok(Account::from_model(account)?)
+        Ok(Some(Account::from_model(account)?))
     }
 
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
