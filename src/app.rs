@@ -36,6 +36,7 @@ impl Application {
         let schema = build_schema(
             db.clone(),
             SchemaSettings {
+                dpd_buckets: settings.allocation.dpd_buckets.clone(),
                 default_page_size: graphql.default_page_size,
                 max_page_size: graphql.max_page_size,
                 max_depth: graphql.max_depth,

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
 use anyhow::{Context, bail};
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
@@ -17,6 +18,12 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub graphql: GraphqlSettings,
     pub log: LogSettings,
+    pub allocation: AllocationSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AllocationSettings {
+    pub dpd_buckets: Vec<DpdBucket>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -133,6 +140,8 @@ impl Settings {
                 "graphql.max_complexity: must be at least 500, or GraphiQL's introspection fails"
             );
         }
+        segment::check_buckets(&self.allocation.dpd_buckets)
+            .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|err| anyhow::anyhow!("log.filter: {err}"))?;
         Ok(())

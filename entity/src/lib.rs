@@ -6,6 +6,9 @@
 pub mod account;
 pub mod agency;
 pub mod agency_qualification;
+pub mod allocation_run;
+pub mod allocation_strategy;
+pub mod allocation_unplaced;
 pub mod api_token;
 pub mod audit_event;
 pub mod outbox_event;
@@ -18,6 +21,9 @@ pub mod prelude {
     pub use super::account::Entity as Account;
     pub use super::agency::Entity as Agency;
     pub use super::agency_qualification::Entity as AgencyQualification;
+    pub use super::allocation_run::Entity as AllocationRun;
+    pub use super::allocation_strategy::Entity as AllocationStrategy;
+    pub use super::allocation_unplaced::Entity as AllocationUnplaced;
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_event::Entity as AuditEvent;
     pub use super::outbox_event::Entity as OutboxEvent;

@@ -20,6 +20,10 @@ pub struct Model {
     pub currency: String,
     pub ended_at: Option<DateTimeUtc>,
     pub end_reason: Option<String>,
+    /// The allocation run that made the placement, if one did.
+    pub allocation_run_id: Option<i64>,
+    /// Why this agency got this account: checks passed, share, score.
+    pub explanation: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -275,6 +275,10 @@ fn stage(days_past_due: i64, outstanding_minor: i64) -> (KindOfWork, PlacementLe
     }
 }
 
+fn within_demo_share(load: i64, capacity: Option<i64>) -> bool {
+    capacity.is_none_or(|max| load * 5 <= max * 4)
+}
+
 /// Places about four in five accounts, as a simple allocation would have: an agency
 /// that does the kind of work, serves the region, is active and has room. Accounts
 /// flagged cease-contact, bankrupt or deceased are never placed.
@@ -284,7 +288,8 @@ fn plan_placements(
     today: NaiveDate,
     rng: &mut ChaCha8Rng,
 ) -> Vec<placement::ActiveModel> {
-    let mut load: HashMap<i64, i64> = HashMap::new();
+    // (accounts, outstanding in the agency's capacity currency) placed so far.
+    let mut load: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut rows = Vec::new();
     let scrubbed = [
         AccountFlag::CeaseContact,
@@ -303,13 +308,25 @@ fn plan_placements(
             .filter(|a| a.kinds_of_work.0.contains(&kind))
             .filter(|a| a.regions.0.contains(&account.region))
             .filter(|a| {
-                load.get(&a.id).copied().unwrap_or(0) < a.max_active_accounts.unwrap_or(i64::MAX)
+                let (accounts, balance) = load.get(&a.id).copied().unwrap_or_default();
+                let counted = if a.capacity_currency == account.currency {
+                    account.outstanding_minor
+                } else {
+                    0
+                };
+                // Demo agencies are left a fifth of their capacity for allocation to use.
+                within_demo_share(accounts + 1, a.max_active_accounts)
+                    && within_demo_share(balance + counted, a.max_active_balance_minor)
             })
             .collect();
         let Some(agency) = candidates.choose(rng) else {
             continue;
         };
-        *load.entry(agency.id).or_default() += 1;
+        let held = load.entry(agency.id).or_default();
+        held.0 += 1;
+        if agency.capacity_currency == account.currency {
+            held.1 += account.outstanding_minor;
+        }
         let days_held = rng.random_range(0..=days_past_due.clamp(0, 60));
         let placed_on = today - Duration::days(days_held);
         let period = if level == PlacementLevel::Legal {

@@ -11,6 +11,8 @@ mod types;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
+use crate::domain::allocation::segment::DpdBucket;
+
 pub use context::{Auth, RequestMeta};
 pub use loaders::Loaders;
 
@@ -18,6 +20,7 @@ pub use loaders::Loaders;
 pub struct Query(
     resolvers::me::MeQuery,
     resolvers::agencies::AgencyQuery,
+    resolvers::allocation::AllocationQuery,
     resolvers::portfolios::PortfolioQuery,
     resolvers::accounts::AccountQuery,
     resolvers::placements::PlacementQuery,
@@ -29,6 +32,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     resolvers::agencies::AgencyMutation,
+    resolvers::allocation::AllocationMutation,
     resolvers::qualifications::QualificationMutation,
     resolvers::tokens::TokenMutation,
 );
@@ -38,6 +42,8 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Limits the API enforces on every request.
 #[derive(Clone, Debug)]
 pub struct SchemaSettings {
+    /// Days-past-due buckets that strategies' segments name.
+    pub dpd_buckets: Vec<DpdBucket>,
     pub default_page_size: u64,
     pub max_page_size: u64,
     pub max_depth: usize,

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod agencies;
+pub mod allocation;
 pub mod audit;
 pub mod eligibility;
 pub mod expiry;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod agencies;
+pub mod allocation;
 pub mod audit;
 pub mod me;
 pub mod placements;

@@ -102,3 +102,28 @@ pub enum PlacementStatus {
 pub fn to_stored<G: Copy + Into<S>, S>(values: &[G]) -> Vec<S> {
     values.iter().map(|v| (*v).into()).collect()
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::allocation_strategy::SplitMethod")]
+pub enum SplitMethod {
+    /// Shares proportional to each agency's composite score; agencies without a verdict
+    /// get the floor share.
+    PerformanceWeighted,
+    /// The champion takes its share; challengers split the rest equally.
+    ChampionChallenger,
+    Equal,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::allocation::run::UnplacedReason")]
+pub enum UnplacedReason {
+    /// Flagged cease-contact, bankrupt or deceased: never placed.
+    Scrubbed,
+    /// Already placed at this level or a later one.
+    AlreadyWorkedAtLevel,
+    NoEligibleAgency,
+    OnlyPreviousHolders,
+    NoCapacity,
+    /// Another run placed it first.
+    PlacedConcurrently,
+}

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod agency;
+pub mod allocation;
 pub mod audit;
 pub mod eligibility;
 pub mod enums;

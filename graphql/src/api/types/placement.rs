@@ -1,4 +1,4 @@
-use async_graphql::{ComplexObject, Context, ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::placement;
 
@@ -25,6 +25,8 @@ pub struct Placement {
     pub balance_at_placement: Money,
     pub ended_at: Option<DateTime<Utc>>,
     pub end_reason: Option<String>,
+    /// Why the agency got the account: checks passed, share, score, strategy.
+    pub explanation: Option<Json<serde_json::Value>>,
     #[graphql(skip)]
     pub account_id: i64,
     #[graphql(skip)]
@@ -45,6 +47,7 @@ impl Placement {
             )?,
             ended_at: model.ended_at,
             end_reason: model.end_reason,
+            explanation: model.explanation.map(Json),
             account_id: model.account_id,
             agency_id: model.agency_id,
         })
