@@ -24,6 +24,8 @@ pub struct Model {
     pub allocation_run_id: Option<i64>,
     /// Why this agency got this account: checks passed, share, score.
     pub explanation: Option<Json>,
+    /// When the agency was warned that the due-back date is near.
+    pub recall_warned_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -62,6 +62,9 @@ enum Placements {
     Table,
     AllocationRunId,
     Explanation,
+    RecallWarnedAt,
+    Status,
+    DueBackOn,
 }
 
 #[derive(DeriveIden)]
@@ -201,6 +204,7 @@ impl MigrationTrait for Migration {
         for column in [
             big_integer_null(Placements::AllocationRunId),
             json_null(Placements::Explanation),
+            timestamp_with_time_zone_null(Placements::RecallWarnedAt),
         ] {
             manager
                 .alter_table(
@@ -211,6 +215,16 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_placements_due_back")
+                    .table(Placements::Table)
+                    .col(Placements::Status)
+                    .col(Placements::DueBackOn)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

@@ -76,6 +76,28 @@ impl Loader<i64> for ActivePlacementByAccount {
     }
 }
 
+/// Every placement of an account, oldest first: its history.
+pub struct PlacementsByAccount(DatabaseConnection);
+
+impl Loader<i64> for PlacementsByAccount {
+    type Value = Vec<placement::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        use placement::Column;
+        let rows = placement::Entity::find()
+            .filter(Column::AccountId.is_in(keys.iter().copied()))
+            .order_by_asc(Column::Id)
+            .all(&self.0)
+            .await?;
+        let mut grouped: HashMap<i64, Self::Value> = HashMap::new();
+        for row in rows {
+            grouped.entry(row.account_id).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     pub agency: DataLoader<ById<agency::Entity>>,
@@ -83,6 +105,7 @@ pub struct Loaders {
     pub account: DataLoader<ById<account::Entity>>,
     pub qualifications: DataLoader<QualificationsByAgency>,
     pub active_placement: DataLoader<ActivePlacementByAccount>,
+    pub placement_history: DataLoader<PlacementsByAccount>,
 }
 
 impl Loaders {
@@ -114,6 +137,7 @@ impl Loaders {
             ),
             qualifications: DataLoader::new(QualificationsByAgency(db.clone()), tokio::spawn),
             active_placement: DataLoader::new(ActivePlacementByAccount(db.clone()), tokio::spawn),
+            placement_history: DataLoader::new(PlacementsByAccount(db.clone()), tokio::spawn),
         }
     }
 }

@@ -33,6 +33,7 @@ pub struct Query(
 pub struct Mutation(
     resolvers::agencies::AgencyMutation,
     resolvers::allocation::AllocationMutation,
+    resolvers::placements::PlacementMutation,
     resolvers::qualifications::QualificationMutation,
     resolvers::tokens::TokenMutation,
 );

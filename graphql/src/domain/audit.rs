@@ -20,12 +20,8 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    change: Change<'_>,
-) -> AppResult<()> {
-    audit_event::Entity::insert(audit_event::ActiveModel {
+fn row(caller: &Caller, change: Change<'_>) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
         occurred_at: Set(Utc::now()),
         actor: Set(caller.actor.audit_name()),
         actor_role: Set(Some(caller.actor.role.to_value())),
@@ -37,9 +33,33 @@ pub async fn record<C: ConnectionTrait>(
         after: Set(change.after),
         request_id: Set(caller.request_id.clone()),
         ..Default::default()
-    })
-    .exec_without_returning(conn)
-    .await?;
+    }
+}
+
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    change: Change<'_>,
+) -> AppResult<()> {
+    audit_event::Entity::insert(row(caller, change))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records many changes with a few multi-row inserts.
+pub async fn record_many<'a, C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    changes: impl IntoIterator<Item = Change<'a>>,
+) -> AppResult<()> {
+    const CHUNK: usize = 500;
+    let rows: Vec<audit_event::ActiveModel> = changes.into_iter().map(|c| row(caller, c)).collect();
+    for chunk in rows.chunks(CHUNK) {
+        audit_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod outbox;
 pub mod page;
+pub mod placement_lifecycle;
 pub mod placements;
 pub mod portfolios;
 pub mod qualifications;

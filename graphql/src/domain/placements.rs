@@ -1,5 +1,6 @@
 //! Reading placements. An agency sees only its own.
 
+use chrono::{DateTime, Utc};
 use entity::placement::{self, PlacementStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -12,6 +13,8 @@ pub struct PlacementFilter {
     pub agency_id: Option<i64>,
     pub account_id: Option<i64>,
     pub status: Option<Vec<PlacementStatus>>,
+    /// Placements created or changed at or after this instant.
+    pub changed_since: Option<DateTime<Utc>>,
 }
 
 pub async fn list<C: ConnectionTrait>(
@@ -38,6 +41,9 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(statuses) = filter.status {
         select = select.filter(Column::Status.is_in(statuses));
+    }
+    if let Some(since) = filter.changed_since {
+        select = select.filter(Column::UpdatedAt.gte(since));
     }
     fetch_page(conn, select, Column::Id, page, Direction::Ascending).await
 }

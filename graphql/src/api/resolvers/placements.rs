@@ -1,16 +1,23 @@
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::api_token::Role;
 
-use crate::api::context::{actor, db};
-use crate::api::guard::{ANY_ROLE, RoleGuard};
+use crate::api::context::{actor, caller, db};
+use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::enums::{PlacementStatus, to_stored};
 use crate::api::types::placement::Placement;
+use crate::domain::placement_lifecycle::{self, Outcome, RecallTarget};
 use crate::domain::placements::{self, PlacementFilter};
+use crate::error::{AppError, AppResult};
 
 #[derive(Default)]
 pub struct PlacementQuery;
+
+#[derive(Default)]
+pub struct PlacementMutation;
 
 #[derive(InputObject, Default)]
 pub struct PlacementsFilter {
@@ -18,6 +25,66 @@ pub struct PlacementsFilter {
     pub account_id: Option<ID>,
     /// Any of these statuses.
     pub status: Option<Vec<PlacementStatus>>,
+    /// Placements created or changed at or after this instant.
+    pub changed_since: Option<DateTime<Utc>>,
+}
+
+/// Which placements to recall: by id, or every ACTIVE one of an agency and/or portfolio.
+#[derive(InputObject)]
+pub struct RecallPlacementsInput {
+    /// Up to 10,000 placement ids.
+    pub ids: Option<Vec<ID>>,
+    pub agency_id: Option<ID>,
+    pub portfolio_id: Option<ID>,
+    /// Why: performance, compliance, dispute, paid, agency suspended, manual, …
+    pub reason: String,
+}
+
+/// Placements changed by one call.
+#[derive(SimpleObject)]
+pub struct PlacementChanges {
+    pub count: i32,
+    /// The first 100 placements changed.
+    pub placements: Vec<Placement>,
+}
+
+impl PlacementChanges {
+    fn new(outcome: Outcome) -> AppResult<Self> {
+        Ok(Self {
+            count: i32::try_from(outcome.count).unwrap_or(i32::MAX),
+            placements: outcome
+                .sample
+                .into_iter()
+                .map(Placement::from_model)
+                .collect::<AppResult<_>>()?,
+        })
+    }
+}
+
+/// What one run of the placement expiry workflow did.
+#[derive(SimpleObject)]
+pub struct PlacementExpiryRun {
+    /// Placements past their due-back date, now RETURNED.
+    pub returned: PlacementChanges,
+    /// Placements whose agencies were warned of the coming return.
+    pub warned: PlacementChanges,
+}
+
+fn parse_filter(filter: PlacementsFilter) -> AppResult<PlacementFilter> {
+    Ok(PlacementFilter {
+        agency_id: filter
+            .agency_id
+            .as_ref()
+            .map(|id| ids::parse("filter.agencyId", id))
+            .transpose()?,
+        account_id: filter
+            .account_id
+            .as_ref()
+            .map(|id| ids::parse("filter.accountId", id))
+            .transpose()?,
+        status: filter.status.as_deref().map(to_stored),
+        changed_since: filter.changed_since,
+    })
 }
 
 #[Object]
@@ -33,22 +100,83 @@ impl PlacementQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<Cursor, Placement>> {
         let scope = actor(ctx)?.scope();
-        let filter = filter.unwrap_or_default();
+        let filter = parse_filter(filter.unwrap_or_default())?;
+        let page =
+            placements::list(db(ctx), scope, filter, page_request(ctx, first, after)?).await?;
+        Ok(connection(page, |p| p.id, Placement::from_model)?)
+    }
+
+    /// For an agency's system: its placements created, recalled or returned since an
+    /// instant, oldest first. Poll with the time of the previous poll.
+    #[graphql(guard = "RoleGuard::new(&[Role::Agency])")]
+    async fn my_placements(
+        &self,
+        ctx: &Context<'_>,
+        since: Option<DateTime<Utc>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<Cursor, Placement>> {
+        let scope = actor(ctx)?.scope();
         let filter = PlacementFilter {
-            agency_id: filter
-                .agency_id
-                .as_ref()
-                .map(|id| ids::parse("filter.agencyId", id))
-                .transpose()?,
-            account_id: filter
-                .account_id
-                .as_ref()
-                .map(|id| ids::parse("filter.accountId", id))
-                .transpose()?,
-            status: filter.status.as_deref().map(to_stored),
+            changed_since: since,
+            ..Default::default()
         };
         let page =
             placements::list(db(ctx), scope, filter, page_request(ctx, first, after)?).await?;
         Ok(connection(page, |p| p.id, Placement::from_model)?)
+    }
+}
+
+#[Object]
+impl PlacementMutation {
+    /// Takes placements back early (RECALLED), with the reason; each agency is told.
+    #[graphql(guard = "RoleGuard::new(MANAGERS)")]
+    async fn recall_placements(
+        &self,
+        ctx: &Context<'_>,
+        input: RecallPlacementsInput,
+    ) -> async_graphql::Result<PlacementChanges> {
+        let target = match (input.ids, input.agency_id, input.portfolio_id) {
+            (Some(ids), None, None) => RecallTarget::Ids(
+                ids.iter()
+                    .map(|id| ids::parse("ids", id))
+                    .collect::<AppResult<_>>()?,
+            ),
+            (None, agency_id, portfolio_id) => RecallTarget::Filter {
+                agency_id: agency_id
+                    .as_ref()
+                    .map(|id| ids::parse("agencyId", id))
+                    .transpose()?,
+                portfolio_id: portfolio_id
+                    .as_ref()
+                    .map(|id| ids::parse("portfolioId", id))
+                    .transpose()?,
+            },
+            _ => {
+                return Err(
+                    AppError::bad_input("ids", "name placement ids or a filter, not both").into(),
+                );
+            }
+        };
+        let outcome =
+            placement_lifecycle::recall(db(ctx), &caller(ctx)?, target, input.reason).await?;
+        Ok(PlacementChanges::new(outcome)?)
+    }
+
+    /// Runs the daily placement workflow now: placements past their due-back date are
+    /// RETURNED, and agencies are warned of returns within the warning days.
+    #[graphql(guard = "RoleGuard::new(MANAGERS)")]
+    async fn run_placement_expiry(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<PlacementExpiryRun> {
+        let caller = caller(ctx)?;
+        let today = Utc::now().date_naive();
+        let returned = placement_lifecycle::return_due(db(ctx), &caller, today).await?;
+        let warned = placement_lifecycle::warn_due(db(ctx), &caller, today).await?;
+        Ok(PlacementExpiryRun {
+            returned: PlacementChanges::new(returned)?,
+            warned: PlacementChanges::new(warned)?,
+        })
     }
 }

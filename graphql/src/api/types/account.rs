@@ -94,6 +94,26 @@ impl Account {
         Ok(portfolio.into())
     }
 
+    /// Every placement of the account, oldest first. An agency sees only its own.
+    async fn placements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Placement>> {
+        let scope = actor(ctx)?.scope();
+        let history = ctx
+            .data_unchecked::<Loaders>()
+            .placement_history
+            .load_one(self.row_id)
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        Ok(history
+            .into_iter()
+            .filter(|p| match scope {
+                Scope::Lender => true,
+                Scope::Agency(own) => p.agency_id == own,
+            })
+            .map(Placement::from_model)
+            .collect::<AppResult<_>>()?)
+    }
+
     /// The placement holding the account now, if any.
     async fn active_placement(
         &self,
