@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::app::{Application, shutdown_signal};
 use crate::config::Settings;
-use crate::{db, demo, telemetry};
+use crate::{bench, db, demo, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +54,24 @@ enum Command {
     },
     /// Load the demo data into an empty database and print an admin and an agency token.
     Demo {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Measure a workflow on generated data (not a test; see the README's figures).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Time a dry and a real allocation run over many accounts, in an empty database.
+    Allocation {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
         #[arg(long)]
         database: Option<String>,
     },
@@ -182,6 +200,21 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
             tracing::info!(%addr, "listening");
             app.run_until(shutdown_signal()).await
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Allocation {
+                    accounts,
+                    seed,
+                    database,
+                },
+        } => {
+            let settings = settings(database)?;
+            let db = migrated(&settings).await?;
+            let report =
+                bench::allocation(&db, &settings.allocation.dpd_buckets, accounts, seed).await?;
+            println!("{report}");
+            Ok(())
         }
         Command::Token {
             command:

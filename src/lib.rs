@@ -3,6 +3,7 @@
 //! the schema history in `migration`.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -2,8 +2,8 @@
 //! US, the UK and China, and the placements an allocation would have made. Loaded in
 //! one transaction into an empty database, deterministic for a given date.
 
-mod accounts;
-mod agencies;
+pub(crate) mod accounts;
+pub(crate) mod agencies;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -140,7 +140,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-async fn insert_agencies<C: ConnectionTrait>(
+pub(crate) async fn insert_agencies<C: ConnectionTrait>(
     conn: &C,
     today: NaiveDate,
     summary: &mut Summary,
@@ -226,7 +226,7 @@ async fn insert_agencies<C: ConnectionTrait>(
     Ok(stored)
 }
 
-async fn insert_accounts<C: ConnectionTrait>(
+pub(crate) async fn insert_accounts<C: ConnectionTrait>(
     conn: &C,
     portfolio_id: i64,
     currency: &str,

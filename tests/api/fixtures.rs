@@ -9,7 +9,7 @@ use entity::agency::{
 use entity::agency_qualification::{self, QualificationStatus};
 use entity::placement::{self, PlacementLevel, PlacementStatus};
 use entity::portfolio;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
 
 pub struct Book {
     pub agency_a: agency::Model,
@@ -175,4 +175,49 @@ pub async fn book(db: &DatabaseConnection) -> Book {
         accounts,
         placements,
     }
+}
+
+/// The papers early-stage work needs: a collection licence for the region, a
+/// data-protection certificate and a recent annual audit.
+pub const PAPERS: [&str; 3] = ["COLLECTION_LICENSE", "DATA_PROTECTION_CERT", "ANNUAL_AUDIT"];
+
+/// An ACTIVE early-stage agency serving `region`, with every paper of `PAPERS` verified
+/// (valid for two years) except those named in `missing`.
+pub async fn qualified_agency(
+    db: &DatabaseConnection,
+    code: &str,
+    region: &str,
+    missing: &[&str],
+) -> agency::Model {
+    let mut agency = agency(db, code).await;
+    if agency.regions.0 != [region] {
+        let mut row = agency.into_active_model();
+        row.regions = Set(Regions(vec![region.to_owned()]));
+        agency = row.update(db).await.expect("set the agency's region");
+    }
+    for kind in PAPERS.into_iter().filter(|kind| !missing.contains(kind)) {
+        let scope = (kind == "COLLECTION_LICENSE").then_some(region);
+        qualification(agency.id, kind, scope)
+            .insert(db)
+            .await
+            .expect("insert qualification");
+    }
+    agency
+}
+
+/// An account of 100.00 USD in `region`, `days_past_due` days into delinquency today
+/// (1 to 30 days is the default bucket M1).
+pub async fn delinquent_account(
+    db: &DatabaseConnection,
+    portfolio_id: i64,
+    reference: &str,
+    region: &str,
+    days_past_due: i64,
+) -> account::Model {
+    let mut row = account(db, portfolio_id, reference, 10_000)
+        .await
+        .into_active_model();
+    row.region = Set(region.to_owned());
+    row.delinquency_start = Set(today() - Duration::days(days_past_due));
+    row.update(db).await.expect("set the account's delinquency")
 }

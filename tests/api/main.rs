@@ -2,6 +2,7 @@
 //! One test binary (modules below) so the server is compiled and linked once.
 
 mod agencies;
+mod allocation;
 mod audit;
 mod auth;
 mod cli;

@@ -23,7 +23,7 @@ use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, TransactionTrait,
+    QuerySelect, RelationTrait, TransactionTrait, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -186,14 +186,26 @@ pub async fn run(
     }
     let portfolio = portfolios::get(&tx, request.portfolio_id).await?;
     let currency = money::currency(&portfolio.currency)?;
-    let plan = plan(&tx, buckets, &strategy, &portfolio, currency, request.seed).await?;
-
     if request.dry_run {
+        let plan = plan(&tx, buckets, &strategy, &portfolio, currency, request.seed).await?;
         tx.rollback().await?;
         return Ok(plan.into_dry_outcome(currency));
     }
+    let run = match claim(&tx, caller, &request, hash.clone()).await? {
+        Claim::Mine(run) => run,
+        Claim::Earlier(earlier) if earlier.request_hash == hash => {
+            return replay(&tx, earlier).await;
+        }
+        Claim::Earlier(_) => {
+            return Err(AppError::Conflict(format!(
+                "idempotency key '{}' was used for a different request",
+                request.idempotency_key.unwrap_or_default()
+            )));
+        }
+    };
+    let plan = plan(&tx, buckets, &strategy, &portfolio, currency, request.seed).await?;
     let outcome = write(
-        &tx, caller, &strategy, &portfolio, currency, &request, hash, plan,
+        &tx, caller, &strategy, &portfolio, currency, &request, run, plan,
     )
     .await?;
     tx.commit().await?;
@@ -565,6 +577,59 @@ async fn placement_history<C: ConnectionTrait>(
     Ok(history)
 }
 
+enum Claim {
+    /// The run row this request created.
+    Mine(allocation_run::Model),
+    /// The run an earlier request with the same idempotency key created.
+    Earlier(allocation_run::Model),
+}
+
+/// Creates the run's row, claiming its idempotency key. A concurrent request with the
+/// same key waits on the unique index until the first commits, then finds its run.
+async fn claim<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    request: &RunRequest,
+    hash: String,
+) -> AppResult<Claim> {
+    let row = allocation_run::ActiveModel {
+        strategy_id: Set(request.strategy_id),
+        portfolio_id: Set(request.portfolio_id),
+        seed: Set(request.seed),
+        idempotency_key: Set(request.idempotency_key.clone()),
+        request_hash: Set(hash),
+        placed_count: Set(0),
+        unplaced_count: Set(0),
+        summary: Set(json!({})),
+        created_by: Set(caller.actor.audit_name()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let Some(key) = &request.idempotency_key else {
+        return Ok(Claim::Mine(row.insert(conn).await?));
+    };
+    let inserted = allocation_run::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(allocation_run::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .try_insert()
+        .exec_without_returning(conn)
+        .await?;
+    let stored = allocation_run::Entity::find()
+        .filter(allocation_run::Column::IdempotencyKey.eq(key.as_str()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("claimed idempotency key '{key}' vanished"))
+        })?;
+    Ok(match inserted {
+        TryInsertResult::Inserted(rows) if rows > 0 => Claim::Mine(stored),
+        _ => Claim::Earlier(stored),
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn write<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
@@ -573,25 +638,10 @@ async fn write<C: ConnectionTrait + TransactionTrait>(
     portfolio: &portfolio::Model,
     currency: Currency,
     request: &RunRequest,
-    hash: String,
+    run: allocation_run::Model,
     mut plan: Plan,
 ) -> AppResult<RunOutcome> {
     let now = Utc::now();
-    let run = allocation_run::ActiveModel {
-        strategy_id: Set(strategy.id),
-        portfolio_id: Set(portfolio.id),
-        seed: Set(request.seed),
-        idempotency_key: Set(request.idempotency_key.clone()),
-        request_hash: Set(hash),
-        placed_count: Set(0),
-        unplaced_count: Set(0),
-        summary: Set(json!({})),
-        created_by: Set(caller.actor.audit_name()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
 
     let due_back = now.date_naive() + Duration::days(plan.period_days);
     let rows: Vec<placement::ActiveModel> = plan
