@@ -7,6 +7,7 @@ pub mod agencies;
 pub mod audit;
 pub mod eligibility;
 pub mod expiry;
+pub mod intake;
 pub mod lifecycle;
 pub mod money;
 pub mod outbox;
