@@ -5,6 +5,7 @@ pub mod agency;
 pub mod audit;
 pub mod eligibility;
 pub mod enums;
+pub mod intake;
 pub mod money;
 pub mod placement;
 pub mod portfolio;
