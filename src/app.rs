@@ -4,6 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use agencyflow_graphql::domain::intake::NationalIdKey;
 use agencyflow_graphql::{SchemaSettings, build_schema};
 use async_graphql::extensions::Tracing;
 use sea_orm::DatabaseConnection;
@@ -42,6 +43,7 @@ impl Application {
                 max_depth: graphql.max_depth,
                 max_complexity: graphql.max_complexity,
             },
+            NationalIdKey::new(settings.security.national_id_key.clone()),
         )
         .extension(Tracing)
         .extension(OperationName)
@@ -51,7 +53,7 @@ impl Application {
             schema,
             metrics: metrics::handle(),
             graphiql: graphql.graphiql,
-            body_limit_bytes: settings.server.body_limit_bytes,
+            upload_limit_bytes: settings.server.upload_limit_bytes,
         };
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr)

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
+use agencyflow_graphql::domain::intake::MIN_KEY_BYTES;
 use anyhow::{Context, bail};
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
@@ -18,6 +19,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub graphql: GraphqlSettings,
     pub log: LogSettings,
+    pub security: SecuritySettings,
     pub allocation: AllocationSettings,
 }
 
@@ -31,6 +33,9 @@ pub struct ServerSettings {
     pub bind: String,
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
+    /// Multipart (file upload) requests get these limits instead of the two above.
+    pub upload_limit_bytes: usize,
+    pub upload_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
 }
 
@@ -63,6 +68,13 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub filter: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SecuritySettings {
+    /// The key of the national-ID hash (HMAC-SHA256). Changing it makes every stored
+    /// hash unmatchable.
+    pub national_id_key: SecretString,
 }
 
 impl Settings {
@@ -125,6 +137,18 @@ impl Settings {
         }
         if self.server.request_timeout_secs == 0 {
             bail!("server.request_timeout_secs: must be at least 1");
+        }
+        if self.server.upload_limit_bytes < self.server.body_limit_bytes {
+            bail!("server.upload_limit_bytes: must be at least server.body_limit_bytes");
+        }
+        if self.server.upload_timeout_secs < self.server.request_timeout_secs {
+            bail!("server.upload_timeout_secs: must be at least server.request_timeout_secs");
+        }
+        if self.security.national_id_key.expose_secret().len() < MIN_KEY_BYTES {
+            bail!(
+                "security.national_id_key: must be at least {MIN_KEY_BYTES} bytes \
+                 (set AGENCYFLOW__SECURITY__NATIONAL_ID_KEY, e.g. to `openssl rand -base64 48`)"
+            );
         }
         if self.graphql.default_page_size == 0 {
             bail!("graphql.default_page_size: must be at least 1");
@@ -203,6 +227,22 @@ mod tests {
                 .to_string()
                 .starts_with("graphql.max_page_size")
         );
+
+        let mut settings = defaults();
+        settings.server.upload_limit_bytes = settings.server.body_limit_bytes - 1;
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("server.upload_limit_bytes")
+        );
+
+        let mut settings = defaults();
+        settings.security.national_id_key = SecretString::from("short");
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.starts_with("security.national_id_key"), "{err}");
+        assert!(!err.contains("short"));
 
         let mut settings = defaults();
         settings.database.url = SecretString::from("mysql://x");

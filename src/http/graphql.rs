@@ -5,6 +5,8 @@
 //! - Under `application/graphql-response+json` a request error (unparsable body,
 //!   invalid document, nothing executed) is 400 without `data`; under
 //!   `application/json` it is 200. A body over the limit is 413.
+//! - A multipart request (file upload) without a valid token is 401 before its body
+//!   is read, since async-graphql stores the files before any resolver can refuse them.
 //! - Every error leaves with `extensions.code`; INTERNAL ones also carry the request id.
 
 use std::time::Instant;
@@ -24,6 +26,7 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 use tokio_util::io::StreamReader;
 
 use super::AppState;
+use super::limits::is_multipart;
 use super::metrics::{OperationSlot, record_operation};
 use super::negotiate::{ResponseType, negotiate};
 
@@ -71,13 +74,29 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         );
     }
     let request_id = request_id(&parts.headers);
+    let auth = match authenticate(&state, &parts.headers, response_type).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    // Files are stored before any resolver runs: only known callers may send them.
+    if is_multipart(&parts.headers) && !matches!(auth, Auth::Authenticated(_)) {
+        let mut refused = request_error(
+            response_type,
+            StatusCode::UNAUTHORIZED,
+            "uploads need a valid 'Authorization: Bearer <token>' header",
+        );
+        refused
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return refused;
+    }
 
     let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
     let gql_request = match async_graphql::http::receive_body(
         content_type,
         reader.compat(),
         MultipartOptions::default()
-            .max_file_size(state.body_limit_bytes)
+            .max_file_size(state.upload_limit_bytes)
             .max_num_files(MAX_UPLOADS),
     )
     .await
@@ -95,11 +114,6 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                 &format!("malformed GraphQL request: {err}"),
             );
         }
-    };
-
-    let auth = match authenticate(&state, &parts.headers, response_type).await {
-        Ok(auth) => auth,
-        Err(response) => return response,
     };
     let slot = OperationSlot::default();
     let requested_operation = gql_request.operation_name.clone();
@@ -266,6 +280,8 @@ fn request_error(response_type: ResponseType, status: StatusCode, message: &str)
 fn code_for_status(status: StatusCode) -> &'static str {
     if status.is_server_error() {
         "INTERNAL"
+    } else if status == StatusCode::UNAUTHORIZED {
+        "UNAUTHENTICATED"
     } else {
         "BAD_USER_INPUT"
     }

@@ -2,25 +2,23 @@
 
 mod graphql;
 mod health;
+mod limits;
 pub mod metrics;
 pub mod negotiate;
 
-use std::time::Duration;
-
 use agencyflow_graphql::AppSchema;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use axum::routing::get;
 use axum::{Router, middleware};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::ServerSettings;
+use limits::Limits;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,7 +26,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub metrics: PrometheusHandle,
     pub graphiql: bool,
-    pub body_limit_bytes: usize,
+    /// The largest file a multipart request may carry.
+    pub upload_limit_bytes: usize,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -62,10 +61,9 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::map_response(graphql::error_bodies))
-                .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Duration::from_secs(settings.request_timeout_secs),
+                .layer(middleware::from_fn_with_state(
+                    Limits::new(settings),
+                    limits::enforce,
                 )),
         )
         .with_state(state)

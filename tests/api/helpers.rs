@@ -208,6 +208,40 @@ impl TestApp {
         }
         answer(request.send().await.expect("the server answers")).await
     }
+
+    /// A GraphQL multipart request (graphql-multipart-request-spec) carrying `file` as
+    /// the variable `$file`.
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        mut variables: Value,
+        file: Vec<u8>,
+    ) -> Answer {
+        variables["file"] = Value::Null;
+        let form = reqwest::multipart::Form::new()
+            .text(
+                "operations",
+                json!({ "query": query, "variables": variables }).to_string(),
+            )
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(file)
+                    .file_name("accounts.csv")
+                    .mime_str("text/csv")
+                    .expect("a media type"),
+            );
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header(ACCEPT, "application/graphql-response+json")
+            .multipart(form);
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        answer(request.send().await.expect("the server answers")).await
+    }
 }
 
 pub async fn answer(response: reqwest::Response) -> Answer {

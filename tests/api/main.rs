@@ -12,6 +12,7 @@ mod expiry;
 mod fixtures;
 mod helpers;
 mod http_spec;
+mod intake;
 mod ops;
 mod pagination;
 mod qualifications;

@@ -4,6 +4,7 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use super::SchemaSettings;
+use crate::domain::intake::NationalIdKey;
 use crate::domain::{Actor, Caller};
 use crate::error::{AppError, AppResult};
 
@@ -50,4 +51,8 @@ pub fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
 
 pub fn settings<'a>(ctx: &'a Context<'_>) -> &'a SchemaSettings {
     ctx.data_unchecked::<SchemaSettings>()
+}
+
+pub fn national_id_key<'a>(ctx: &'a Context<'_>) -> &'a NationalIdKey {
+    ctx.data_unchecked::<NationalIdKey>()
 }

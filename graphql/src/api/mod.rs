@@ -12,6 +12,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::allocation::segment::DpdBucket;
+use crate::domain::intake::NationalIdKey;
 
 pub use context::{Auth, RequestMeta};
 pub use loaders::Loaders;
@@ -34,6 +35,8 @@ pub struct Mutation(
     resolvers::agencies::AgencyMutation,
     resolvers::allocation::AllocationMutation,
     resolvers::placements::PlacementMutation,
+    resolvers::portfolios::PortfolioMutation,
+    resolvers::intake::IntakeMutation,
     resolvers::qualifications::QualificationMutation,
     resolvers::tokens::TokenMutation,
 );
@@ -55,12 +58,14 @@ pub struct SchemaSettings {
 pub fn build_schema(
     db: DatabaseConnection,
     settings: SchemaSettings,
+    national_id_key: NationalIdKey,
 ) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity)
         .data(db)
         .data(settings)
+        .data(national_id_key)
 }
 
 /// The schema definition language the service serves (`graphql/schema.graphql`).

@@ -1,10 +1,11 @@
 //! Reading accounts. An agency sees only the accounts it actively holds; any other
-//! account is, for it, not found.
+//! account is, for it, not found. Accounts are written by the intake workflow.
 
 use entity::account::{self, Product};
 use entity::placement::{self, PlacementStatus};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use serde_json::json;
 
 use super::actor::Scope;
 use super::page::{Direction, Page, PageRequest, fetch_page};
@@ -16,6 +17,27 @@ pub struct AccountFilter {
     pub region: Option<String>,
     pub product: Option<Product>,
     pub lender_reference: Option<String>,
+}
+
+/// The audit log's view of an account: of the national ID, only the last four characters.
+pub fn audit_view(account: &account::Model) -> serde_json::Value {
+    json!({
+        "portfolioId": account.portfolio_id,
+        "lenderReference": account.lender_reference,
+        "debtorName": account.debtor_name,
+        "phones": account.debtor_phones,
+        "email": account.debtor_email,
+        "nationalIdLast4": account.national_id_last4,
+        "region": account.region,
+        "timeZone": account.time_zone,
+        "product": account.product,
+        "principalMinor": account.principal_minor,
+        "outstandingMinor": account.outstanding_minor,
+        "currency": account.currency,
+        "delinquencyStart": account.delinquency_start,
+        "chargeOffDate": account.charge_off_date,
+        "flags": account.flags,
+    })
 }
 
 fn scoped(scope: Scope) -> Select<account::Entity> {

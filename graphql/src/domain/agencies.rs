@@ -165,14 +165,14 @@ fn kinds(values: Vec<KindOfWork>) -> AppResult<KindsOfWork> {
             "name at least one kind of work",
         ));
     }
-    Ok(KindsOfWork(dedup(values)))
+    Ok(KindsOfWork(validate::dedup(values)))
 }
 
 fn channels(values: Vec<Channel>) -> AppResult<Channels> {
     if values.is_empty() {
         return Err(AppError::bad_input("channels", "name at least one channel"));
     }
-    Ok(Channels(dedup(values)))
+    Ok(Channels(validate::dedup(values)))
 }
 
 fn regions(values: Vec<String>) -> AppResult<Regions> {
@@ -183,17 +183,7 @@ fn regions(values: Vec<String>) -> AppResult<Regions> {
         .iter()
         .map(|r| validate::region("regions", r))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Regions(dedup(checked)))
-}
-
-fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
-    let mut unique = Vec::with_capacity(values.len());
-    for value in values {
-        if !unique.contains(&value) {
-            unique.push(value);
-        }
-    }
-    unique
+    Ok(Regions(validate::dedup(checked)))
 }
 
 fn contacts(values: Vec<Contact>) -> AppResult<Contacts> {

@@ -20,9 +20,44 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
-fn row(caller: &Caller, change: Change<'_>) -> audit_event::ActiveModel {
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    change: Change<'_>,
+) -> AppResult<()> {
+    audit_event::Entity::insert(event(caller, Utc::now(), change))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records many changes set-based: one multi-row insert per [`EVENTS_PER_STATEMENT`].
+pub async fn record_many<'a, C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    changes: impl IntoIterator<Item = Change<'a>>,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let mut events: Vec<_> = changes
+        .into_iter()
+        .map(|change| event(caller, now, change))
+        .collect();
+    while !events.is_empty() {
+        let rest = events.split_off(events.len().min(EVENTS_PER_STATEMENT));
+        audit_event::Entity::insert_many(std::mem::replace(&mut events, rest))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An event binds 10 values: 3,000 events bind 30,000 parameters, within SQLite's
+/// 32,766 (and PostgreSQL's 65,535).
+const EVENTS_PER_STATEMENT: usize = 3_000;
+
+fn event(caller: &Caller, at: DateTime<Utc>, change: Change<'_>) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
-        occurred_at: Set(Utc::now()),
+        occurred_at: Set(at),
         actor: Set(caller.actor.audit_name()),
         actor_role: Set(Some(caller.actor.role.to_value())),
         actor_agency_id: Set(caller.actor.agency_id),
@@ -34,33 +69,6 @@ fn row(caller: &Caller, change: Change<'_>) -> audit_event::ActiveModel {
         request_id: Set(caller.request_id.clone()),
         ..Default::default()
     }
-}
-
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    change: Change<'_>,
-) -> AppResult<()> {
-    audit_event::Entity::insert(row(caller, change))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
-}
-
-/// Records many changes with a few multi-row inserts.
-pub async fn record_many<'a, C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    changes: impl IntoIterator<Item = Change<'a>>,
-) -> AppResult<()> {
-    const CHUNK: usize = 500;
-    let rows: Vec<audit_event::ActiveModel> = changes.into_iter().map(|c| row(caller, c)).collect();
-    for chunk in rows.chunks(CHUNK) {
-        audit_event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
 }
 
 #[derive(Clone, Debug, Default)]

@@ -16,6 +16,17 @@ pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
+/// The values without repeats, in their first order (lists are short: a linear scan).
+pub fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut unique = Vec::with_capacity(values.len());
+    for value in values {
+        if !unique.contains(&value) {
+            unique.push(value);
+        }
+    }
+    unique
+}
+
 /// An agency or portfolio code: 2–32 of A–Z, 0–9, `_` and `-`.
 pub fn code(field: &str, value: &str) -> AppResult<String> {
     let ok = (2..=32).contains(&value.len())
