@@ -15,6 +15,7 @@ mod http_spec;
 mod intake;
 mod ops;
 mod pagination;
+mod placements;
 mod qualifications;
 mod schema;
 mod scoping;
