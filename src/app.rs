@@ -14,11 +14,13 @@ use crate::config::Settings;
 use crate::db;
 use crate::http::metrics::OperationName;
 use crate::http::{AppState, metrics, router};
+use crate::webhook_dispatcher::Dispatcher;
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     shutdown_grace: Duration,
+    dispatcher: Option<Dispatcher>,
 }
 
 impl Application {
@@ -34,6 +36,10 @@ impl Application {
         db: DatabaseConnection,
     ) -> anyhow::Result<Self> {
         let graphql = &settings.graphql;
+        let dispatch = settings.webhooks.dispatch();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("agencyflow/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         let schema = build_schema(
             db.clone(),
             SchemaSettings {
@@ -45,9 +51,17 @@ impl Application {
             },
             NationalIdKey::new(settings.security.national_id_key.clone()),
         )
+        .data(http.clone())
+        .data(dispatch.clone())
         .extension(Tracing)
         .extension(OperationName)
         .finish();
+        let dispatcher = (settings.webhooks.dispatch_interval_secs > 0).then(|| Dispatcher {
+            db: db.clone(),
+            http,
+            settings: dispatch,
+            every: Duration::from_secs(settings.webhooks.dispatch_interval_secs),
+        });
         let state = AppState {
             db,
             schema,
@@ -63,6 +77,7 @@ impl Application {
             listener,
             router: router(state, &settings.server),
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+            dispatcher,
         })
     }
 
@@ -79,12 +94,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let dispatcher = self.dispatcher.map(|d| tokio::spawn(d.run()));
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(());
         });
         let grace = self.shutdown_grace;
-        tokio::select! {
+        let served = tokio::select! {
             result = server => result.map_err(Into::into),
             () = async move {
                 if stop_rx.await.is_ok() {
@@ -96,7 +112,11 @@ impl Application {
                 tracing::warn!("requests still running after the shutdown grace period; stopping");
                 Ok(())
             }
+        };
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.abort();
         }
+        served
     }
 }
 

@@ -3,9 +3,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
 use agencyflow_graphql::domain::intake::MIN_KEY_BYTES;
+use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
@@ -21,6 +23,30 @@ pub struct Settings {
     pub log: LogSettings,
     pub security: SecuritySettings,
     pub allocation: AllocationSettings,
+    pub webhooks: WebhookSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct WebhookSettings {
+    /// How often the service sends due events on its own; 0 turns that off.
+    pub dispatch_interval_secs: u64,
+    pub max_attempts: i32,
+    pub base_delay_secs: u64,
+    pub max_delay_secs: u64,
+    pub timeout_secs: u64,
+    pub batch: u64,
+}
+
+impl WebhookSettings {
+    pub fn dispatch(&self) -> DispatchSettings {
+        DispatchSettings {
+            max_attempts: self.max_attempts,
+            base_delay: Duration::from_secs(self.base_delay_secs),
+            max_delay: Duration::from_secs(self.max_delay_secs),
+            timeout: Duration::from_secs(self.timeout_secs),
+            batch: self.batch,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -163,6 +189,15 @@ impl Settings {
             bail!(
                 "graphql.max_complexity: must be at least 500, or GraphiQL's introspection fails"
             );
+        }
+        if self.webhooks.max_attempts < 1 {
+            bail!("webhooks.max_attempts: must be at least 1");
+        }
+        if self.webhooks.timeout_secs == 0 || self.webhooks.batch == 0 {
+            bail!("webhooks.timeout_secs and webhooks.batch: must be at least 1");
+        }
+        if self.webhooks.max_delay_secs < self.webhooks.base_delay_secs {
+            bail!("webhooks.max_delay_secs: must be at least webhooks.base_delay_secs");
         }
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;

@@ -10,3 +10,4 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod telemetry;
+pub mod webhook_dispatcher;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_qualifications;
 mod m20261128_000004_allocation;
+mod m20261128_000005_webhooks;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_qualifications::Migration),
             Box::new(m20261128_000004_allocation::Migration),
+            Box::new(m20261128_000005_webhooks::Migration),
         ]
     }
 }

@@ -21,3 +21,4 @@ mod schema;
 mod scoping;
 mod storage;
 mod tokens;
+mod webhooks;

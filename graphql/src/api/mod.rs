@@ -28,6 +28,7 @@ pub struct Query(
     resolvers::qualifications::QualificationQuery,
     resolvers::tokens::TokenQuery,
     resolvers::audit::AuditQuery,
+    resolvers::webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,6 +40,7 @@ pub struct Mutation(
     resolvers::intake::IntakeMutation,
     resolvers::qualifications::QualificationMutation,
     resolvers::tokens::TokenMutation,
+    resolvers::webhooks::WebhookMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -20,5 +20,6 @@ pub mod qualifications;
 pub mod tokens;
 pub mod tx;
 pub mod validate;
+pub mod webhooks;
 
 pub use actor::{Actor, Caller, Scope};

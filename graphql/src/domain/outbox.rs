@@ -2,10 +2,13 @@
 //! in the same transaction as the change they report.
 
 use chrono::Utc;
-use entity::outbox_event;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use entity::outbox_event::{self, DeliveryStatus};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::error::AppResult;
+use super::actor::Scope;
+use super::page::{Direction, Page, PageRequest, fetch_page};
+
+use crate::error::{AppError, AppResult};
 
 pub struct Event<'a> {
     pub topic: &'a str,
@@ -24,9 +27,50 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, event: Event<'_>) -> AppResul
         payload: Set(event.payload),
         created_at: Set(Utc::now()),
         dispatched_at: Set(None),
+        delivery_status: Set(DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(None),
+        last_response_status: Set(None),
+        last_error: Set(None),
         ..Default::default()
     })
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OutboxFilter {
+    pub agency_id: Option<i64>,
+    pub status: Option<Vec<DeliveryStatus>>,
+    pub topic: Option<String>,
+}
+
+/// Events, newest first. An agency sees only its own; asking for another's is FORBIDDEN.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    filter: OutboxFilter,
+    page: PageRequest,
+) -> AppResult<Page<outbox_event::Model>> {
+    use outbox_event::Column;
+    let mut select = outbox_event::Entity::find();
+    if let Scope::Agency(own) = scope {
+        if filter.agency_id.is_some_and(|asked| asked != own) {
+            return Err(AppError::Forbidden(
+                "an agency may only read its own events".into(),
+            ));
+        }
+        select = select.filter(Column::AgencyId.eq(own));
+    }
+    if let Some(agency_id) = filter.agency_id {
+        select = select.filter(Column::AgencyId.eq(agency_id));
+    }
+    if let Some(statuses) = filter.status {
+        select = select.filter(Column::DeliveryStatus.is_in(statuses));
+    }
+    if let Some(topic) = filter.topic {
+        select = select.filter(Column::Topic.eq(topic));
+    }
+    fetch_page(conn, select, Column::Id, page, Direction::Descending).await
 }

@@ -10,3 +10,4 @@ pub mod placements;
 pub mod portfolios;
 pub mod qualifications;
 pub mod tokens;
+pub mod webhooks;

@@ -127,3 +127,15 @@ pub enum UnplacedReason {
     /// Another run placed it first.
     PlacedConcurrently,
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::outbox_event::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Delivered,
+    /// Given up: too many failed attempts, or the endpoint answered 410 Gone.
+    Dead,
+    /// Not for a webhook: a lender notification, or the agency has no endpoint.
+    NoEndpoint,
+}
