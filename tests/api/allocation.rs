@@ -1212,3 +1212,41 @@ async fn a_run_is_audited_and_each_agency_with_work_is_told() {
         BTreeSet::from([Some("ALPHA".to_owned()), Some("BRAVO".to_owned())])
     );
 }
+
+#[tokio::test]
+async fn a_recalled_account_is_reallocated_to_another_agency_at_the_next_level() {
+    let app = spawn_app().await;
+    eligible_agency(&app, "ALPHA", REGION).await;
+    eligible_agency(&app, "BRAVO", REGION).await;
+    let (portfolio, accounts) = portfolio_of(&app, "P1", 1, REGION).await;
+    let primary = strategy_id(&app, "PRIMARY", &input(EQUAL)).await;
+    let placed = run(&app, &Request::new(&primary, &portfolio)).await;
+    let first_holder = proposed(&placed)[&accounts[0].id.to_string()].clone();
+
+    let recalled = app
+        .admin(
+            "mutation($input: RecallPlacementsInput!) { recallPlacements(input: $input) { count } }",
+            json!({ "input": { "portfolioId": portfolio.id.to_string(), "reason": "performance" } }),
+        )
+        .await;
+    assert_eq!(recalled.data()["recallPlacements"]["count"], 1);
+
+    let secondary = strategy_id(
+        &app,
+        "SECONDARY",
+        &set(input(EQUAL), "level", json!("SECONDARY")),
+    )
+    .await;
+    let again = run(&app, &Request::new(&secondary, &portfolio)).await;
+    let second_holder = proposed(&again)[&accounts[0].id.to_string()].clone();
+    assert_ne!(
+        second_holder, first_holder,
+        "the recalled agency does not get it back"
+    );
+    let other = if first_holder == "ALPHA" {
+        "BRAVO"
+    } else {
+        "ALPHA"
+    };
+    assert_eq!(second_holder, other);
+}
