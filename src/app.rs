@@ -39,6 +39,8 @@ impl Application {
         let dispatch = settings.webhooks.dispatch();
         let http = reqwest::Client::builder()
             .user_agent(concat!("agencyflow/", env!("CARGO_PKG_VERSION")))
+            // A redirect would turn the POST into a GET without the event: a 3xx is a failure.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let schema = build_schema(
             db.clone(),

@@ -238,17 +238,20 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_placements_run")
-                    .table(Placements::Table)
-                    .to_owned(),
-            )
-            .await?;
+        for index in ["idx_placements_run", "idx_placements_due_back"] {
+            manager
+                .drop_index(
+                    Index::drop()
+                        .name(index)
+                        .table(Placements::Table)
+                        .to_owned(),
+                )
+                .await?;
+        }
         for column in [
             Placements::AllocationRunId.into_iden(),
             Placements::Explanation.into_iden(),
+            Placements::RecallWarnedAt.into_iden(),
         ] {
             manager
                 .alter_table(

@@ -66,7 +66,6 @@ pub async fn expire_lapsed(
             .filter(Column::Id.is_in(lapsed.iter().map(|q| q.id)))
             .exec(&tx)
             .await?;
-        let full_batch = lapsed.len() as u64 == BATCH;
         for before in lapsed {
             let after = agency_qualification::Model {
                 status: QualificationStatus::Expired,
@@ -97,9 +96,6 @@ pub async fn expire_lapsed(
             }
         }
         tx.commit().await?;
-        if !full_batch {
-            break;
-        }
     }
     Ok(outcome)
 }

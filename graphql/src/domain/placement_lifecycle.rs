@@ -200,7 +200,6 @@ async fn end_all(
             .filter(placement::Column::Id.is_in(batch.iter().map(|p| p.id)))
             .exec(&tx)
             .await?;
-        let full = batch.len() as u64 == BATCH;
         let ended: Vec<(placement::Model, placement::Model)> = batch
             .into_iter()
             .map(|before| {
@@ -231,9 +230,6 @@ async fn end_all(
                 .map(|(_, after)| after)
                 .take(SAMPLE.saturating_sub(outcome.sample.len())),
         );
-        if !full {
-            break;
-        }
     }
     Ok(outcome)
 }
@@ -314,7 +310,6 @@ pub async fn warn_due(
             break;
         };
         after_id = last.id;
-        let full = batch.len() as u64 == BATCH;
         let due: Vec<placement::Model> = batch
             .into_iter()
             .filter(|p| {
@@ -362,9 +357,6 @@ pub async fn warn_due(
                 .map(|(_, after)| after)
                 .take(SAMPLE.saturating_sub(outcome.sample.len())),
         );
-        if !full {
-            break;
-        }
     }
     Ok(outcome)
 }

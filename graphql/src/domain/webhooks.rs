@@ -14,15 +14,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::agency;
 use entity::outbox_event::{self, DeliveryStatus};
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use sha2::Sha256;
 
@@ -96,7 +96,11 @@ pub async fn dispatch_due(
 ) -> AppResult<DispatchOutcome> {
     use outbox_event::Column;
     let now = Utc::now();
-    let lease = chrono::Duration::from_std(settings.timeout * 2).unwrap_or_default();
+    // Long enough for the whole batch, sent one by one; rounded to milliseconds so the
+    // stored value compares equal on both stores.
+    let lease = chrono::Duration::from_std(settings.timeout * (settings.batch as u32 + 1))
+        .unwrap_or_default();
+    let claim = (now + lease).trunc_subsecs(3);
     let tx = begin_write(db).await?;
     let due = outbox_event::Entity::find()
         .filter(Column::DeliveryStatus.eq(DeliveryStatus::Pending))
@@ -115,7 +119,7 @@ pub async fn dispatch_due(
     }
     outbox_event::Entity::update_many()
         .set(outbox_event::ActiveModel {
-            next_attempt_at: Set(Some(now + lease)),
+            next_attempt_at: Set(Some(claim)),
             ..Default::default()
         })
         .filter(Column::Id.is_in(due.iter().map(|e| e.id)))
@@ -134,53 +138,71 @@ pub async fn dispatch_due(
     let mut outcome = DispatchOutcome::default();
     for event in due {
         let endpoint = event.agency_id.and_then(|id| endpoints.get(&id));
-        let mut row = event.clone().into_active_model();
-        let Some((url, secret)) = endpoint else {
-            row.delivery_status = Set(DeliveryStatus::NoEndpoint);
-            row.next_attempt_at = Set(None);
-            row.update(db).await?;
-            outcome.no_endpoint += 1;
-            continue;
+        let mut row = outbox_event::ActiveModel {
+            next_attempt_at: Set(None),
+            ..Default::default()
         };
-        let attempts = event.attempts + 1;
-        row.attempts = Set(attempts);
-        match deliver(http, settings, &event, url, secret).await? {
-            Result::Delivered(status) => {
-                row.delivery_status = Set(DeliveryStatus::Delivered);
-                row.dispatched_at = Set(Some(Utc::now()));
-                row.next_attempt_at = Set(None);
-                row.last_response_status = Set(Some(i32::from(status)));
-                row.last_error = Set(None);
-                outcome.delivered += 1;
+        let counter = match endpoint {
+            None => {
+                row.delivery_status = Set(DeliveryStatus::NoEndpoint);
+                &mut outcome.no_endpoint
             }
-            Result::Gone => {
-                row.delivery_status = Set(DeliveryStatus::Dead);
-                row.next_attempt_at = Set(None);
-                row.last_response_status = Set(Some(410));
-                row.last_error = Set(Some("the endpoint answered 410 Gone".into()));
-                outcome.dead += 1;
-            }
-            Result::Failed {
-                status,
-                error,
-                retry_after,
-            } => {
-                row.last_response_status = Set(status.map(i32::from));
-                row.last_error = Set(Some(error));
-                if attempts >= settings.max_attempts {
-                    row.delivery_status = Set(DeliveryStatus::Dead);
-                    row.next_attempt_at = Set(None);
-                    outcome.dead += 1;
-                } else {
-                    let delay = retry_after.unwrap_or_else(|| backoff(settings, attempts));
-                    row.next_attempt_at = Set(Some(
-                        Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default(),
-                    ));
-                    outcome.retrying += 1;
+            Some((url, secret)) => {
+                let attempts = event.attempts + 1;
+                row.attempts = Set(attempts);
+                match deliver(http, settings, &event, url, secret).await? {
+                    Result::Delivered(status) => {
+                        row.delivery_status = Set(DeliveryStatus::Delivered);
+                        row.dispatched_at = Set(Some(Utc::now()));
+                        row.last_response_status = Set(Some(i32::from(status)));
+                        row.last_error = Set(None);
+                        &mut outcome.delivered
+                    }
+                    Result::Gone => {
+                        row.delivery_status = Set(DeliveryStatus::Dead);
+                        row.last_response_status = Set(Some(410));
+                        row.last_error = Set(Some("the endpoint answered 410 Gone".into()));
+                        &mut outcome.dead
+                    }
+                    Result::Failed {
+                        status,
+                        error,
+                        retry_after,
+                    } => {
+                        row.last_response_status = Set(status.map(i32::from));
+                        row.last_error = Set(Some(error));
+                        if attempts >= settings.max_attempts {
+                            row.delivery_status = Set(DeliveryStatus::Dead);
+                            &mut outcome.dead
+                        } else {
+                            // A Retry-After may lengthen the wait, never shorten it below
+                            // the backoff nor stretch it past the longest delay.
+                            let delay = backoff(settings, attempts);
+                            let delay = retry_after.map_or(delay, |asked| {
+                                asked.clamp(delay, settings.max_delay.max(delay))
+                            });
+                            let next = chrono::Duration::from_std(delay)
+                                .ok()
+                                .and_then(|d| Utc::now().checked_add_signed(d))
+                                .unwrap_or(claim);
+                            row.next_attempt_at = Set(Some(next));
+                            &mut outcome.retrying
+                        }
+                    }
                 }
             }
+        };
+        // Only the holder of the claim records the result: if the lease ran out and
+        // another dispatcher took the event over, its result stands.
+        let recorded = outbox_event::Entity::update_many()
+            .set(row)
+            .filter(outbox_event::Column::Id.eq(event.id))
+            .filter(outbox_event::Column::NextAttemptAt.eq(claim))
+            .exec(db)
+            .await?;
+        if recorded.rows_affected > 0 {
+            *counter += 1;
         }
-        row.update(db).await?;
     }
     Ok(outcome)
 }

@@ -162,7 +162,12 @@ pub async fn run(
         return Err(AppError::bad_input("idempotencyKey", "1 to 128 characters"));
     }
     let hash = request_hash(&request);
-    let tx = begin_write(db).await?;
+    // A dry run only reads: no write lock on SQLite, no row locks on PostgreSQL.
+    let tx = if request.dry_run {
+        db.begin().await?
+    } else {
+        begin_write(db).await?
+    };
     if let (false, Some(key)) = (request.dry_run, &request.idempotency_key)
         && let Some(earlier) = allocation_run::Entity::find()
             .filter(allocation_run::Column::IdempotencyKey.eq(key.as_str()))
@@ -187,7 +192,16 @@ pub async fn run(
     let portfolio = portfolios::get(&tx, request.portfolio_id).await?;
     let currency = money::currency(&portfolio.currency)?;
     if request.dry_run {
-        let plan = plan(&tx, buckets, &strategy, &portfolio, currency, request.seed).await?;
+        let plan = plan(
+            &tx,
+            buckets,
+            &strategy,
+            &portfolio,
+            currency,
+            request.seed,
+            Locking::None,
+        )
+        .await?;
         tx.rollback().await?;
         return Ok(plan.into_dry_outcome(currency));
     }
@@ -203,7 +217,16 @@ pub async fn run(
             )));
         }
     };
-    let plan = plan(&tx, buckets, &strategy, &portfolio, currency, request.seed).await?;
+    let plan = plan(
+        &tx,
+        buckets,
+        &strategy,
+        &portfolio,
+        currency,
+        request.seed,
+        Locking::Pool,
+    )
+    .await?;
     let outcome = write(
         &tx, caller, &strategy, &portfolio, currency, &request, run, plan,
     )
@@ -219,6 +242,8 @@ struct Plan {
     unplaced: Vec<Left>,
     period_days: i64,
     level: PlacementLevel,
+    /// The day eligibility was judged for: placements start and end from it.
+    today: chrono::NaiveDate,
 }
 
 impl Plan {
@@ -261,6 +286,13 @@ fn count_reasons(unplaced: &[Left]) -> Vec<ReasonCount> {
 }
 
 /// Reads the segment, the pool and its eligibility, and decides every placement.
+/// Whether planning locks the pool's agencies (a real run) or only reads (a dry run).
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Locking {
+    None,
+    Pool,
+}
+
 async fn plan<C: ConnectionTrait>(
     conn: &C,
     buckets: &[DpdBucket],
@@ -268,16 +300,18 @@ async fn plan<C: ConnectionTrait>(
     portfolio: &portfolio::Model,
     currency: Currency,
     seed: i64,
+    locking: Locking,
 ) -> AppResult<Plan> {
     let today = Utc::now().date_naive();
     let period_days = i64::from(strategy.period_days);
-    let mut pool = agency::Entity::find();
+    let mut pool = agency::Entity::find().order_by_asc(agency::Column::Id);
     if let Some(ids) = &strategy.pool_agency_ids {
         pool = pool.filter(agency::Column::Id.is_in(ids.0.iter().copied()));
     }
+    if locking == Locking::Pool {
+        pool = pool.lock_exclusive();
+    }
     let agencies: Vec<agency::Model> = pool
-        .order_by_asc(agency::Column::Id)
-        .lock_exclusive()
         .all(conn)
         .await?
         .into_iter()
@@ -328,6 +362,8 @@ async fn plan<C: ConnectionTrait>(
             score_bp: None,
             on_probation: agency.status == entity::agency::AgencyStatus::Probation,
         });
+        // A balance capacity in another currency cannot be compared without a rate: such
+        // an agency takes no balance from this portfolio (NO_CAPACITY), never too much.
         let same_currency = agency.capacity_currency == portfolio.currency;
         candidates.push(Candidate {
             agency_id: agency.id,
@@ -335,8 +371,7 @@ async fn plan<C: ConnectionTrait>(
             remaining_accounts: remaining.0.map(|n| Ord::max(n, 0)),
             remaining_balance_minor: remaining
                 .1
-                .filter(|_| same_currency)
-                .map(|b| Ord::max(b, 0)),
+                .map(|b| if same_currency { Ord::max(b, 0) } else { 0 }),
             regions: eligible_regions,
         });
     }
@@ -474,6 +509,7 @@ async fn plan<C: ConnectionTrait>(
         unplaced,
         period_days,
         level: strategy.level,
+        today,
     })
 }
 
@@ -631,7 +667,7 @@ async fn claim<C: ConnectionTrait>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn write<C: ConnectionTrait + TransactionTrait>(
+async fn write<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     strategy: &allocation_strategy::Model,
@@ -643,7 +679,7 @@ async fn write<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<RunOutcome> {
     let now = Utc::now();
 
-    let due_back = now.date_naive() + Duration::days(plan.period_days);
+    let due_back = plan.today + Duration::days(plan.period_days);
     let rows: Vec<placement::ActiveModel> = plan
         .placed
         .iter()
