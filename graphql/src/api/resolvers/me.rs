@@ -3,11 +3,9 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use crate::api::context::actor;
 use crate::api::guard::{ANY_ROLE, RoleGuard};
 use crate::api::ids::to_id;
-use crate::api::loaders::{Loaders, loader_error};
 use crate::api::types::agency::Agency;
 use crate::api::types::enums::Role;
 use crate::domain::actor::Principal;
-use crate::error::AppError;
 
 #[derive(Default)]
 pub struct MeQuery;
@@ -27,16 +25,7 @@ impl MeQuery {
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
         let actor = actor(ctx)?;
         let agency = match actor.agency_id {
-            Some(agency_id) => {
-                let model = ctx
-                    .data_unchecked::<Loaders>()
-                    .agency
-                    .load_one(agency_id)
-                    .await
-                    .map_err(loader_error)?
-                    .ok_or_else(|| AppError::not_found("agency", agency_id))?;
-                Some(Agency::from_model(model)?)
-            }
+            Some(agency_id) => Some(Agency::load(ctx, agency_id).await?),
             None => None,
         };
         let token_id = match actor.principal {

@@ -7,7 +7,7 @@ use super::money::Money;
 use super::qualification::Qualification;
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// A collection agency (or law firm) the lender may place accounts with.
 #[derive(SimpleObject)]
@@ -53,6 +53,18 @@ pub struct Capacity {
 }
 
 impl Agency {
+    /// The agency with this id, through the request's DataLoader.
+    pub async fn load(ctx: &Context<'_>, agency_id: i64) -> AppResult<Self> {
+        let model = ctx
+            .data_unchecked::<Loaders>()
+            .agency
+            .load_one(agency_id)
+            .await
+            .map_err(loader_error)?
+            .ok_or_else(|| AppError::not_found("agency", agency_id))?;
+        Self::from_model(model)
+    }
+
     pub fn from_model(model: agency::Model) -> AppResult<Self> {
         let max_active_balance = model
             .max_active_balance_minor

@@ -10,7 +10,6 @@ use super::placement::Placement;
 use super::portfolio::Portfolio;
 use crate::api::context::db;
 use crate::api::ids::to_id;
-use crate::api::loaders::{Loaders, loader_error};
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::domain::allocation::run::{AgencyTotal, Left, Proposed, ReasonCount, Summary};
 use crate::domain::allocation::runs;
@@ -98,19 +97,8 @@ pub struct AgencyAllocation {
 #[ComplexObject]
 impl AgencyAllocation {
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
-        agency(ctx, self.agency_id).await
+        Ok(Agency::load(ctx, self.agency_id).await?)
     }
-}
-
-async fn agency(ctx: &Context<'_>, agency_id: i64) -> async_graphql::Result<Agency> {
-    let model = ctx
-        .data_unchecked::<Loaders>()
-        .agency
-        .load_one(agency_id)
-        .await
-        .map_err(loader_error)?
-        .ok_or_else(|| AppError::not_found("agency", agency_id))?;
-    Ok(Agency::from_model(model)?)
 }
 
 #[derive(SimpleObject)]
@@ -133,7 +121,7 @@ pub struct ProposedPlacement {
 #[ComplexObject]
 impl ProposedPlacement {
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
-        agency(ctx, self.agency_id).await
+        Ok(Agency::load(ctx, self.agency_id).await?)
     }
 }
 

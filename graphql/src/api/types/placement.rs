@@ -74,13 +74,6 @@ impl Placement {
     }
 
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
-        let agency = ctx
-            .data_unchecked::<Loaders>()
-            .agency
-            .load_one(self.agency_id)
-            .await
-            .map_err(loader_error)?
-            .ok_or_else(|| AppError::not_found("agency", self.agency_id))?;
-        Ok(Agency::from_model(agency)?)
+        Ok(Agency::load(ctx, self.agency_id).await?)
     }
 }

@@ -6,8 +6,6 @@ use sea_orm::ActiveEnum;
 use super::agency::Agency;
 use super::enums::{KindOfWork, QualificationStatus};
 use crate::api::ids::to_id;
-use crate::api::loaders::{Loaders, loader_error};
-use crate::error::AppError;
 
 /// A document that proves an agency may do a kind of work.
 #[derive(SimpleObject)]
@@ -67,14 +65,7 @@ impl From<agency_qualification::Model> for Qualification {
 #[ComplexObject]
 impl Qualification {
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
-        let agency = ctx
-            .data_unchecked::<Loaders>()
-            .agency
-            .load_one(self.agency_id)
-            .await
-            .map_err(loader_error)?
-            .ok_or_else(|| AppError::not_found("agency", self.agency_id))?;
-        Ok(Agency::from_model(agency)?)
+        Ok(Agency::load(ctx, self.agency_id).await?)
     }
 }
 

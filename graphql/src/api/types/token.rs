@@ -5,8 +5,6 @@ use entity::api_token;
 use super::agency::Agency;
 use super::enums::Role;
 use crate::api::ids::to_id;
-use crate::api::loaders::{Loaders, loader_error};
-use crate::error::AppError;
 
 /// A bearer token as the registry keeps it: never the secret.
 #[derive(SimpleObject)]
@@ -53,14 +51,7 @@ impl ApiToken {
         let Some(agency_id) = self.agency_id else {
             return Ok(None);
         };
-        let agency = ctx
-            .data_unchecked::<Loaders>()
-            .agency
-            .load_one(agency_id)
-            .await
-            .map_err(loader_error)?
-            .ok_or_else(|| AppError::not_found("agency", agency_id))?;
-        Ok(Some(Agency::from_model(agency)?))
+        Ok(Some(Agency::load(ctx, agency_id).await?))
     }
 }
 
