@@ -70,19 +70,6 @@ pub enum UnplacedReason {
     PlacedConcurrently,
 }
 
-impl UnplacedReason {
-    fn code(self) -> &'static str {
-        match self {
-            Self::Scrubbed => "SCRUBBED",
-            Self::AlreadyWorkedAtLevel => "ALREADY_WORKED_AT_LEVEL",
-            Self::NoEligibleAgency => "NO_ELIGIBLE_AGENCY",
-            Self::OnlyPreviousHolders => "ONLY_PREVIOUS_HOLDERS",
-            Self::NoCapacity => "NO_CAPACITY",
-            Self::PlacedConcurrently => "PLACED_CONCURRENTLY",
-        }
-    }
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgencyTotal {
@@ -740,7 +727,7 @@ async fn write<C: ConnectionTrait>(
         .map(|left| allocation_unplaced::ActiveModel {
             run_id: Set(run.id),
             account_id: Set(left.account_id),
-            reason: Set(left.reason.code().to_owned()),
+            reason: Set(super::runs::code(left.reason)),
             detail: Set(left.detail.clone()),
             ..Default::default()
         })

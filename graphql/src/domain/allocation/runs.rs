@@ -67,6 +67,14 @@ pub async fn unplaced<C: ConnectionTrait>(
     .await
 }
 
+/// The text an unplaced row stores for a reason: its SCREAMING_SNAKE_CASE name.
+pub fn code(reason: UnplacedReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The reason stored as text on an unplaced row.
 pub fn reason(code: &str) -> AppResult<UnplacedReason> {
     serde_json::from_value(serde_json::Value::String(code.to_owned()))
