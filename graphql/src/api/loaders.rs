@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{account, agency, agency_qualification, placement, portfolio};
+use entity::{account, agency, agency_qualification, allocation_strategy, placement, portfolio};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::error::AppError;
@@ -102,6 +102,7 @@ impl Loader<i64> for PlacementsByAccount {
 pub struct Loaders {
     pub agency: DataLoader<ById<agency::Entity>>,
     pub portfolio: DataLoader<ById<portfolio::Entity>>,
+    pub strategy: DataLoader<ById<allocation_strategy::Entity>>,
     pub account: DataLoader<ById<account::Entity>>,
     pub qualifications: DataLoader<QualificationsByAgency>,
     pub active_placement: DataLoader<ActivePlacementByAccount>,
@@ -123,6 +124,14 @@ impl Loaders {
                 ById::<portfolio::Entity> {
                     db: db.clone(),
                     id: portfolio::Column::Id,
+                    key: |row| row.id,
+                },
+                tokio::spawn,
+            ),
+            strategy: DataLoader::new(
+                ById::<allocation_strategy::Entity> {
+                    db: db.clone(),
+                    id: allocation_strategy::Column::Id,
                     key: |row| row.id,
                 },
                 tokio::spawn,

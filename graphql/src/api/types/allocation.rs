@@ -10,10 +10,10 @@ use super::placement::Placement;
 use super::portfolio::Portfolio;
 use crate::api::context::db;
 use crate::api::ids::to_id;
+use crate::api::loaders::{Loaders, loader_error};
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::domain::allocation::run::{AgencyTotal, Left, Proposed, ReasonCount, Summary};
 use crate::domain::allocation::runs;
-use crate::domain::portfolios;
 use crate::error::{AppError, AppResult};
 
 /// Which accounts a strategy takes; empty lists match everything.
@@ -221,15 +221,25 @@ impl AllocationRun {
 impl AllocationRun {
     /// The strategy version applied.
     async fn strategy(&self, ctx: &Context<'_>) -> async_graphql::Result<AllocationStrategy> {
-        Ok(
-            crate::domain::allocation::strategies::get(db(ctx), self.strategy_id)
-                .await?
-                .into(),
-        )
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let strategy = loaders
+            .strategy
+            .load_one(self.strategy_id)
+            .await
+            .map_err(loader_error)?
+            .ok_or_else(|| AppError::not_found("strategy", self.strategy_id))?;
+        Ok(strategy.into())
     }
 
     async fn portfolio(&self, ctx: &Context<'_>) -> async_graphql::Result<Portfolio> {
-        Ok(portfolios::get(db(ctx), self.portfolio_id).await?.into())
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let portfolio = loaders
+            .portfolio
+            .load_one(self.portfolio_id)
+            .await
+            .map_err(loader_error)?
+            .ok_or_else(|| AppError::not_found("portfolio", self.portfolio_id))?;
+        Ok(portfolio.into())
     }
 
     /// The placements the run made, each with its explanation.
