@@ -4,6 +4,7 @@
 //! ISO 4217 currency code; rates and shares never appear here as floats.
 
 pub mod account;
+pub mod activity;
 pub mod agency;
 pub mod agency_qualification;
 pub mod allocation_run;
@@ -11,7 +12,9 @@ pub mod allocation_strategy;
 pub mod allocation_unplaced;
 pub mod api_token;
 pub mod audit_event;
+pub mod compliance_incident;
 pub mod outbox_event;
+pub mod payment;
 pub mod placement;
 pub mod portfolio;
 pub mod qualification_requirement;
@@ -19,6 +22,7 @@ pub mod qualification_type;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
+    pub use super::activity::Entity as Activity;
     pub use super::agency::Entity as Agency;
     pub use super::agency_qualification::Entity as AgencyQualification;
     pub use super::allocation_run::Entity as AllocationRun;
@@ -26,7 +30,9 @@ pub mod prelude {
     pub use super::allocation_unplaced::Entity as AllocationUnplaced;
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_event::Entity as AuditEvent;
+    pub use super::compliance_incident::Entity as ComplianceIncident;
     pub use super::outbox_event::Entity as OutboxEvent;
+    pub use super::payment::Entity as Payment;
     pub use super::placement::Entity as Placement;
     pub use super::portfolio::Entity as Portfolio;
     pub use super::qualification_requirement::Entity as QualificationRequirement;

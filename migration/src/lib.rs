@@ -6,6 +6,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_qualifications;
 mod m20261128_000004_allocation;
 mod m20261128_000005_webhooks;
+mod m20261128_000006_reporting;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_qualifications::Migration),
             Box::new(m20261128_000004_allocation::Migration),
             Box::new(m20261128_000005_webhooks::Migration),
+            Box::new(m20261128_000006_reporting::Migration),
         ]
     }
 }
