@@ -8,6 +8,7 @@ pub mod allocation;
 pub mod audit;
 pub mod eligibility;
 pub mod expiry;
+pub mod incidents;
 pub mod intake;
 pub mod lifecycle;
 pub mod money;

@@ -139,3 +139,29 @@ pub enum DeliveryStatus {
     /// Not for a webhook: a lender notification, or the agency has no endpoint.
     NoEndpoint,
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::compliance_incident::IncidentSource")]
+pub enum IncidentSource {
+    Automatic,
+    Complaint,
+    Audit,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::compliance_incident::Severity")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::compliance_incident::IncidentStatus")]
+pub enum IncidentStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+    Waived,
+}
