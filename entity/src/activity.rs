@@ -24,8 +24,6 @@ pub struct Model {
     pub direction: Option<Direction>,
     pub result: Option<ContactResult>,
     pub occurred_at: DateTimeUtc,
-    /// The UTC offset the agency reported `occurred_at` with, in minutes.
-    pub utc_offset_minutes: i32,
     /// The number or address used.
     pub contact_point: Option<String>,
     pub agent_reference: Option<String>,

@@ -18,8 +18,6 @@ pub struct Model {
     pub amount_minor: i64,
     pub currency: String,
     pub paid_at: DateTimeUtc,
-    /// The UTC offset the agency reported `paid_at` with, in minutes.
-    pub utc_offset_minutes: i32,
     pub method: PaymentMethod,
     pub paid_to: PaidTo,
     pub agency_reference: Option<String>,

@@ -22,7 +22,6 @@ enum Activities {
     Direction,
     Result,
     OccurredAt,
-    UtcOffsetMinutes,
     ContactPoint,
     AgentReference,
     PromiseAmountMinor,
@@ -46,7 +45,6 @@ enum Payments {
     AmountMinor,
     Currency,
     PaidAt,
-    UtcOffsetMinutes,
     Method,
     PaidTo,
     AgencyReference,
@@ -136,7 +134,6 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Activities::Direction, 16))
                     .col(string_len_null(Activities::Result, 24))
                     .col(timestamp_with_time_zone(Activities::OccurredAt))
-                    .col(integer(Activities::UtcOffsetMinutes))
                     .col(string_len_null(Activities::ContactPoint, 320))
                     .col(string_len_null(Activities::AgentReference, 128))
                     .col(big_integer_null(Activities::PromiseAmountMinor))
@@ -177,7 +174,6 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Payments::AmountMinor))
                     .col(string_len(Payments::Currency, 3))
                     .col(timestamp_with_time_zone(Payments::PaidAt))
-                    .col(integer(Payments::UtcOffsetMinutes))
                     .col(string_len(Payments::Method, 16))
                     .col(string_len(Payments::PaidTo, 16))
                     .col(string_len_null(Payments::AgencyReference, 128))

@@ -127,7 +127,10 @@ async fn announce<C: ConnectionTrait>(
     .await?;
     let mut by_agency: BTreeMap<i64, Vec<&compliance_incident::Model>> = BTreeMap::new();
     for incident in raised {
-        by_agency.entry(incident.agency_id).or_default().push(incident);
+        by_agency
+            .entry(incident.agency_id)
+            .or_default()
+            .push(incident);
     }
     for (agency_id, incidents) in by_agency {
         outbox::enqueue(
