@@ -19,6 +19,7 @@ pub mod placement_lifecycle;
 pub mod placements;
 pub mod portfolios;
 pub mod qualifications;
+pub mod reporting;
 pub mod tokens;
 pub mod tx;
 pub mod validate;

@@ -4,6 +4,8 @@
 //! - `return_due`: placements past their due-back date go back (RETURNED); the daily
 //!   workflow the scheduler runs.
 //! - `warn_due`: agencies hear about a coming return `pending_recall_warning_days` before it.
+//! - `close_paid`: a payment that clears the balance ends the placement (PAID), inside the
+//!   reporting transaction.
 //!
 //! Each runs in batches, one transaction each, on row-locked placements; every change is
 //! audited and reported to the agency through the outbox. A returned or recalled account
@@ -136,6 +138,7 @@ fn active() -> Select<placement::Entity> {
 enum Ending {
     Recall(String),
     Return,
+    Paid,
 }
 
 impl Ending {
@@ -143,6 +146,7 @@ impl Ending {
         match self {
             Self::Recall(_) => PlacementStatus::Recalled,
             Self::Return => PlacementStatus::Returned,
+            Self::Paid => PlacementStatus::Paid,
         }
     }
 
@@ -150,6 +154,7 @@ impl Ending {
         match self {
             Self::Recall(reason) => reason,
             Self::Return => "the placement period ended",
+            Self::Paid => "the account was paid in full",
         }
     }
 
@@ -157,6 +162,7 @@ impl Ending {
         match self {
             Self::Recall(_) => "placement.recall",
             Self::Return => "placement.return",
+            Self::Paid => "placement.paid",
         }
     }
 
@@ -164,6 +170,7 @@ impl Ending {
         match self {
             Self::Recall(_) => "placement.recalled",
             Self::Return => "placement.returned",
+            Self::Paid => "placement.paid",
         }
     }
 }
@@ -188,40 +195,7 @@ async fn end_all(
         if batch.is_empty() {
             break;
         }
-        let now = Utc::now();
-        placement::Entity::update_many()
-            .set(placement::ActiveModel {
-                status: Set(ending.status()),
-                ended_at: Set(Some(now)),
-                end_reason: Set(Some(ending.reason().to_owned())),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .filter(placement::Column::Id.is_in(batch.iter().map(|p| p.id)))
-            .exec(&tx)
-            .await?;
-        let ended: Vec<(placement::Model, placement::Model)> = batch
-            .into_iter()
-            .map(|before| {
-                let after = placement::Model {
-                    status: ending.status(),
-                    ended_at: Some(now),
-                    end_reason: Some(ending.reason().to_owned()),
-                    updated_at: now,
-                    ..before.clone()
-                };
-                (before, after)
-            })
-            .collect();
-        report(
-            &tx,
-            caller,
-            ending.action(),
-            ending.topic(),
-            &ended,
-            json!({ "reason": ending.reason() }),
-        )
-        .await?;
+        let ended = end_placements(&tx, caller, batch, &ending).await?;
         tx.commit().await?;
         outcome.count += ended.len();
         outcome.sample.extend(
@@ -232,6 +206,73 @@ async fn end_all(
         );
     }
     Ok(outcome)
+}
+
+/// Ends the given placements in the caller's transaction, audited and reported.
+async fn end_placements<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    placements: Vec<placement::Model>,
+    ending: &Ending,
+) -> AppResult<Vec<(placement::Model, placement::Model)>> {
+    let now = Utc::now();
+    placement::Entity::update_many()
+        .set(placement::ActiveModel {
+            status: Set(ending.status()),
+            ended_at: Set(Some(now)),
+            end_reason: Set(Some(ending.reason().to_owned())),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(placement::Column::Id.is_in(placements.iter().map(|p| p.id)))
+        .exec(conn)
+        .await?;
+    let ended: Vec<(placement::Model, placement::Model)> = placements
+        .into_iter()
+        .map(|before| {
+            let after = placement::Model {
+                status: ending.status(),
+                ended_at: Some(now),
+                end_reason: Some(ending.reason().to_owned()),
+                updated_at: now,
+                ..before.clone()
+            };
+            (before, after)
+        })
+        .collect();
+    report(
+        conn,
+        caller,
+        ending.action(),
+        ending.topic(),
+        &ended,
+        json!({ "reason": ending.reason() }),
+    )
+    .await?;
+    Ok(ended)
+}
+
+/// Closes the ACTIVE placements of accounts paid in full (PAID), in the caller's
+/// transaction (the one that applied the payment). Returns the closed placements.
+pub async fn close_paid<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    account_ids: Vec<i64>,
+) -> AppResult<Vec<placement::Model>> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let paid = active()
+        .filter(placement::Column::AccountId.is_in(account_ids))
+        .order_by_asc(placement::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
+    if paid.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ended = end_placements(conn, caller, paid, &Ending::Paid).await?;
+    Ok(ended.into_iter().map(|(_, after)| after).collect())
 }
 
 /// Audits each change and tells each agency which of its placements changed.

@@ -1,0 +1,81 @@
+//! The accounts a batch names, locked for the batch, and the reporting agency's
+//! placements of them.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{account, placement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::error::AppResult;
+
+/// The accounts with these ids, row-locked in id order (so concurrent batches never
+/// deadlock). With `with_debtors`, every other account of the same debtors (by national
+/// ID) too: joint caps count a debtor's accounts together.
+pub(super) async fn lock_accounts<C: ConnectionTrait>(
+    conn: &C,
+    ids: &HashSet<i64>,
+    with_debtors: bool,
+) -> AppResult<HashMap<i64, account::Model>> {
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    let mut select = account::Entity::find().filter(account::Column::Id.is_in(ids.clone()));
+    if with_debtors {
+        let debtors: Vec<String> = account::Entity::find()
+            .select_only()
+            .column(account::Column::NationalIdHash)
+            .filter(account::Column::Id.is_in(ids.clone()))
+            .filter(account::Column::NationalIdHash.is_not_null())
+            .into_tuple::<Option<String>>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        if !debtors.is_empty() {
+            select = account::Entity::find().filter(
+                account::Column::Id
+                    .is_in(ids)
+                    .or(account::Column::NationalIdHash.is_in(debtors)),
+            );
+        }
+    }
+    Ok(select
+        .order_by_asc(account::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|account| (account.id, account))
+        .collect())
+}
+
+/// Every placement, ACTIVE or ended, the agency has or had of these accounts, oldest first.
+pub(super) async fn placements_of<C: ConnectionTrait>(
+    conn: &C,
+    agency_id: i64,
+    account_ids: &HashSet<i64>,
+) -> AppResult<HashMap<i64, Vec<placement::Model>>> {
+    let mut by_account: HashMap<i64, Vec<placement::Model>> = HashMap::new();
+    let placements = placement::Entity::find()
+        .filter(placement::Column::AgencyId.eq(agency_id))
+        .filter(placement::Column::AccountId.is_in(account_ids.iter().copied()))
+        .order_by_asc(placement::Column::PlacedAt)
+        .all(conn)
+        .await?;
+    for placement in placements {
+        by_account
+            .entry(placement.account_id)
+            .or_default()
+            .push(placement);
+    }
+    Ok(by_account)
+}
+
+/// The debtor an account belongs to: its national ID hash, or the account alone.
+pub(super) fn debtor_key(account: &account::Model) -> String {
+    account
+        .national_id_hash
+        .clone()
+        .unwrap_or_else(|| format!("account:{}", account.id))
+}

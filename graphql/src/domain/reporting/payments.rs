@@ -1,0 +1,1 @@
+//! `reportPayments`: placeholder replaced below.
