@@ -16,12 +16,12 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::json;
 
-use super::batch::{Replay, classify};
+use super::batch::{self, Batch};
 use super::held::{debtor_key, lock_accounts, placements_of};
 use super::history::{self, FlagStarts};
 use super::{
     ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size,
-    external_id, not_in_future, payload_hash, reporting_agency,
+    external_id, not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
@@ -57,7 +57,7 @@ pub struct PromiseItem {
 
 /// An item that passed its own checks, in canonical form (its JSON is hashed).
 #[derive(Clone, Debug, Serialize)]
-struct Checked {
+pub(super) struct Checked {
     external_id: String,
     account_id: i64,
     kind: ActivityKind,
@@ -71,6 +71,12 @@ struct Checked {
     promise_currency: Option<String>,
     promise_due_on: Option<NaiveDate>,
     note: Option<String>,
+}
+
+impl batch::Checked for Checked {
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
 }
 
 const NOTE_CHARS: usize = 4000;
@@ -247,61 +253,25 @@ pub async fn report(
     let agency_id = reporting_agency(caller)?;
     check_batch_size("activities", items.len(), settings.max_batch)?;
     let now = Utc::now();
-    let count = items.len();
-    let mut outcomes: Vec<Option<ItemOutcome<activity::Model>>> = vec![None; count];
-    let mut checked: Vec<(usize, Checked, String)> = Vec::with_capacity(count);
-    for (index, item) in items.into_iter().enumerate() {
-        let raw_id = item.external_id.trim().to_owned();
-        match check_item(item, now, settings) {
-            Ok(item) => {
-                let hash = payload_hash(&item);
-                checked.push((index, item, hash));
-            }
-            Err(error) => outcomes[index] = Some(ItemOutcome::rejected(index, raw_id, error)),
-        }
-    }
+    let mut batch = Batch::check(
+        items,
+        |item| item.external_id.clone(),
+        |item| check_item(item, now, settings),
+    );
 
     let tx = begin_write(db).await?;
     let stored: HashMap<String, (String, activity::Model)> = activity::Entity::find()
         .filter(activity::Column::AgencyId.eq(agency_id))
-        .filter(activity::Column::ExternalId.is_in(checked.iter().map(|(_, c, _)| c.external_id.clone())))
+        .filter(activity::Column::ExternalId.is_in(batch.external_ids()))
         .all(&tx)
         .await?
         .into_iter()
         .map(|row| (row.external_id.clone(), (row.payload_hash.clone(), row)))
         .collect();
-    let keys: Vec<(usize, &str, &str)> = checked
-        .iter()
-        .map(|(index, item, hash)| (*index, item.external_id.as_str(), hash.as_str()))
-        .collect();
-    let replays = classify(&keys, &stored);
-    let mut twins = Vec::new();
-    let mut duplicates = Vec::new();
-    let mut fresh = Vec::new();
-    for ((index, item, hash), replay) in checked.into_iter().zip(replays) {
-        match replay {
-            Replay::New => fresh.push((index, item, hash)),
-            Replay::Duplicate(original) => duplicates.push((index, original)),
-            Replay::Twin(first) => twins.push((index, first)),
-            Replay::Conflict => {
-                outcomes[index] = Some(ItemOutcome::rejected(
-                    index,
-                    item.external_id,
-                    ItemError::new(
-                        ItemCode::Conflict,
-                        "this externalId was reported before with a different payload",
-                    ),
-                ));
-            }
-        }
-    }
+    let (fresh, duplicates) = batch.recognise(&stored);
 
     let account_ids: HashSet<i64> = fresh.iter().map(|(_, item, _)| item.account_id).collect();
-    let mut accounts = if account_ids.is_empty() {
-        HashMap::new()
-    } else {
-        lock_accounts(&tx, &account_ids, true).await?
-    };
+    let mut accounts = lock_accounts(&tx, &account_ids, true).await?;
     let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let mut accepted: Vec<(usize, Checked, String, i64)> = Vec::with_capacity(fresh.len());
     for (index, item, hash) in fresh {
@@ -310,9 +280,7 @@ pub async fn report(
                 let placement_id = held.id;
                 accepted.push((index, item, hash, placement_id));
             }
-            Err(error) => {
-                outcomes[index] = Some(ItemOutcome::rejected(index, item.external_id, error));
-            }
+            Err(error) => batch.reject(index, &item.external_id, error),
         }
     }
 
@@ -320,7 +288,6 @@ pub async fn report(
         breaches,
         changed_flags,
     } = evaluate(&tx, settings, &mut accounts, &accepted).await?;
-
     let inserted = insert(&tx, caller, agency_id, &accepted, now).await?;
     let by_index: HashMap<usize, activity::Model> = accepted
         .iter()
@@ -334,40 +301,19 @@ pub async fn report(
         }
     }
     update_flags(&tx, caller, agency_id, &accounts, changed_flags).await?;
+    let mut earlier =
+        incidents::by_activity(&tx, duplicates.iter().map(|(_, row)| row.id).collect()).await?;
+    tx.commit().await?;
 
     for (index, row) in by_index {
         let incidents = raised_by_activity.remove(&row.id).unwrap_or_default();
-        outcomes[index] = Some(ItemOutcome::accepted(index, row.external_id.clone(), row, incidents));
+        batch.accept(index, &row.external_id.clone(), row, incidents);
     }
-    let mut earlier = incidents::by_activity(&tx, duplicates.iter().map(|(_, row)| row.id).collect()).await?;
     for (index, row) in duplicates {
         let incidents = earlier.remove(&row.id).unwrap_or_default();
-        outcomes[index] = Some(ItemOutcome::duplicate(index, row.external_id.clone(), row, incidents));
+        batch.duplicate(index, &row.external_id.clone(), row, incidents);
     }
-    tx.commit().await?;
-    for (index, first) in twins {
-        let outcome = twin_outcome(index, outcomes[first].as_ref());
-        outcomes[index] = Some(outcome);
-    }
-    Ok(outcomes.into_iter().flatten().collect())
-}
-
-/// A repeat within the batch ends as its first: a duplicate of an accepted or duplicate
-/// item, the same rejection otherwise.
-fn twin_outcome<T: Clone>(index: usize, first: Option<&ItemOutcome<T>>) -> ItemOutcome<T> {
-    let first = first.expect("every earlier item has its outcome");
-    match &first.record {
-        Some(record) => ItemOutcome::duplicate(
-            index,
-            first.external_id.clone(),
-            record.clone(),
-            first.incidents.clone(),
-        ),
-        None => ItemOutcome {
-            index,
-            ..first.clone()
-        },
-    }
+    Ok(batch.finish())
 }
 
 struct Evaluation {
