@@ -5,8 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
+use agencyflow_graphql::domain::compliance::{Policies, Policy};
 use agencyflow_graphql::domain::intake::MIN_KEY_BYTES;
+use agencyflow_graphql::domain::reporting::ReportingSettings;
 use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
 use config::{Config, Environment, File, FileFormat};
@@ -24,6 +28,21 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub allocation: AllocationSettings,
     pub webhooks: WebhookSettings,
+    pub reporting: ReportingConfig,
+    pub compliance: ComplianceSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReportingConfig {
+    pub max_batch: usize,
+    pub payment_tail_days: u32,
+    pub clock_skew_secs: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ComplianceSettings {
+    /// Contact-compliance policies by region code, with `default` for the rest.
+    pub policies: BTreeMap<String, Policy>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -143,6 +162,22 @@ impl Settings {
         Ok(settings)
     }
 
+    /// What the reporting workflows need, validated: batch size, tail period, clock skew
+    /// and the compliance policies.
+    pub fn reporting(&self) -> anyhow::Result<ReportingSettings> {
+        if !(1..=10_000).contains(&self.reporting.max_batch) {
+            bail!("reporting.max_batch: must be 1 to 10000");
+        }
+        let policies = Policies::new(self.compliance.policies.clone())
+            .map_err(|err| anyhow::anyhow!("compliance.policies: {err}"))?;
+        Ok(ReportingSettings {
+            max_batch: self.reporting.max_batch,
+            payment_tail: chrono::Duration::days(self.reporting.payment_tail_days.into()),
+            clock_skew: chrono::Duration::seconds(self.reporting.clock_skew_secs.into()),
+            policies,
+        })
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         self.bind_addr()?;
         let url = self.database.url.expose_secret();
@@ -199,6 +234,7 @@ impl Settings {
         if self.webhooks.max_delay_secs < self.webhooks.base_delay_secs {
             bail!("webhooks.max_delay_secs: must be at least webhooks.base_delay_secs");
         }
+        self.reporting()?;
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)

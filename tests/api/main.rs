@@ -17,6 +17,7 @@ mod ops;
 mod pagination;
 mod placements;
 mod qualifications;
+mod reporting;
 mod schema;
 mod scoping;
 mod storage;

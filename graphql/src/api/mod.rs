@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::domain::allocation::segment::DpdBucket;
 use crate::domain::intake::NationalIdKey;
+use crate::domain::reporting::ReportingSettings;
 
 pub use context::{Auth, RequestMeta};
 pub use loaders::Loaders;
@@ -29,6 +30,7 @@ pub struct Query(
     resolvers::tokens::TokenQuery,
     resolvers::audit::AuditQuery,
     resolvers::webhooks::WebhookQuery,
+    resolvers::reporting::ReportingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +43,7 @@ pub struct Mutation(
     resolvers::qualifications::QualificationMutation,
     resolvers::tokens::TokenMutation,
     resolvers::webhooks::WebhookMutation,
+    resolvers::reporting::ReportingMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -54,6 +57,8 @@ pub struct SchemaSettings {
     pub max_page_size: u64,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Batch limits, tail period and compliance policies of agencies' reports.
+    pub reporting: ReportingSettings,
 }
 
 /// The schema with its data and limits; the service adds its extensions and calls `finish`.

@@ -9,5 +9,6 @@ pub mod me;
 pub mod placements;
 pub mod portfolios;
 pub mod qualifications;
+pub mod reporting;
 pub mod tokens;
 pub mod webhooks;

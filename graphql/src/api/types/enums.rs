@@ -165,3 +165,102 @@ pub enum IncidentStatus {
     Resolved,
     Waived,
 }
+
+/// What an agency reports.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::activity::ActivityKind")]
+pub enum ActivityType {
+    /// An attempt to reach the debtor (or a contact the debtor started): give channel,
+    /// direction, result and the number or address used.
+    ContactAttempt,
+    PromiseToPay,
+    Dispute,
+    CeaseContact,
+    /// A complaint the agency received (raises a COMPLAINT incident).
+    Complaint,
+    Note,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::activity::ContactChannel")]
+pub enum ContactChannel {
+    Call,
+    Sms,
+    Email,
+    Letter,
+    Visit,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::activity::Direction")]
+pub enum ContactDirection {
+    Outbound,
+    Inbound,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::activity::ContactResult")]
+pub enum ContactResult {
+    NoAnswer,
+    LeftMessage,
+    RightPartyContact,
+    ThirdParty,
+    WrongNumber,
+    Refused,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::payment::PaymentMethod")]
+pub enum PaymentMethod {
+    Card,
+    BankTransfer,
+    DirectDebit,
+    Cheque,
+    Cash,
+    Wallet,
+    Other,
+}
+
+/// Who received the money.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::payment::PaidTo")]
+pub enum PaidTo {
+    Agency,
+    LenderDirect,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::reporting::ItemStatus")]
+pub enum ReportItemStatus {
+    /// Stored (and checked against the contact rules).
+    Accepted,
+    /// Reported before with the same payload: the original is returned.
+    Duplicate,
+    /// Not stored: see the code; correct it and send it again.
+    Rejected,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::reporting::ItemCode")]
+pub enum ReportItemCode {
+    /// Accepted, no rule broken.
+    Ok,
+    /// Accepted and stored, but it broke a contact rule: see the item's incidents.
+    ComplianceBreach,
+    /// Reported before with the same payload.
+    Duplicate,
+    /// The externalId was used before for a different payload.
+    Conflict,
+    /// A field is missing or malformed: `field` names it.
+    InvalidField,
+    /// The agency does not hold the account (or it does not exist).
+    AccountNotHeld,
+    OccurredInFuture,
+    OccurredBeforePlacement,
+    AmountExceedsBalance,
+    CurrencyMismatch,
+    PaidInFuture,
+    PaidBeforePlacement,
+    /// Paid after the agency's placement ended and its tail period passed.
+    OutsideTailPeriod,
+}

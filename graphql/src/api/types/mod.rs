@@ -12,4 +12,5 @@ pub mod money;
 pub mod placement;
 pub mod portfolio;
 pub mod qualification;
+pub mod report;
 pub mod token;

@@ -116,8 +116,20 @@ pub struct Policies {
 }
 
 impl Policies {
-    /// Needs a `default` policy; every policy's hours must form a window.
-    pub fn new(mut by_region: BTreeMap<String, Policy>) -> Result<Self, String> {
+    /// Needs a `default` policy; every policy's hours must form a window. Region codes
+    /// are matched without regard to case.
+    pub fn new(by_region: BTreeMap<String, Policy>) -> Result<Self, String> {
+        let mut by_region: BTreeMap<String, Policy> = by_region
+            .into_iter()
+            .map(|(region, policy)| {
+                let key = if region.eq_ignore_ascii_case("default") {
+                    "default".to_owned()
+                } else {
+                    region.to_ascii_uppercase()
+                };
+                (key, policy)
+            })
+            .collect();
         let default = by_region
             .remove("default")
             .ok_or("compliance.policies needs a `default` policy for unlisted regions")?;

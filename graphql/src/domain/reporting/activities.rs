@@ -10,9 +10,7 @@ use entity::activity::{self, ActivityKind, ContactChannel, ContactResult, Direct
 use entity::compliance_incident::{self, IncidentSource, Severity};
 use entity::placement::{self, PlacementStatus};
 use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -20,8 +18,8 @@ use super::batch::{self, Batch};
 use super::held::{debtor_key, lock_accounts, placements_of};
 use super::history::{self, FlagStarts};
 use super::{
-    ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size,
-    external_id, not_in_future, reporting_agency,
+    ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size, external_id,
+    not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
@@ -120,8 +118,10 @@ fn contact_point(channel: ContactChannel, value: &str) -> Result<String, ItemErr
                 _ => Err(invalid("an e-mail address")),
             }
         }
-        ContactChannel::Letter | ContactChannel::Visit => validate::text("contactPoint", value, 320)
-            .map_err(|e| ItemError::from_app("contactPoint", e)),
+        ContactChannel::Letter | ContactChannel::Visit => {
+            validate::text("contactPoint", value, 320)
+                .map_err(|e| ItemError::from_app("contactPoint", e))
+        }
     }
 }
 
@@ -136,14 +136,18 @@ fn check_item(
     not_in_future(item.occurred_at, now, settings, ItemCode::OccurredInFuture)?;
     let is_attempt = item.kind == ActivityKind::ContactAttempt;
     if is_attempt && item.channel.is_none() {
-        return Err(ItemError::field("channel", "a contact attempt needs its channel"));
+        return Err(ItemError::field(
+            "channel",
+            "a contact attempt needs its channel",
+        ));
     }
     if is_attempt && item.result.is_none() {
-        return Err(ItemError::field("result", "a contact attempt needs its result"));
+        return Err(ItemError::field(
+            "result",
+            "a contact attempt needs its result",
+        ));
     }
-    let direction = item
-        .direction
-        .or(is_attempt.then_some(Direction::Outbound));
+    let direction = item.direction.or(is_attempt.then_some(Direction::Outbound));
     let contact_point = match (item.channel, item.contact_point.as_deref()) {
         (Some(channel), Some(value)) if !value.trim().is_empty() => {
             Some(contact_point(channel, value)?)
@@ -165,7 +169,10 @@ fn check_item(
             let minor = money::to_minor(promise.amount, currency)
                 .map_err(|e| ItemError::from_app("promise.amount", e))?;
             if minor <= 0 {
-                return Err(ItemError::field("promise.amount", "a promise is for more than zero"));
+                return Err(ItemError::field(
+                    "promise.amount",
+                    "a promise is for more than zero",
+                ));
             }
             if promise.due_on < item.occurred_at.date_naive() {
                 return Err(ItemError::field(
@@ -176,16 +183,25 @@ fn check_item(
             Some((minor, currency.code().to_owned(), promise.due_on))
         }
         (ActivityKind::PromiseToPay, None) => {
-            return Err(ItemError::field("promise", "a promise to pay needs its amount and due date"));
+            return Err(ItemError::field(
+                "promise",
+                "a promise to pay needs its amount and due date",
+            ));
         }
         (_, Some(_)) => {
-            return Err(ItemError::field("promise", "only a PROMISE_TO_PAY carries a promise"));
+            return Err(ItemError::field(
+                "promise",
+                "only a PROMISE_TO_PAY carries a promise",
+            ));
         }
         (_, None) => None,
     };
     let note = optional_text("note", item.note, NOTE_CHARS)?;
     if matches!(item.kind, ActivityKind::Complaint | ActivityKind::Note) && note.is_none() {
-        return Err(ItemError::field("note", "a complaint or note needs its text"));
+        return Err(ItemError::field(
+            "note",
+            "a complaint or note needs its text",
+        ));
     }
     Ok(Checked {
         external_id,
@@ -275,7 +291,11 @@ pub async fn report(
     let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let mut accepted: Vec<(usize, Checked, String, i64)> = Vec::with_capacity(fresh.len());
     for (index, item, hash) in fresh {
-        match check_held(&item, accounts.get(&item.account_id), placements.get(&item.account_id)) {
+        match check_held(
+            &item,
+            accounts.get(&item.account_id),
+            placements.get(&item.account_id),
+        ) {
             Ok(held) => {
                 let placement_id = held.id;
                 accepted.push((index, item, hash, placement_id));
@@ -297,7 +317,10 @@ pub async fn report(
     let mut raised_by_activity: HashMap<i64, Vec<compliance_incident::Model>> = HashMap::new();
     for incident in raised {
         if let Some(activity_id) = incident.activity_id {
-            raised_by_activity.entry(activity_id).or_default().push(incident);
+            raised_by_activity
+                .entry(activity_id)
+                .or_default()
+                .push(incident);
         }
     }
     update_flags(&tx, caller, agency_id, &accounts, changed_flags).await?;
@@ -443,29 +466,35 @@ async fn insert<C: sea_orm::ConnectionTrait>(
     let reported_by = caller.actor.audit_name();
     let mut rows = Vec::with_capacity(accepted.len());
     for chunk in accepted.chunks(ROWS_PER_STATEMENT) {
-        let models = chunk.iter().map(|(_, item, hash, placement_id)| activity::ActiveModel {
-            agency_id: Set(agency_id),
-            account_id: Set(item.account_id),
-            placement_id: Set(*placement_id),
-            external_id: Set(item.external_id.clone()),
-            payload_hash: Set(hash.clone()),
-            kind: Set(item.kind),
-            channel: Set(item.channel),
-            direction: Set(item.direction),
-            result: Set(item.result),
-            occurred_at: Set(item.occurred_at),
-            contact_point: Set(item.contact_point.clone()),
-            agent_reference: Set(item.agent_reference.clone()),
-            promise_amount_minor: Set(item.promise_amount_minor),
-            promise_currency: Set(item.promise_currency.clone()),
-            promise_due_on: Set(item.promise_due_on),
-            note: Set(item.note.clone()),
-            reported_at: Set(now),
-            reported_by: Set(reported_by.clone()),
-            request_id: Set(caller.request_id.clone()),
-            ..Default::default()
-        });
-        rows.extend(activity::Entity::insert_many(models).exec_with_returning(conn).await?);
+        let models = chunk
+            .iter()
+            .map(|(_, item, hash, placement_id)| activity::ActiveModel {
+                agency_id: Set(agency_id),
+                account_id: Set(item.account_id),
+                placement_id: Set(*placement_id),
+                external_id: Set(item.external_id.clone()),
+                payload_hash: Set(hash.clone()),
+                kind: Set(item.kind),
+                channel: Set(item.channel),
+                direction: Set(item.direction),
+                result: Set(item.result),
+                occurred_at: Set(item.occurred_at),
+                contact_point: Set(item.contact_point.clone()),
+                agent_reference: Set(item.agent_reference.clone()),
+                promise_amount_minor: Set(item.promise_amount_minor),
+                promise_currency: Set(item.promise_currency.clone()),
+                promise_due_on: Set(item.promise_due_on),
+                note: Set(item.note.clone()),
+                reported_at: Set(now),
+                reported_by: Set(reported_by.clone()),
+                request_id: Set(caller.request_id.clone()),
+                ..Default::default()
+            });
+        rows.extend(
+            activity::Entity::insert_many(models)
+                .exec_with_returning(conn)
+                .await?,
+        );
     }
     audit::record_many(
         conn,

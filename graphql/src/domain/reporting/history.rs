@@ -58,7 +58,8 @@ pub(super) async fn load<C: ConnectionTrait>(
             .filter(activity::Column::Kind.eq(ActivityKind::ContactAttempt))
             .filter(activity::Column::Channel.eq(ContactChannel::Call))
             .filter(
-                activity::Column::Result.is_in([ContactResult::NoAnswer, ContactResult::LeftMessage]),
+                activity::Column::Result
+                    .is_in([ContactResult::NoAnswer, ContactResult::LeftMessage]),
             )
             .filter(activity::Column::OccurredAt.gte(from - Duration::days(2)))
             .filter(activity::Column::OccurredAt.lte(until))

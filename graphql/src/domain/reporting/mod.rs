@@ -12,6 +12,7 @@ mod batch;
 mod held;
 mod history;
 pub mod payments;
+pub mod records;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::compliance_incident;

@@ -20,8 +20,8 @@ use serde_json::json;
 use super::batch::{self, Batch};
 use super::held::{lock_accounts, placements_of};
 use super::{
-    ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size,
-    external_id, not_in_future, reporting_agency,
+    ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size, external_id,
+    not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
@@ -74,7 +74,10 @@ fn check_item(
     let amount_minor =
         money::to_minor(item.amount, currency).map_err(|e| ItemError::from_app("amount", e))?;
     if amount_minor <= 0 {
-        return Err(ItemError::field("amount", "a payment is for more than zero"));
+        return Err(ItemError::field(
+            "amount",
+            "a payment is for more than zero",
+        ));
     }
     not_in_future(item.paid_at, now, settings, ItemCode::PaidInFuture)?;
     let agency_reference = item
@@ -115,7 +118,10 @@ fn attribute<'a>(
     if item.currency != account.currency {
         return Err(ItemError::new(
             ItemCode::CurrencyMismatch,
-            format!("the account is in {}, not {}", account.currency, item.currency),
+            format!(
+                "the account is in {}, not {}",
+                account.currency, item.currency
+            ),
         ));
     }
     if let Some(placement) = placements.iter().rev().find(|p| {
@@ -126,7 +132,10 @@ fn attribute<'a>(
     if placements.iter().all(|p| item.paid_at < p.placed_at) {
         return Err(ItemError::new(
             ItemCode::PaidBeforePlacement,
-            format!("{} is before the account was placed with this agency", item.paid_at),
+            format!(
+                "{} is before the account was placed with this agency",
+                item.paid_at
+            ),
         ));
     }
     Err(ItemError::new(
