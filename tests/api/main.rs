@@ -21,5 +21,6 @@ mod reporting;
 mod schema;
 mod scoping;
 mod storage;
+mod timeline;
 mod tokens;
 mod webhooks;

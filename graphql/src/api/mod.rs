@@ -31,6 +31,7 @@ pub struct Query(
     resolvers::audit::AuditQuery,
     resolvers::webhooks::WebhookQuery,
     resolvers::reporting::ReportingQuery,
+    resolvers::timeline::TimelineQuery,
 );
 
 #[derive(MergedObject, Default)]

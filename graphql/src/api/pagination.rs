@@ -14,6 +14,22 @@ pub fn page_request(
     first: Option<i32>,
     after: Option<String>,
 ) -> AppResult<PageRequest> {
+    let (after, limit) = page_request_with(ctx, first, after, |cursor| {
+        Cursor::decode_cursor(cursor)
+            .map(|c| c.0)
+            .map_err(|_| AppError::bad_input("after", "not a cursor this API issued"))
+    })?;
+    Ok(PageRequest { after, limit })
+}
+
+/// The page size (`first`, within the limits) and the decoded `after` cursor, for
+/// connections keyed on something other than an id.
+pub fn page_request_with<K>(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    decode: impl Fn(&str) -> AppResult<K>,
+) -> AppResult<(Option<K>, u64)> {
     let settings = settings(ctx);
     let limit = match first {
         None => settings.default_page_size,
@@ -28,14 +44,8 @@ pub fn page_request(
             ));
         }
     };
-    let after = after
-        .map(|cursor| {
-            Cursor::decode_cursor(&cursor)
-                .map(|c| c.0)
-                .map_err(|_| AppError::bad_input("after", "not a cursor this API issued"))
-        })
-        .transpose()?;
-    Ok(PageRequest { after, limit })
+    let after = after.map(|cursor| decode(&cursor)).transpose()?;
+    Ok((after, limit))
 }
 
 pub fn connection<T, N: OutputType>(

@@ -20,6 +20,7 @@ pub mod placements;
 pub mod portfolios;
 pub mod qualifications;
 pub mod reporting;
+pub mod timeline;
 pub mod tokens;
 pub mod tx;
 pub mod validate;

@@ -10,5 +10,6 @@ pub mod placements;
 pub mod portfolios;
 pub mod qualifications;
 pub mod reporting;
+pub mod timeline;
 pub mod tokens;
 pub mod webhooks;
