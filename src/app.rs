@@ -50,6 +50,7 @@ impl Application {
                 max_page_size: graphql.max_page_size,
                 max_depth: graphql.max_depth,
                 max_complexity: graphql.max_complexity,
+                idle_days: settings.compliance.idle_days,
             },
             NationalIdKey::new(settings.security.national_id_key.clone()),
         )

@@ -14,6 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
+/// Longest idle threshold: a year, beyond any placement period.
+const MAX_IDLE_DAYS: u32 = 365;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Settings {
@@ -24,6 +26,14 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub allocation: AllocationSettings,
     pub webhooks: WebhookSettings,
+    pub compliance: ComplianceSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ComplianceSettings {
+    /// Days an ACTIVE placement may go without reported activity before the idle watch
+    /// raises an incident.
+    pub idle_days: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -199,6 +209,9 @@ impl Settings {
         if self.webhooks.max_delay_secs < self.webhooks.base_delay_secs {
             bail!("webhooks.max_delay_secs: must be at least webhooks.base_delay_secs");
         }
+        if !(1..=MAX_IDLE_DAYS).contains(&self.compliance.idle_days) {
+            bail!("compliance.idle_days: must be 1 to {MAX_IDLE_DAYS} days");
+        }
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
@@ -278,6 +291,16 @@ mod tests {
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.starts_with("security.national_id_key"), "{err}");
         assert!(!err.contains("short"));
+
+        let mut settings = defaults();
+        settings.compliance.idle_days = 0;
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("compliance.idle_days")
+        );
 
         let mut settings = defaults();
         settings.database.url = SecretString::from("mysql://x");

@@ -54,6 +54,8 @@ pub struct SchemaSettings {
     pub max_page_size: u64,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Days without reported activity after which `runIdleWatch` calls a placement idle.
+    pub idle_days: u32,
 }
 
 /// The schema with its data and limits; the service adds its extensions and calls `finish`.

@@ -8,6 +8,7 @@ pub mod allocation;
 pub mod audit;
 pub mod eligibility;
 pub mod expiry;
+pub mod idle_watch;
 pub mod incidents;
 pub mod intake;
 pub mod lifecycle;
