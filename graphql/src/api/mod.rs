@@ -28,6 +28,7 @@ pub struct Query(
     resolvers::qualifications::QualificationQuery,
     resolvers::tokens::TokenQuery,
     resolvers::audit::AuditQuery,
+    resolvers::incidents::IncidentQuery,
     resolvers::webhooks::WebhookQuery,
 );
 
@@ -41,6 +42,7 @@ pub struct Mutation(
     resolvers::qualifications::QualificationMutation,
     resolvers::tokens::TokenMutation,
     resolvers::webhooks::WebhookMutation,
+    resolvers::incidents::IncidentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
