@@ -51,6 +51,7 @@ impl Application {
                 max_depth: graphql.max_depth,
                 max_complexity: graphql.max_complexity,
                 reporting: settings.reporting()?,
+                idle_days: settings.compliance.idle_days,
             },
             NationalIdKey::new(settings.security.national_id_key.clone()),
         )

@@ -18,6 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
+/// Longest idle threshold: a year, beyond any placement period.
+const MAX_IDLE_DAYS: u32 = 365;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Settings {
@@ -41,6 +43,9 @@ pub struct ReportingConfig {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct ComplianceSettings {
+    /// Days an ACTIVE placement may go without reported activity before the idle watch
+    /// raises an incident.
+    pub idle_days: u32,
     /// Contact-compliance policies by region code, with `default` for the rest.
     pub policies: BTreeMap<String, Policy>,
 }
@@ -235,6 +240,9 @@ impl Settings {
             bail!("webhooks.max_delay_secs: must be at least webhooks.base_delay_secs");
         }
         self.reporting()?;
+        if !(1..=MAX_IDLE_DAYS).contains(&self.compliance.idle_days) {
+            bail!("compliance.idle_days: must be 1 to {MAX_IDLE_DAYS} days");
+        }
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
@@ -314,6 +322,16 @@ mod tests {
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.starts_with("security.national_id_key"), "{err}");
         assert!(!err.contains("short"));
+
+        let mut settings = defaults();
+        settings.compliance.idle_days = 0;
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("compliance.idle_days")
+        );
 
         let mut settings = defaults();
         settings.database.url = SecretString::from("mysql://x");

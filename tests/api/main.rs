@@ -12,6 +12,8 @@ mod expiry;
 mod fixtures;
 mod helpers;
 mod http_spec;
+mod idle_watch;
+mod incidents;
 mod intake;
 mod ops;
 mod pagination;

@@ -40,3 +40,5 @@ pub const MANAGERS: &[Role] = &[Role::Admin, Role::VendorManager];
 /// Qualifications are filed by managers, or by an agency for itself.
 pub const SUBMITTERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Agency];
 pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];
+/// Incidents are raised from complaints by managers and from audits by auditors.
+pub const INCIDENT_RAISERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Auditor];

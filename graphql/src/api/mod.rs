@@ -29,6 +29,7 @@ pub struct Query(
     resolvers::qualifications::QualificationQuery,
     resolvers::tokens::TokenQuery,
     resolvers::audit::AuditQuery,
+    resolvers::incidents::IncidentQuery,
     resolvers::webhooks::WebhookQuery,
     resolvers::reporting::ReportingQuery,
     resolvers::timeline::TimelineQuery,
@@ -45,6 +46,7 @@ pub struct Mutation(
     resolvers::tokens::TokenMutation,
     resolvers::webhooks::WebhookMutation,
     resolvers::reporting::ReportingMutation,
+    resolvers::incidents::IncidentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -60,6 +62,8 @@ pub struct SchemaSettings {
     pub max_complexity: usize,
     /// Batch limits, tail period and compliance policies of agencies' reports.
     pub reporting: ReportingSettings,
+    /// Days without reported activity after which `runIdleWatch` calls a placement idle.
+    pub idle_days: u32,
 }
 
 /// The schema with its data and limits; the service adds its extensions and calls `finish`.

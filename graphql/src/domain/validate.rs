@@ -29,14 +29,19 @@ pub fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
 
 /// An agency or portfolio code: 2–32 of A–Z, 0–9, `_` and `-`.
 pub fn code(field: &str, value: &str) -> AppResult<String> {
-    let ok = (2..=32).contains(&value.len())
+    code_up_to(field, value, 32)
+}
+
+/// A code of 2 to `max` characters, each one of A–Z, 0–9, `_` and `-`.
+pub fn code_up_to(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let ok = (2..=max).contains(&value.len())
         && value
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !ok {
         return Err(AppError::bad_input(
             field,
-            format!("'{value}' is not a code: use 2 to 32 of A-Z, 0-9, _ and -"),
+            format!("'{value}' is not a code: use 2 to {max} of A-Z, 0-9, _ and -"),
         ));
     }
     Ok(value.to_owned())
@@ -135,6 +140,9 @@ mod tests {
     fn codes_secrets_urls_and_digests() {
         assert!(code("c", "ACME-2").is_ok());
         assert!(code("c", "acme").is_err());
+        assert!(code("c", &"A".repeat(33)).is_err());
+        assert!(code_up_to("c", &"THIRD_PARTY_DISCLOSURE_".repeat(2), 48).is_ok());
+        assert!(code_up_to("c", &"A".repeat(49), 48).is_err());
         assert!(webhook_secret("s", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
         assert!(webhook_secret("s", "whsec_c2hvcnQ=").is_err());
         assert!(webhook_secret("s", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_err());

@@ -1,6 +1,14 @@
 //! Compliance incidents: raised automatically by reports that break a contact rule and by
 //! watches, or by people (complaints, audit findings); acknowledged by the agency, resolved
 //! or waived by a vendor manager.
+//!
+//! - [`raise_many`]: the one way incidents are created (set-based, deduplicated, audited,
+//!   announced to the agency).
+//! - [`review`]: incidents people raise, and every incident's lifecycle.
+//! - [`list`]: reading them, within the caller's scope.
+
+pub mod list;
+pub mod review;
 
 use std::collections::BTreeMap;
 
