@@ -2,6 +2,10 @@
 //! The API and workflows live in the `agencyflow-graphql` crate, the tables in `entity`,
 //! the schema history in `migration`.
 
+// The merged GraphQL roots nest deeply: computing their futures' layout needs more
+// than the default 128 levels.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod bench;
 pub mod cli;

@@ -47,7 +47,6 @@ async fn call(app: &TestApp, placement: &placement::Model, at: DateTime<Utc>) {
         direction: Set(Some(Direction::Outbound)),
         result: Set(Some(ContactResult::NoAnswer)),
         occurred_at: Set(at),
-        utc_offset_minutes: Set(-360),
         contact_point: Set(Some("+15125550100".into())),
         agent_reference: Set(None),
         promise_amount_minor: Set(None),

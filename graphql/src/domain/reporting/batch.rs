@@ -57,11 +57,14 @@ fn classify<T: Clone>(
         .collect()
 }
 
+/// A new item: its index, the item and its payload hash.
+pub(super) type Fresh<C> = (usize, C, String);
+
 /// The batch: outcomes so far, and the items still to decide.
 pub(super) struct Batch<C, T> {
     outcomes: Vec<Option<ItemOutcome<T>>>,
     /// Checked items with their payload hashes, until [`Batch::recognise`].
-    checked: Vec<(usize, C, String)>,
+    checked: Vec<Fresh<C>>,
     twins: Vec<(usize, usize)>,
 }
 
@@ -105,7 +108,7 @@ impl<C: Checked, T: Clone> Batch<C, T> {
     pub fn recognise(
         &mut self,
         stored: &HashMap<String, (String, T)>,
-    ) -> (Vec<(usize, C, String)>, Vec<(usize, T)>) {
+    ) -> (Vec<Fresh<C>>, Vec<(usize, T)>) {
         let checked = std::mem::take(&mut self.checked);
         let keys: Vec<(usize, &str, &str)> = checked
             .iter()
