@@ -849,3 +849,62 @@ async fn payments_are_accepted_during_the_tail_period_only() {
     .await;
     assert_eq!(late["items"][0]["code"], "ACCOUNT_NOT_HELD");
 }
+
+#[tokio::test]
+async fn the_lender_lifts_a_verified_dispute_and_contact_may_resume() {
+    let app = spawn_app().await;
+    let a = held(
+        &app,
+        "AGA",
+        "US-TX",
+        "America/Chicago",
+        utc(2026, 6, 1, 0, 0),
+    )
+    .await;
+    let id = a.account.id.to_string();
+    report(
+        &app,
+        &a.token,
+        json!([{ "externalId": "d", "accountId": id, "type": "DISPUTE",
+                 "occurredAt": "2026-06-10T15:00:00Z" }]),
+    )
+    .await;
+    let lift = r#"mutation($input: UpdateAccountFlagsInput!) { updateAccountFlags(input: $input) { flags } }"#;
+    let input =
+        json!({ "input": { "accountId": id, "remove": ["DISPUTED"], "reason": "debt validated" } });
+    let refused = app.gql(Some(&a.token), lift, input.clone()).await;
+    assert_eq!(refused.code(), Some("FORBIDDEN"));
+    let manager = token(&app.db, Role::VendorManager, None).await;
+    let lifted = app.gql(Some(&manager), lift, input).await;
+    assert_eq!(lifted.data()["updateAccountFlags"]["flags"], json!([]));
+    let both = app
+        .gql(
+            Some(&manager),
+            lift,
+            json!({ "input": { "accountId": id, "add": ["DECEASED"], "remove": ["DECEASED"], "reason": "x" } }),
+        )
+        .await;
+    assert_eq!(both.code(), Some("BAD_USER_INPUT"));
+    // The agency holding the account hears of it, as does the lender side.
+    let told = outbox_event::Entity::find()
+        .filter(outbox_event::Column::Topic.eq("account.contact_status_changed"))
+        .filter(outbox_event::Column::AgencyId.eq(a.agency.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
+    // Flags take effect from their request: a call after the dispute was lifted is fine
+    // only once no DISPUTED flag remains.
+    let call_now = report(
+        &app,
+        &a.token,
+        json!([call(
+            "after-lift",
+            a.account.id,
+            "2026-06-20T15:00:00Z",
+            "NO_ANSWER"
+        )]),
+    )
+    .await;
+    assert_eq!(call_now["items"][0]["code"], "OK");
+}

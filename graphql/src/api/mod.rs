@@ -46,6 +46,7 @@ pub struct Mutation(
     resolvers::tokens::TokenMutation,
     resolvers::webhooks::WebhookMutation,
     resolvers::reporting::ReportingMutation,
+    resolvers::accounts::AccountMutation,
     resolvers::incidents::IncidentMutation,
 );
 

@@ -1,14 +1,23 @@
-//! Reading accounts. An agency sees only the accounts it actively holds; any other
-//! account is, for it, not found. Accounts are written by the intake workflow.
+//! Reading accounts, and the lender changing an account's flags. An agency sees only the
+//! accounts it actively holds; any other account is, for it, not found. Accounts are
+//! written by the intake workflow; balances and the contact status by agencies' reports.
 
-use entity::account::{self, Product};
+use chrono::Utc;
+use entity::account::{self, AccountFlag, AccountFlags, Product};
 use entity::placement::{self, PlacementStatus};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
+};
 use serde_json::json;
 
-use super::actor::Scope;
+use super::actor::{Caller, Scope};
+use super::audit::{self, Change};
+use super::outbox::{self, Event};
 use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::tx::begin_write;
+use super::validate;
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug, Default)]
@@ -86,4 +95,91 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(Column::LenderReference.eq(reference));
     }
     fetch_page(conn, select, Column::Id, page, Direction::Ascending).await
+}
+
+/// The lender sets or lifts flags (e.g. lifts DISPUTED once the debt is verified, or sets
+/// BANKRUPTCY), with the reason. Audited; the lender side and the agency holding the
+/// account are told. Asking for what is already so changes nothing.
+pub async fn change_flags(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    add: Vec<AccountFlag>,
+    remove: Vec<AccountFlag>,
+    reason: String,
+) -> AppResult<account::Model> {
+    let reason = validate::text("reason", &reason, 2000)?;
+    if add.is_empty() && remove.is_empty() {
+        return Err(AppError::bad_input("add", "name flags to add or to remove"));
+    }
+    if add.iter().any(|flag| remove.contains(flag)) {
+        return Err(AppError::bad_input(
+            "remove",
+            "a flag cannot be added and removed at once",
+        ));
+    }
+    let tx = begin_write(db).await?;
+    let before = account::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("account", id))?;
+    let mut flags: Vec<AccountFlag> = before
+        .flags
+        .0
+        .iter()
+        .copied()
+        .filter(|flag| !remove.contains(flag))
+        .collect();
+    flags.extend(add);
+    let flags = AccountFlags(validate::dedup(flags));
+    if flags == before.flags {
+        return Ok(before);
+    }
+    let mut changed = before.clone().into_active_model();
+    changed.flags = Set(flags);
+    changed.updated_at = Set(Utc::now());
+    let after = changed.update(&tx).await?;
+    audit::record(
+        &tx,
+        caller,
+        Change {
+            action: "account.flags",
+            entity_type: "account",
+            entity_id: id.to_string(),
+            before: Some(audit_view(&before)),
+            after: Some(json!({ "account": audit_view(&after), "reason": reason })),
+        },
+    )
+    .await?;
+    let holder = placement::Entity::find()
+        .filter(placement::Column::AccountId.eq(id))
+        .filter(placement::Column::Status.eq(PlacementStatus::Active))
+        .one(&tx)
+        .await?
+        .map(|p| p.agency_id);
+    for agency_id in [None, holder]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        outbox::enqueue(
+            &tx,
+            Event {
+                topic: "account.contact_status_changed",
+                agency_id,
+                entity_type: "account",
+                entity_id: id.to_string(),
+                payload: json!({
+                    "accountId": id.to_string(),
+                    "lenderReference": after.lender_reference,
+                    "flagsBefore": before.flags,
+                    "flags": after.flags,
+                    "reason": reason,
+                }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(after)
 }
