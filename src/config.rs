@@ -170,8 +170,9 @@ impl Settings {
     /// What the reporting workflows need, validated: batch size, tail period, clock skew
     /// and the compliance policies.
     pub fn reporting(&self) -> anyhow::Result<ReportingSettings> {
-        if !(1..=10_000).contains(&self.reporting.max_batch) {
-            bail!("reporting.max_batch: must be 1 to 10000");
+        // Beyond 1,000 items a batch's id lists and inserts near the bind-parameter limits.
+        if !(1..=1_000).contains(&self.reporting.max_batch) {
+            bail!("reporting.max_batch: must be 1 to 1000");
         }
         let policies = Policies::new(self.compliance.policies.clone())
             .map_err(|err| anyhow::anyhow!("compliance.policies: {err}"))?;

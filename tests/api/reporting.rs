@@ -908,3 +908,115 @@ async fn the_lender_lifts_a_verified_dispute_and_contact_may_resume() {
     .await;
     assert_eq!(call_now["items"][0]["code"], "OK");
 }
+
+#[tokio::test]
+async fn an_earlier_call_reported_late_still_breaks_the_joint_cap_and_evidence_stays_scoped() {
+    let app = spawn_app().await;
+    let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
+    let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
+    for account in [&a.account, &b.account] {
+        let mut changed: account::ActiveModel = account.clone().into();
+        changed.national_id_hash = Set(Some("same-debtor".into()));
+        changed.update(&app.db).await.unwrap();
+    }
+    report(
+        &app,
+        &a.token,
+        json!([
+            call("a10", a.account.id, "2026-06-10T10:00:00+08:00", "REFUSED"),
+            call(
+                "a11",
+                a.account.id,
+                "2026-06-10T11:00:00+08:00",
+                "RIGHT_PARTY_CONTACT"
+            ),
+            call("a12", a.account.id, "2026-06-10T12:00:00+08:00", "REFUSED"),
+        ]),
+    )
+    .await;
+    // B's 09:00 call arrives after A's later ones: still the fourth of the day.
+    let late = report(
+        &app,
+        &b.token,
+        json!([call(
+            "b09",
+            b.account.id,
+            "2026-06-10T09:00:00+08:00",
+            "RIGHT_PARTY_CONTACT"
+        )]),
+    )
+    .await;
+    let item = &late["items"][0];
+    assert_eq!(rules_of(item), ["DAILY_EFFECTIVE_CALL_CAP"]);
+    let evidence = &item["incidents"][0]["evidence"];
+    assert_eq!(evidence["measured"], 4);
+    // B sees its own activity by id and only a count of A's.
+    assert_eq!(evidence["activityIds"], json!([item["activity"]["id"]]));
+    assert_eq!(evidence["otherAgenciesContacts"], 3);
+}
+
+#[tokio::test]
+async fn a_reported_complaint_raises_an_incident_but_breaks_no_rule() {
+    let app = spawn_app().await;
+    let a = held(
+        &app,
+        "AGA",
+        "US-TX",
+        "America/Chicago",
+        utc(2026, 6, 1, 0, 0),
+    )
+    .await;
+    let answer = report(
+        &app,
+        &a.token,
+        json!([{ "externalId": "c1", "accountId": a.account.id.to_string(), "type": "COMPLAINT",
+                 "occurredAt": "2026-06-10T15:00:00Z", "note": "debtor says the agent was rude" }]),
+    )
+    .await;
+    let item = &answer["items"][0];
+    assert_eq!(item["code"], "OK");
+    assert_eq!(item["incidents"][0]["source"], "COMPLAINT");
+    assert_eq!(item["incidents"][0]["rule"], "COMPLAINT_REPORTED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_racing_its_original_answers_duplicate_not_conflict() {
+    let app = spawn_app().await;
+    let a = held(
+        &app,
+        "AGA",
+        "US-TX",
+        "America/Chicago",
+        utc(2026, 1, 1, 0, 0),
+    )
+    .await;
+    let batch: Vec<Value> = (0..300)
+        .map(|n| {
+            let at = utc(2026, 2, 1, 15, 0) + chrono::Duration::hours(n);
+            call(
+                &format!("r{n}"),
+                a.account.id,
+                &at.to_rfc3339(),
+                "NO_ANSWER",
+            )
+        })
+        .collect();
+    let variables = json!({ "activities": batch });
+    let (first, second) = tokio::join!(
+        app.gql(Some(&a.token), REPORT_ACTIVITIES, variables.clone()),
+        app.gql(Some(&a.token), REPORT_ACTIVITIES, variables.clone()),
+    );
+    let mut counts: Vec<(i64, i64)> = [first, second]
+        .iter()
+        .map(|answer| {
+            let report = &answer.data()["reportActivities"];
+            (
+                report["accepted"].as_i64().unwrap(),
+                report["duplicates"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [(0, 300), (300, 0)]);
+    assert_eq!(activity::Entity::find().count(&app.db).await.unwrap(), 300);
+}

@@ -23,6 +23,8 @@ pub enum ContactRef {
 #[derive(Clone, Debug)]
 pub struct Contact {
     pub reference: ContactRef,
+    /// The agency that made it.
+    pub agency_id: i64,
     pub account_id: i64,
     /// One debtor may owe several accounts: the joint caps count them together.
     pub debtor: String,
@@ -147,8 +149,24 @@ pub struct Breach {
     pub summary: String,
     pub measured: Option<u32>,
     pub limit: Option<u32>,
-    /// Earlier contacts that count towards the breach.
-    pub related: Vec<ContactRef>,
+    /// The other contacts that count towards the breach, and the agencies that made them.
+    pub related: Vec<Counted>,
+}
+
+/// A contact counted towards a breach.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Counted {
+    pub reference: ContactRef,
+    pub agency_id: i64,
+}
+
+impl From<&Contact> for Counted {
+    fn from(contact: &Contact) -> Self {
+        Self {
+            reference: contact.reference,
+            agency_id: contact.agency_id,
+        }
+    }
 }
 
 impl Breach {
@@ -296,7 +314,7 @@ fn hours_rule(contact: &Contact, account: &AccountState, breaches: &mut Vec<Brea
     }
 }
 
-fn count_breach(rule: Rule, what: &str, related: Vec<ContactRef>, limit: u32) -> Option<Breach> {
+fn count_breach(rule: Rule, what: &str, related: Vec<Counted>, limit: u32) -> Option<Breach> {
     let measured = u32::try_from(related.len() + 1).unwrap_or(u32::MAX);
     (measured > limit).then(|| Breach {
         rule,
@@ -314,14 +332,14 @@ fn call_rules(
     breaches: &mut Vec<Breach>,
 ) {
     let at = contact.occurred_at;
-    let week_ago = at - Duration::days(7);
     let policy = &account.policy;
     if let Some(limit) = policy.max_calls_per_7_days {
-        let calls = history
-            .of_account(contact.account_id)
-            .filter(|c| c.outbound_call() && c.occurred_at > week_ago && c.occurred_at <= at)
-            .map(|c| c.reference)
-            .collect();
+        let calls = busiest_week(
+            at,
+            history
+                .of_account(contact.account_id)
+                .filter(|c| c.outbound_call()),
+        );
         breaches.extend(count_breach(
             Rule::WeeklyCallCap,
             "calls to this account in 7 days",
@@ -331,10 +349,10 @@ fn call_rules(
     }
     if let Some(days) = policy.quiet_days_after_conversation {
         let since = at - Duration::days(i64::from(days));
-        let conversations: Vec<ContactRef> = history
+        let conversations: Vec<Counted> = history
             .of_account(contact.account_id)
             .filter(|c| c.conversation() && c.occurred_at >= since && c.occurred_at < at)
-            .map(|c| c.reference)
+            .map(Counted::from)
             .collect();
         if !conversations.is_empty() {
             breaches.push(Breach {
@@ -346,10 +364,9 @@ fn call_rules(
             });
         }
     }
+    // The whole local day counts, also calls reported earlier that happened later.
     let day = account.local_date(at);
-    let same_day = |c: &&Contact| {
-        c.outbound_call() && c.occurred_at <= at && account.local_date(c.occurred_at) == day
-    };
+    let same_day = |c: &&Contact| c.outbound_call() && account.local_date(c.occurred_at) == day;
     if let Some(limit) = policy.max_effective_calls_per_day
         && contact.connected()
     {
@@ -357,7 +374,7 @@ fn call_rules(
             .of_debtor(&contact.debtor)
             .filter(same_day)
             .filter(|c| c.connected())
-            .map(|c| c.reference)
+            .map(Counted::from)
             .collect();
         breaches.extend(count_breach(
             Rule::DailyEffectiveCallCap,
@@ -375,7 +392,7 @@ fn call_rules(
             .of_number(number)
             .filter(same_day)
             .filter(|c| c.unanswered())
-            .map(|c| c.reference)
+            .map(Counted::from)
             .collect();
         breaches.extend(count_breach(
             Rule::UnansweredCallsPerNumber,
@@ -384,6 +401,29 @@ fn call_rules(
             limit,
         ));
     }
+}
+
+/// The other contacts of the busiest rolling 7 days (`(end − 7 days, end]`) that
+/// include `at`. A report may arrive after later contacts were stored: every window
+/// holding the new contact counts, not only the one ending at it.
+fn busiest_week<'a>(
+    at: DateTime<Utc>,
+    contacts: impl Iterator<Item = &'a Contact>,
+) -> Vec<Counted> {
+    let week = Duration::days(7);
+    let near: Vec<&Contact> = contacts
+        .filter(|c| c.occurred_at > at - week && c.occurred_at < at + week)
+        .collect();
+    let ends =
+        std::iter::once(at).chain(near.iter().map(|c| c.occurred_at).filter(|end| *end > at));
+    ends.map(|end| {
+        near.iter()
+            .filter(|c| c.occurred_at > end - week && c.occurred_at <= end)
+            .map(|c| Counted::from(*c))
+            .collect::<Vec<_>>()
+    })
+    .max_by_key(Vec::len)
+    .unwrap_or_default()
 }
 
 fn third_party_rules(
@@ -395,17 +435,12 @@ fn third_party_rules(
     let at = contact.occurred_at;
     let policy = &account.policy;
     if let Some(limit) = policy.max_third_party_contacts_per_7_days {
-        let week_ago = at - Duration::days(7);
-        let contacts = history
-            .of_account(contact.account_id)
-            .filter(|c| {
-                c.outbound()
-                    && c.result == ContactResult::ThirdParty
-                    && c.occurred_at > week_ago
-                    && c.occurred_at <= at
-            })
-            .map(|c| c.reference)
-            .collect();
+        let contacts = busiest_week(
+            at,
+            history
+                .of_account(contact.account_id)
+                .filter(|c| c.outbound() && c.result == ContactResult::ThirdParty),
+        );
         breaches.extend(count_breach(
             Rule::ThirdPartyContactLimit,
             "third-party contacts on this account in 7 days",
@@ -415,14 +450,14 @@ fn third_party_rules(
     }
     if let Some(days) = policy.third_party_only_if_unreached_days {
         let since = at - Duration::days(i64::from(days));
-        let reached: Vec<ContactRef> = history
+        let reached: Vec<Counted> = history
             .of_debtor(&contact.debtor)
             .filter(|c| {
                 c.result == ContactResult::RightPartyContact
                     && c.occurred_at >= since
                     && c.occurred_at < at
             })
-            .map(|c| c.reference)
+            .map(Counted::from)
             .collect();
         if !reached.is_empty() {
             breaches.push(Breach {
@@ -488,6 +523,7 @@ mod tests {
     fn call(n: usize, at: DateTime<Utc>, result: ContactResult) -> Contact {
         Contact {
             reference: ContactRef::Reported(n),
+            agency_id: 1,
             account_id: 1,
             debtor: "debtor".into(),
             channel: ContactChannel::Call,
@@ -577,6 +613,42 @@ mod tests {
         // Seven days after the first call it has left the window.
         let later = call(8, start + Duration::days(7), ContactResult::NoAnswer);
         assert!(check(&later, &state, &history).is_empty());
+    }
+
+    #[test]
+    fn a_call_reported_after_later_ones_counts_the_weeks_that_hold_it() {
+        let state = account(us(), chrono_tz::America::Chicago);
+        let mut history = History::default();
+        // Seven calls on days 2..8 are stored; then a call made on day 1 arrives late.
+        for n in 0..7 {
+            history.push(call(
+                n,
+                utc(2026, 6, 2 + n as u32, 15, 0),
+                ContactResult::NoAnswer,
+            ));
+        }
+        let late = call(7, utc(2026, 6, 2, 14, 0), ContactResult::NoAnswer);
+        let breaches = check(&late, &state, &history);
+        assert_eq!(rules(&breaches), [Rule::WeeklyCallCap]);
+        assert_eq!(breaches[0].measured, Some(8));
+        // A week before the first stored call it is alone in its week.
+        let early = call(8, utc(2026, 5, 26, 15, 0), ContactResult::NoAnswer);
+        assert!(check(&early, &state, &history).is_empty());
+    }
+
+    #[test]
+    fn a_late_report_of_an_earlier_call_counts_the_whole_local_day() {
+        let shanghai = account(cn(), chrono_tz::Asia::Shanghai);
+        let mut history = History::default();
+        for n in 0..3 {
+            let mut stored = call(n, utc(2026, 6, 1, 2 + n as u32, 0), ContactResult::Refused);
+            stored.agency_id = 2;
+            history.push(stored);
+        }
+        let earlier = call(3, utc(2026, 6, 1, 1, 0), ContactResult::RightPartyContact);
+        let breaches = check(&earlier, &shanghai, &history);
+        assert_eq!(rules(&breaches), [Rule::DailyEffectiveCallCap]);
+        assert!(breaches[0].related.iter().all(|c| c.agency_id == 2));
     }
 
     #[test]

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use entity::account::{self, AccountFlags, Phones};
+use entity::account::{self, AccountFlag, AccountFlags, Phones};
 use entity::portfolio;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use super::national_id::NationalIdKey;
@@ -183,8 +183,10 @@ impl<'a> Import<'a> {
         &self,
         accepted: &[(u64, ValidAccount)],
     ) -> AppResult<HashMap<String, account::Model>> {
+        // In id order, as agencies' reports lock accounts: the two never deadlock.
         Ok(account::Entity::find()
             .filter(account::Column::LenderReference.is_in(references(accepted)))
+            .order_by_asc(account::Column::Id)
             .lock_exclusive()
             .all(&self.tx)
             .await?
@@ -225,14 +227,18 @@ impl<'a> Import<'a> {
         if accepted.is_empty() {
             return Ok(());
         }
-        account::Entity::insert_many(accepted.iter().map(|(_, a)| self.active_model(a)))
-            .on_conflict(
-                OnConflict::column(account::Column::LenderReference)
-                    .update_columns(REPLACED)
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.tx)
-            .await?;
+        account::Entity::insert_many(
+            accepted
+                .iter()
+                .map(|(_, a)| self.active_model(a, existing.get(&a.lender_reference))),
+        )
+        .on_conflict(
+            OnConflict::column(account::Column::LenderReference)
+                .update_columns(REPLACED)
+                .to_owned(),
+        )
+        .exec_without_returning(&self.tx)
+        .await?;
         let written = account::Entity::find()
             .filter(account::Column::LenderReference.is_in(references(accepted)))
             .all(&self.tx)
@@ -261,8 +267,23 @@ impl<'a> Import<'a> {
         Ok(())
     }
 
-    fn active_model(&self, account: &ValidAccount) -> account::ActiveModel {
-        let account = account.clone();
+    /// The row to write. A re-import keeps the contact status agencies reported (DISPUTED,
+    /// CEASE_CONTACT): only `updateAccountFlags` lifts it.
+    fn active_model(
+        &self,
+        account: &ValidAccount,
+        current: Option<&account::Model>,
+    ) -> account::ActiveModel {
+        let mut account = account.clone();
+        let reported = current
+            .into_iter()
+            .flat_map(|c| c.flags.0.iter().copied())
+            .filter(|flag| matches!(flag, AccountFlag::Disputed | AccountFlag::CeaseContact));
+        for flag in reported {
+            if !account.flags.contains(&flag) {
+                account.flags.push(flag);
+            }
+        }
         let (hash, last4) = account.national_id.map(|id| (id.hash, id.last4)).unzip();
         account::ActiveModel {
             portfolio_id: Set(self.portfolio.id),

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use entity::account::{self, AccountFlag, AccountFlags};
 use entity::activity::{self, ActivityKind, ContactChannel, ContactResult, Direction};
 use entity::compliance_incident::{self, IncidentSource, Severity};
-use entity::placement::{self, PlacementStatus};
+use entity::placement;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
@@ -18,12 +18,12 @@ use super::batch::{self, Batch};
 use super::held::{debtor_key, lock_accounts, placements_of};
 use super::history::{self, FlagStarts};
 use super::{
-    ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size, external_id,
-    not_in_future, reporting_agency,
+    ItemCode, ItemError, ItemOutcome, ROWS_PER_STATEMENT, ReportingSettings, account_id,
+    check_batch_size, external_id, not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
-use crate::domain::compliance::rules::{self, AccountState, Breach, Contact, ContactRef};
+use crate::domain::compliance::rules::{self, AccountState, Breach, Contact, ContactRef, Counted};
 use crate::domain::incidents::{self, NewIncident};
 use crate::domain::outbox::{self, Event};
 use crate::domain::tx::begin_write;
@@ -74,6 +74,10 @@ pub(super) struct Checked {
 impl batch::Checked for Checked {
     fn external_id(&self) -> &str {
         &self.external_id
+    }
+
+    fn account_id(&self) -> i64 {
+        self.account_id
     }
 }
 
@@ -174,12 +178,6 @@ fn check_item(
                     "a promise is for more than zero",
                 ));
             }
-            if promise.due_on < item.occurred_at.date_naive() {
-                return Err(ItemError::field(
-                    "promise.dueOn",
-                    "a promise falls due on or after the day it was made",
-                ));
-            }
             Some((minor, currency.code().to_owned(), promise.due_on))
         }
         (ActivityKind::PromiseToPay, None) => {
@@ -220,7 +218,9 @@ fn check_item(
     })
 }
 
-/// The account checks: held now by the agency, reported within the placement.
+/// The account checks: the agency held the account when it happened (activities may
+/// arrive after the placement ended), promises in the account's currency and due on or
+/// after the debtor's local day of the promise.
 fn check_held<'a>(
     item: &Checked,
     account: Option<&account::Model>,
@@ -232,21 +232,23 @@ fn check_held<'a>(
             format!("account {} is not held by this agency", item.account_id),
         )
     };
-    let account = account.ok_or_else(not_held)?;
-    let held = placements
-        .into_iter()
-        .flatten()
-        .find(|p| p.status == PlacementStatus::Active)
-        .ok_or_else(not_held)?;
-    if item.occurred_at < held.placed_at {
-        return Err(ItemError::new(
-            ItemCode::OccurredBeforePlacement,
-            format!(
-                "{} is before the account was placed with this agency ({})",
-                item.occurred_at, held.placed_at
-            ),
-        ));
-    }
+    let (Some(account), Some(placements)) = (account, placements) else {
+        return Err(not_held());
+    };
+    let at = item.occurred_at;
+    let Some(held) = placements
+        .iter()
+        .rev()
+        .find(|p| p.placed_at <= at && p.ended_at.is_none_or(|ended| at <= ended))
+    else {
+        if placements.iter().all(|p| at < p.placed_at) {
+            return Err(ItemError::new(
+                ItemCode::OccurredBeforePlacement,
+                format!("{at} is before the account was placed with this agency"),
+            ));
+        }
+        return Err(not_held());
+    };
     if let Some(currency) = &item.promise_currency
         && *currency != account.currency
     {
@@ -254,6 +256,18 @@ fn check_held<'a>(
             ItemCode::CurrencyMismatch,
             format!("the account is in {}, not {currency}", account.currency),
         ));
+    }
+    if let Some(due_on) = item.promise_due_on {
+        let made_on = account
+            .time_zone
+            .parse::<Tz>()
+            .map_or(at.date_naive(), |tz| at.with_timezone(&tz).date_naive());
+        if due_on < made_on {
+            return Err(ItemError::field(
+                "promise.dueOn",
+                format!("a promise made on {made_on} (debtor's local day) falls due then or later"),
+            ));
+        }
     }
     Ok(held)
 }
@@ -276,6 +290,10 @@ pub async fn report(
     );
 
     let tx = begin_write(db).await?;
+    // Locks first: a retry racing its original waits here, then sees what it stored.
+    let account_ids = batch.account_ids();
+    let mut accounts = lock_accounts(&tx, agency_id, &account_ids, true).await?;
+    let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let stored: HashMap<String, (String, activity::Model)> = activity::Entity::find()
         .filter(activity::Column::AgencyId.eq(agency_id))
         .filter(activity::Column::ExternalId.is_in(batch.external_ids()))
@@ -286,9 +304,6 @@ pub async fn report(
         .collect();
     let (fresh, duplicates) = batch.recognise(&stored);
 
-    let account_ids: HashSet<i64> = fresh.iter().map(|(_, item, _)| item.account_id).collect();
-    let mut accounts = lock_accounts(&tx, &account_ids, true).await?;
-    let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let mut accepted: Vec<(usize, Checked, String, i64)> = Vec::with_capacity(fresh.len());
     for (index, item, hash) in fresh {
         match check_held(
@@ -307,7 +322,7 @@ pub async fn report(
     let Evaluation {
         breaches,
         changed_flags,
-    } = evaluate(&tx, settings, &mut accounts, &accepted).await?;
+    } = evaluate(&tx, settings, agency_id, &mut accounts, &accepted).await?;
     let inserted = insert(&tx, caller, agency_id, &accepted, now).await?;
     let by_index: HashMap<usize, activity::Model> = accepted
         .iter()
@@ -351,6 +366,7 @@ struct Evaluation {
 async fn evaluate<C: sea_orm::ConnectionTrait>(
     conn: &C,
     settings: &ReportingSettings,
+    agency_id: i64,
     accounts: &mut HashMap<i64, account::Model>,
     accepted: &[(usize, Checked, String, i64)],
 ) -> AppResult<Evaluation> {
@@ -388,7 +404,7 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
             .expect("accepted items name locked accounts");
         match item.kind {
             ActivityKind::ContactAttempt => {
-                let contact = reported_contact(*index, item, account)?;
+                let contact = reported_contact(*index, agency_id, item, account)?;
                 let state = account_state(settings, account, &starts)?;
                 let found = rules::check(&contact, &state, &history);
                 if !found.is_empty() {
@@ -417,10 +433,20 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
     Ok(evaluation)
 }
 
-fn reported_contact(index: usize, item: &Checked, account: &account::Model) -> AppResult<Contact> {
-    let missing = || AppError::Internal(anyhow::anyhow!("a checked attempt lacks its channel"));
+fn reported_contact(
+    index: usize,
+    item_agency: i64,
+    item: &Checked,
+    account: &account::Model,
+) -> AppResult<Contact> {
+    let missing = || {
+        AppError::Internal(anyhow::anyhow!(
+            "a checked attempt lacks its channel, direction or result"
+        ))
+    };
     Ok(Contact {
         reference: ContactRef::Reported(index),
+        agency_id: item_agency,
         account_id: account.id,
         debtor: debtor_key(account),
         channel: item.channel.ok_or_else(missing)?,
@@ -451,9 +477,6 @@ fn account_state(
         disputed_since: starts.disputed.get(&account.id).copied(),
     })
 }
-
-/// Activities bind 20 values: 1,000 per statement stay within SQLite's 32,766.
-const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Stores the accepted items and audits each; returns them by externalId.
 async fn insert<C: sea_orm::ConnectionTrait>(
@@ -563,15 +586,17 @@ async fn raise<C: sea_orm::ConnectionTrait>(
             });
         }
         for breach in breaches.get(index).into_iter().flatten() {
-            let related: Vec<String> = breach
+            // The agency sees its own activities by id; other agencies' only as a count.
+            let (own, others): (Vec<&Counted>, Vec<&Counted>) = breach
                 .related
                 .iter()
-                .filter_map(|reference| match reference {
-                    ContactRef::Stored(id) => Some(*id),
-                    ContactRef::Reported(i) => by_index.get(i).map(|r| r.id),
-                })
-                .map(|id| id.to_string())
-                .collect();
+                .partition(|counted| counted.agency_id == row.agency_id);
+            let own = own
+                .into_iter()
+                .filter_map(|counted| match counted.reference {
+                    ContactRef::Stored(id) => Some(id.to_string()),
+                    ContactRef::Reported(i) => by_index.get(&i).map(|r| r.id.to_string()),
+                });
             let region = accounts.get(&row.account_id).map(|a| a.region.clone());
             new.push(NewIncident {
                 agency_id: row.agency_id,
@@ -583,7 +608,8 @@ async fn raise<C: sea_orm::ConnectionTrait>(
                 severity: breach.rule.severity(),
                 summary: breach.summary.clone(),
                 evidence: json!({
-                    "activityIds": std::iter::once(row.id.to_string()).chain(related).collect::<Vec<_>>(),
+                    "activityIds": std::iter::once(row.id.to_string()).chain(own).collect::<Vec<_>>(),
+                    "otherAgenciesContacts": others.len(),
                     "externalId": row.external_id,
                     "occurredAt": row.occurred_at,
                     "measured": breach.measured,

@@ -2,7 +2,7 @@
 //! recognised as new, a replay of what is stored, a repeat within the batch, or a
 //! conflicting reuse of an externalId.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::compliance_incident;
 use serde::Serialize;
@@ -12,6 +12,7 @@ use super::{ItemCode, ItemError, ItemOutcome, payload_hash};
 /// An item that passed its own checks.
 pub(super) trait Checked: Serialize {
     fn external_id(&self) -> &str;
+    fn account_id(&self) -> i64;
 }
 
 /// How an item's externalId relates to what was reported before.
@@ -99,6 +100,14 @@ impl<C: Checked, T: Clone> Batch<C, T> {
         self.checked
             .iter()
             .map(|(_, item, _)| item.external_id().to_owned())
+            .collect()
+    }
+
+    /// The accounts the checked items name.
+    pub fn account_ids(&self) -> HashSet<i64> {
+        self.checked
+            .iter()
+            .map(|(_, item, _)| item.account_id())
             .collect()
     }
 

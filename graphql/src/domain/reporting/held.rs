@@ -4,27 +4,38 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::{account, placement};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::error::AppResult;
 
-/// The accounts with these ids, row-locked in id order (so concurrent batches never
-/// deadlock). With `with_debtors`, every other account of the same debtors (by national
-/// ID) too: joint caps count a debtor's accounts together.
+/// The accounts with these ids that the agency holds or held, row-locked in id order (so
+/// concurrent reports lock in one order). With `with_debtors`, every other account of the
+/// same debtors (by national ID) too: joint caps count a debtor's accounts together. An
+/// account the agency never held is neither locked nor returned.
 pub(super) async fn lock_accounts<C: ConnectionTrait>(
     conn: &C,
+    agency_id: i64,
     ids: &HashSet<i64>,
     with_debtors: bool,
 ) -> AppResult<HashMap<i64, account::Model>> {
-    let ids: Vec<i64> = ids.iter().copied().collect();
-    let mut select = account::Entity::find().filter(account::Column::Id.is_in(ids.clone()));
+    let held = account::Column::Id.is_in(ids.iter().copied()).and(
+        account::Column::Id.in_subquery(
+            Query::select()
+                .column(placement::Column::AccountId)
+                .from(placement::Entity)
+                .and_where(placement::Column::AgencyId.eq(agency_id))
+                .to_owned(),
+        ),
+    );
+    let mut select = account::Entity::find().filter(held.clone());
     if with_debtors {
         let debtors: Vec<String> = account::Entity::find()
             .select_only()
             .column(account::Column::NationalIdHash)
-            .filter(account::Column::Id.is_in(ids.clone()))
+            .filter(held.clone())
             .filter(account::Column::NationalIdHash.is_not_null())
             .into_tuple::<Option<String>>()
             .all(conn)
@@ -33,11 +44,8 @@ pub(super) async fn lock_accounts<C: ConnectionTrait>(
             .flatten()
             .collect();
         if !debtors.is_empty() {
-            select = account::Entity::find().filter(
-                account::Column::Id
-                    .is_in(ids)
-                    .or(account::Column::NationalIdHash.is_in(debtors)),
-            );
+            select = account::Entity::find()
+                .filter(held.or(account::Column::NationalIdHash.is_in(debtors)));
         }
     }
     Ok(select

@@ -34,8 +34,9 @@ impl FlagStarts {
 }
 
 /// Stored contact attempts on the accounts (all agencies) from `lookback_days` before
-/// `from` up to `until`, plus unanswered calls to the numbers used on the day before;
-/// and the start of each account's cease-contact and dispute.
+/// `from` to a week after `until` (a report may arrive after later contacts), plus
+/// unanswered calls to the numbers used around those days; and the start of each
+/// account's cease-contact and dispute.
 pub(super) async fn load<C: ConnectionTrait>(
     conn: &C,
     accounts: &HashMap<i64, account::Model>,
@@ -48,7 +49,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         .filter(activity::Column::AccountId.is_in(account_ids.clone()))
         .filter(activity::Column::Kind.eq(ActivityKind::ContactAttempt))
         .filter(activity::Column::OccurredAt.gte(from - Duration::days(lookback_days + 1)))
-        .filter(activity::Column::OccurredAt.lte(until))
+        .filter(activity::Column::OccurredAt.lte(until + Duration::days(8)))
         .all(conn)
         .await?;
     if !numbers.is_empty() {
@@ -62,7 +63,7 @@ pub(super) async fn load<C: ConnectionTrait>(
                     .is_in([ContactResult::NoAnswer, ContactResult::LeftMessage]),
             )
             .filter(activity::Column::OccurredAt.gte(from - Duration::days(2)))
-            .filter(activity::Column::OccurredAt.lte(until))
+            .filter(activity::Column::OccurredAt.lte(until + Duration::days(2)))
             .all(conn)
             .await?;
         rows.extend(calls.into_iter().filter(|row| !seen.contains(&row.id)));
@@ -94,6 +95,7 @@ fn stored_contact(
 ) -> Option<Contact> {
     Some(Contact {
         reference: ContactRef::Stored(row.id),
+        agency_id: row.agency_id,
         account_id: row.account_id,
         debtor: accounts
             .get(&row.account_id)

@@ -15,12 +15,16 @@ pub mod payments;
 pub mod records;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::compliance_incident;
+use entity::compliance_incident::{self, IncidentSource};
 use sha2::{Digest, Sha256};
 
 use super::actor::{Caller, Scope};
 use super::compliance::Policies;
 use crate::error::{AppError, AppResult};
+
+/// Rows per multi-row insert: activities bind 20 values, payments 16, so 1,000 rows stay
+/// within SQLite's 32,766 bind parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Limits and rules the reporting workflows apply.
 #[derive(Clone, Debug)]
@@ -133,13 +137,18 @@ impl<T> ItemOutcome<T> {
         record: T,
         incidents: Vec<compliance_incident::Model>,
     ) -> Self {
-        let (code, message) = if incidents.is_empty() {
+        // A reported complaint raises an incident too, but breaks no rule.
+        let broken: Vec<&str> = incidents
+            .iter()
+            .filter(|i| i.source == IncidentSource::Automatic)
+            .map(|i| i.rule.as_str())
+            .collect();
+        let (code, message) = if broken.is_empty() {
             (ItemCode::Ok, "accepted".to_owned())
         } else {
-            let rules: Vec<&str> = incidents.iter().map(|i| i.rule.as_str()).collect();
             (
                 ItemCode::ComplianceBreach,
-                format!("accepted; it broke {}", rules.join(", ")),
+                format!("accepted; it broke {}", broken.join(", ")),
             )
         };
         Self {

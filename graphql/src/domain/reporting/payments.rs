@@ -2,7 +2,7 @@
 //! an account it holds, or held within the tail period. Accepted payments reduce the
 //! balance; one that clears it closes the placement as PAID.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::account;
@@ -20,8 +20,8 @@ use serde_json::json;
 use super::batch::{self, Batch};
 use super::held::{lock_accounts, placements_of};
 use super::{
-    ItemCode, ItemError, ItemOutcome, ReportingSettings, account_id, check_batch_size, external_id,
-    not_in_future, reporting_agency,
+    ItemCode, ItemError, ItemOutcome, ROWS_PER_STATEMENT, ReportingSettings, account_id,
+    check_batch_size, external_id, not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
@@ -59,6 +59,10 @@ struct Checked {
 impl batch::Checked for Checked {
     fn external_id(&self) -> &str {
         &self.external_id
+    }
+
+    fn account_id(&self) -> i64 {
+        self.account_id
     }
 }
 
@@ -166,6 +170,11 @@ pub async fn report(
     );
 
     let tx = begin_write(db).await?;
+    // Locks first: a retry racing its original waits here, then sees what it stored.
+    let account_ids = batch.account_ids();
+    let mut accounts = lock_accounts(&tx, agency_id, &account_ids, false).await?;
+    let before = accounts.clone();
+    let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let stored: HashMap<String, (String, payment::Model)> = payment::Entity::find()
         .filter(payment::Column::AgencyId.eq(agency_id))
         .filter(payment::Column::ExternalId.is_in(batch.external_ids()))
@@ -175,11 +184,6 @@ pub async fn report(
         .map(|row| (row.external_id.clone(), (row.payload_hash.clone(), row)))
         .collect();
     let (mut fresh, duplicates) = batch.recognise(&stored);
-
-    let account_ids: HashSet<i64> = fresh.iter().map(|(_, item, _)| item.account_id).collect();
-    let mut accounts = lock_accounts(&tx, &account_ids, false).await?;
-    let before = accounts.clone();
-    let placements = placements_of(&tx, agency_id, &account_ids).await?;
     // Applied in the order paid, so each sees the balance the earlier ones left.
     fresh.sort_by_key(|(index, item, _)| (item.paid_at, *index));
     let mut accepted: Vec<Accepted> = Vec::with_capacity(fresh.len());
@@ -251,9 +255,6 @@ fn money_text(minor: i64, currency: &str) -> String {
         .map(|c| format!("{} {}", money::from_minor(minor, c), c.code()))
         .unwrap_or_else(|_| format!("{minor} minor units of {currency}"))
 }
-
-/// Payments bind 16 values: 1,000 per statement stay within SQLite's 32,766.
-const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Stores the accepted payments (in the order of `accepted`) and audits each.
 async fn insert<C: ConnectionTrait>(
