@@ -243,7 +243,9 @@ async fn a_reimported_reference_updates_its_account_instead_of_duplicating_it() 
         json!({ "amount": "1500.00", "currency": "USD" })
     );
     assert_eq!(node["outstanding"]["amount"], "99.99");
-    assert_eq!(node["flags"], json!([]));
+    // A contact status (DISPUTED, CEASE_CONTACT) outlives a re-import: only
+    // updateAccountFlags lifts it.
+    assert_eq!(node["flags"], json!(["DISPUTED"]));
     assert_eq!(node["delinquencyStart"], days_ago(90));
 
     let events = account_events(&app).await;
