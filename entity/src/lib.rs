@@ -13,6 +13,8 @@ pub mod allocation_unplaced;
 pub mod api_token;
 pub mod audit_event;
 pub mod compliance_incident;
+pub mod job;
+pub mod job_run;
 pub mod outbox_event;
 pub mod payment;
 pub mod placement;
@@ -31,6 +33,8 @@ pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_event::Entity as AuditEvent;
     pub use super::compliance_incident::Entity as ComplianceIncident;
+    pub use super::job::Entity as Job;
+    pub use super::job_run::Entity as JobRun;
     pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::payment::Entity as Payment;
     pub use super::placement::Entity as Placement;

@@ -7,6 +7,7 @@ mod m20261128_000002_qualifications;
 mod m20261128_000004_allocation;
 mod m20261128_000005_webhooks;
 mod m20261128_000006_reporting;
+mod m20261128_000007_scheduler;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_allocation::Migration),
             Box::new(m20261128_000005_webhooks::Migration),
             Box::new(m20261128_000006_reporting::Migration),
+            Box::new(m20261128_000007_scheduler::Migration),
         ]
     }
 }

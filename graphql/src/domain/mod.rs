@@ -12,6 +12,7 @@ pub mod expiry;
 pub mod idle_watch;
 pub mod incidents;
 pub mod intake;
+pub mod jobs;
 pub mod lifecycle;
 pub mod money;
 pub mod outbox;

@@ -1,0 +1,87 @@
+//! Scheduled jobs: which there are, what each runs (always a domain workflow), when
+//! (cron expressions stored in `jobs`, seeded from configuration, changeable at run time),
+//! and the runs they made (`job_runs`).
+//!
+//! With several processes on one database each scheduled tick runs once: the claim locks
+//! the job's row, refuses to start while a run of the job is still going (a job never
+//! overlaps itself) and inserts the run under the unique `(job, scheduled_for)`. After
+//! downtime the missed ticks collapse into the latest one. A failed run is recorded; the
+//! next tick tries again.
+
+pub mod runner;
+pub mod schedule;
+pub mod store;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::AppError;
+
+/// The jobs the service knows.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobName {
+    /// Qualifications past their expiry date become EXPIRED.
+    QualificationExpiry,
+    /// Placements past their due-back date are returned; agencies are warned before.
+    PlacementExpiry,
+    /// Placements without reported activity raise an IDLE_PLACEMENT incident.
+    IdleWatch,
+    /// Due webhook events are sent.
+    WebhookDispatch,
+}
+
+impl JobName {
+    pub const ALL: [JobName; 4] = [
+        Self::QualificationExpiry,
+        Self::PlacementExpiry,
+        Self::IdleWatch,
+        Self::WebhookDispatch,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QualificationExpiry => "qualification_expiry",
+            Self::PlacementExpiry => "placement_expiry",
+            Self::IdleWatch => "idle_watch",
+            Self::WebhookDispatch => "webhook_dispatch",
+        }
+    }
+}
+
+impl fmt::Display for JobName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobName {
+    type Err = AppError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|job| job.as_str() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|j| j.as_str()).collect();
+                AppError::bad_input(
+                    "name",
+                    format!("no job '{name}'; the jobs are {}", known.join(", ")),
+                )
+            })
+    }
+}
+
+/// What time it is, for the scheduler: the system clock in service, a set one in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,144 @@
+//! Running jobs: every due tick of every enabled job (what the scheduler loop calls), or
+//! one job now (`runJob`). Each job calls its domain workflow as `system:scheduler`.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::job_run::{self, RunTrigger};
+use futures_util::future::join_all;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::store::{self, Claim};
+use super::{JobName, schedule};
+use crate::domain::actor::Caller;
+use crate::domain::webhooks::{self, DispatchSettings};
+use crate::domain::{expiry, idle_watch, placement_lifecycle};
+use crate::error::{AppError, AppResult};
+
+/// What jobs need to run.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    pub db: DatabaseConnection,
+    pub http: reqwest::Client,
+    pub dispatch: DispatchSettings,
+    pub idle_days: u32,
+    /// A RUNNING run older than this is taken as abandoned.
+    pub stale_after: Duration,
+    /// Finished runs older than this are forgotten.
+    pub keep_runs: Duration,
+    /// This process, as runs record it.
+    pub runner: String,
+}
+
+/// Runs, concurrently, the latest due tick of every enabled job not yet run by any
+/// process. Returns the runs this process made or skipped.
+pub async fn run_due(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Vec<job_run::Model>> {
+    let jobs = store::list(&ctx.db).await?;
+    let mut due = Vec::new();
+    for job in jobs.into_iter().filter(|job| job.enabled) {
+        let Ok(name) = job.name.parse::<JobName>() else {
+            tracing::warn!(job = %job.name, "a stored job this version does not know");
+            continue;
+        };
+        let schedule = schedule::parse("cron", &job.cron)?;
+        let since = store::last_tick(&ctx.db, name)
+            .await?
+            .map_or(job.updated_at, |tick| tick.max(job.updated_at));
+        if let Some(tick) = schedule::latest_due(&schedule, since, now) {
+            due.push((name, tick));
+        }
+    }
+    let runs = join_all(
+        due.into_iter()
+            .map(|(name, tick)| claim_and_run(ctx, name, RunTrigger::Schedule, tick, now)),
+    )
+    .await;
+    let mut made = Vec::new();
+    for run in runs {
+        made.extend(run?);
+    }
+    Ok(made)
+}
+
+/// Runs one job now, whatever its schedule (a CONFLICT if it is running).
+pub async fn run_now(
+    ctx: &JobContext,
+    name: JobName,
+    now: DateTime<Utc>,
+) -> AppResult<job_run::Model> {
+    store::get(&ctx.db, name).await?;
+    match claim_and_run(ctx, name, RunTrigger::Manual, now, now).await? {
+        Some(run) if run.status != job_run::RunStatus::Skipped => Ok(run),
+        _ => Err(AppError::Conflict(format!(
+            "job {name} is running: try again when it has finished"
+        ))),
+    }
+}
+
+/// The earliest next tick of the enabled jobs: when the scheduler should look again.
+pub async fn next_tick(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+    let mut next = None;
+    for job in store::list(&ctx.db).await? {
+        if job.enabled
+            && let Some(tick) = schedule::next(&schedule::parse("cron", &job.cron)?, now)
+        {
+            next = Some(next.map_or(tick, |n: DateTime<Utc>| n.min(tick)));
+        }
+    }
+    Ok(next)
+}
+
+async fn claim_and_run(
+    ctx: &JobContext,
+    name: JobName,
+    trigger: RunTrigger,
+    tick: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<job_run::Model>> {
+    let claim = store::claim(&ctx.db, name, trigger, tick, now, &ctx.runner, ctx.stale_after).await?;
+    let run = match claim {
+        Claim::Run(run) => run,
+        Claim::Skipped(run) => {
+            tracing::warn!(job = %name, %tick, "still running from an earlier tick: skipped");
+            return Ok(Some(run));
+        }
+        Claim::Taken => return Ok(None),
+    };
+    let outcome = execute(ctx, name, now).await.map_err(|err| {
+        tracing::warn!(job = %name, error = ?err, "job failed; the next tick tries again");
+        err.to_string()
+    });
+    let finished = store::finish(&ctx.db, run, Utc::now().max(now), outcome).await?;
+    store::prune(&ctx.db, name, now - ctx.keep_runs).await?;
+    tracing::info!(job = %name, status = ?finished.status, "job run finished");
+    Ok(Some(finished))
+}
+
+/// One run of the job's workflow; its summary.
+async fn execute(ctx: &JobContext, name: JobName, now: DateTime<Utc>) -> AppResult<serde_json::Value> {
+    let caller = Caller::system("scheduler");
+    let today = now.date_naive();
+    Ok(match name {
+        JobName::QualificationExpiry => {
+            let outcome = expiry::expire_lapsed(&ctx.db, &caller, today).await?;
+            json!({ "expired": outcome.expired_count })
+        }
+        JobName::PlacementExpiry => {
+            let returned = placement_lifecycle::return_due(&ctx.db, &caller, today).await?;
+            let warned = placement_lifecycle::warn_due(&ctx.db, &caller, today).await?;
+            json!({ "returned": returned.count, "warned": warned.count })
+        }
+        JobName::IdleWatch => {
+            let outcome = idle_watch::watch(&ctx.db, &caller, now, ctx.idle_days).await?;
+            json!({ "incidentsRaised": outcome.count })
+        }
+        JobName::WebhookDispatch => {
+            let outcome = webhooks::dispatch_due(&ctx.db, &ctx.http, &ctx.dispatch).await?;
+            json!({
+                "delivered": outcome.delivered,
+                "retrying": outcome.retrying,
+                "dead": outcome.dead,
+                "noEndpoint": outcome.no_endpoint,
+            })
+        }
+    })
+}
