@@ -2,9 +2,12 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agencyflow_graphql::domain::intake::NationalIdKey;
+use agencyflow_graphql::domain::jobs::runner::JobContext;
+use agencyflow_graphql::domain::jobs::{SystemClock, store};
 use agencyflow_graphql::{SchemaSettings, build_schema};
 use async_graphql::extensions::Tracing;
 use sea_orm::DatabaseConnection;
@@ -14,13 +17,13 @@ use crate::config::Settings;
 use crate::db;
 use crate::http::metrics::OperationName;
 use crate::http::{AppState, metrics, router};
-use crate::webhook_dispatcher::Dispatcher;
+use crate::scheduler::Scheduler;
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     shutdown_grace: Duration,
-    dispatcher: Option<Dispatcher>,
+    scheduler: Option<Scheduler>,
 }
 
 impl Application {
@@ -42,6 +45,16 @@ impl Application {
             // A redirect would turn the POST into a GET without the event: a 3xx is a failure.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        store::seed(&db, &settings.job_defaults()?).await?;
+        let jobs = JobContext {
+            db: db.clone(),
+            http: http.clone(),
+            dispatch: dispatch.clone(),
+            idle_days: settings.compliance.idle_days,
+            stale_after: chrono::Duration::seconds(settings.scheduler.stale_after_secs as i64),
+            keep_runs: chrono::Duration::days(settings.scheduler.keep_runs_days.into()),
+            runner: runner_name(),
+        };
         let schema = build_schema(
             db.clone(),
             SchemaSettings {
@@ -55,16 +68,15 @@ impl Application {
             },
             NationalIdKey::new(settings.security.national_id_key.clone()),
         )
-        .data(http.clone())
-        .data(dispatch.clone())
+        .data(http)
+        .data(dispatch)
+        .data(jobs.clone())
         .extension(Tracing)
         .extension(OperationName)
         .finish();
-        let dispatcher = (settings.webhooks.dispatch_interval_secs > 0).then(|| Dispatcher {
-            db: db.clone(),
-            http,
-            settings: dispatch,
-            every: Duration::from_secs(settings.webhooks.dispatch_interval_secs),
+        let scheduler = settings.scheduler.enabled.then(|| Scheduler {
+            jobs: jobs.clone(),
+            clock: Arc::new(SystemClock),
         });
         let state = AppState {
             db,
@@ -81,7 +93,7 @@ impl Application {
             listener,
             router: router(state, &settings.server),
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
-            dispatcher,
+            scheduler,
         })
     }
 
@@ -98,7 +110,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let dispatcher = self.dispatcher.map(|d| tokio::spawn(d.run()));
+        let scheduler = self.scheduler.map(|s| tokio::spawn(s.run()));
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(());
@@ -117,11 +129,22 @@ impl Application {
                 Ok(())
             }
         };
-        if let Some(dispatcher) = dispatcher {
-            dispatcher.abort();
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
         }
         served
     }
+}
+
+/// This process, as job runs record it: host name and process id.
+fn runner_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
 use agencyflow_graphql::domain::compliance::{Policies, Policy};
 use agencyflow_graphql::domain::intake::MIN_KEY_BYTES;
+use agencyflow_graphql::domain::jobs::store::JobDefault;
+use agencyflow_graphql::domain::jobs::{JobName, schedule};
 use agencyflow_graphql::domain::reporting::ReportingSettings;
 use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
@@ -32,6 +34,23 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub reporting: ReportingConfig,
     pub compliance: ComplianceSettings,
+    pub scheduler: SchedulerSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SchedulerSettings {
+    /// Run the scheduled jobs in this process.
+    pub enabled: bool,
+    pub stale_after_secs: u64,
+    pub keep_runs_days: u32,
+    /// Each job's cron expression and whether it runs, by job name.
+    pub jobs: BTreeMap<String, JobSetting>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct JobSetting {
+    pub cron: String,
+    pub enabled: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -52,8 +71,6 @@ pub struct ComplianceSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct WebhookSettings {
-    /// How often the service sends due events on its own; 0 turns that off.
-    pub dispatch_interval_secs: u64,
     pub max_attempts: i32,
     pub base_delay_secs: u64,
     pub max_delay_secs: u64,
@@ -184,6 +201,26 @@ impl Settings {
         })
     }
 
+    /// The configured schedule of each job, validated.
+    pub fn job_defaults(&self) -> anyhow::Result<Vec<JobDefault>> {
+        self.scheduler
+            .jobs
+            .iter()
+            .map(|(name, setting)| {
+                let job = name
+                    .parse::<JobName>()
+                    .map_err(|err| anyhow::anyhow!("scheduler.jobs.{name}: {err}"))?;
+                schedule::parse("cron", &setting.cron)
+                    .map_err(|err| anyhow::anyhow!("scheduler.jobs.{name}.cron: {err}"))?;
+                Ok(JobDefault {
+                    job,
+                    cron: setting.cron.clone(),
+                    enabled: setting.enabled,
+                })
+            })
+            .collect()
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         self.bind_addr()?;
         let url = self.database.url.expose_secret();
@@ -241,6 +278,10 @@ impl Settings {
             bail!("webhooks.max_delay_secs: must be at least webhooks.base_delay_secs");
         }
         self.reporting()?;
+        self.job_defaults()?;
+        if self.scheduler.stale_after_secs == 0 || self.scheduler.keep_runs_days == 0 {
+            bail!("scheduler.stale_after_secs and scheduler.keep_runs_days: must be at least 1");
+        }
         if !(1..=MAX_IDLE_DAYS).contains(&self.compliance.idle_days) {
             bail!("compliance.idle_days: must be 1 to {MAX_IDLE_DAYS} days");
         }

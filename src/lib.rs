@@ -13,5 +13,5 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod scheduler;
 pub mod telemetry;
-pub mod webhook_dispatcher;

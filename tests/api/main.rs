@@ -20,6 +20,7 @@ mod pagination;
 mod placements;
 mod qualifications;
 mod reporting;
+mod scheduler;
 mod schema;
 mod scoping;
 mod storage;

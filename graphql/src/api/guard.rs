@@ -42,3 +42,5 @@ pub const SUBMITTERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Agency
 pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];
 /// Incidents are raised from complaints by managers and from audits by auditors.
 pub const INCIDENT_RAISERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Auditor];
+/// Who reads the job schedule and its runs.
+pub const JOB_READERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Auditor];

@@ -33,6 +33,7 @@ pub struct Query(
     resolvers::webhooks::WebhookQuery,
     resolvers::reporting::ReportingQuery,
     resolvers::timeline::TimelineQuery,
+    resolvers::jobs::JobQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +48,7 @@ pub struct Mutation(
     resolvers::webhooks::WebhookMutation,
     resolvers::reporting::ReportingMutation,
     resolvers::accounts::AccountMutation,
+    resolvers::jobs::JobMutation,
     resolvers::incidents::IncidentMutation,
 );
 

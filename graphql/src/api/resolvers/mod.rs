@@ -6,6 +6,7 @@ pub mod allocation;
 pub mod audit;
 pub mod incidents;
 pub mod intake;
+pub mod jobs;
 pub mod me;
 pub mod placements;
 pub mod portfolios;

@@ -264,3 +264,22 @@ pub enum ReportItemCode {
     /// Paid after the agency's placement ended and its tail period passed.
     OutsideTailPeriod,
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::job_run::RunTrigger")]
+pub enum JobRunTrigger {
+    /// A tick of the job's schedule.
+    Schedule,
+    /// `runJob`.
+    Manual,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::job_run::RunStatus")]
+pub enum JobRunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    /// The job was still running from an earlier tick: this one was skipped.
+    Skipped,
+}

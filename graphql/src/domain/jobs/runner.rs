@@ -94,7 +94,16 @@ async fn claim_and_run(
     tick: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<job_run::Model>> {
-    let claim = store::claim(&ctx.db, name, trigger, tick, now, &ctx.runner, ctx.stale_after).await?;
+    let claim = store::claim(
+        &ctx.db,
+        name,
+        trigger,
+        tick,
+        now,
+        &ctx.runner,
+        ctx.stale_after,
+    )
+    .await?;
     let run = match claim {
         Claim::Run(run) => run,
         Claim::Skipped(run) => {
@@ -114,7 +123,11 @@ async fn claim_and_run(
 }
 
 /// One run of the job's workflow; its summary.
-async fn execute(ctx: &JobContext, name: JobName, now: DateTime<Utc>) -> AppResult<serde_json::Value> {
+async fn execute(
+    ctx: &JobContext,
+    name: JobName,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
     let caller = Caller::system("scheduler");
     let today = now.date_naive();
     Ok(match name {

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::job;
 use entity::job_run::{self, RunStatus, RunTrigger};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
@@ -40,8 +39,7 @@ pub async fn seed<C: ConnectionTrait>(conn: &C, defaults: &[JobDefault]) -> AppR
             updated_at: Set(now),
             updated_by: Set("system:config".to_owned()),
         })
-        .on_conflict(OnConflict::column(job::Column::Name).do_nothing().to_owned())
-        .do_nothing()
+        .on_conflict_do_nothing_on([job::Column::Name])
         .exec_without_returning(conn)
         .await?;
     }
@@ -164,7 +162,9 @@ pub async fn claim(
             .set(job_run::ActiveModel {
                 status: Set(RunStatus::Failed),
                 finished_at: Set(Some(now)),
-                error: Set(Some("abandoned: its process stopped before it finished".into())),
+                error: Set(Some(
+                    "abandoned: its process stopped before it finished".into(),
+                )),
                 ..Default::default()
             })
             .filter(job_run::Column::Id.is_in(stale.iter().map(|run| run.id)))
@@ -184,25 +184,23 @@ pub async fn claim(
         finished_at: Set((status == RunStatus::Skipped).then_some(now)),
         status: Set(status),
         summary: Set(None),
-        error: Set((status == RunStatus::Skipped).then(|| {
-            format!("run {} of the job was still going", live[0].id)
-        })),
+        error: Set((status == RunStatus::Skipped)
+            .then(|| format!("run {} of the job was still going", live[0].id))),
         runner: Set(runner.to_owned()),
         ..Default::default()
     })
-    .on_conflict(
-        OnConflict::columns([job_run::Column::Job, job_run::Column::ScheduledFor])
-            .do_nothing()
-            .to_owned(),
-    )
-    .do_nothing()
-    .exec_with_returning(&tx)
+    .on_conflict_do_nothing_on([job_run::Column::Job, job_run::Column::ScheduledFor])
+    .exec_with_returning_many(&tx)
     .await?;
     tx.commit().await?;
+    let inserted = match inserted {
+        TryInsertResult::Inserted(rows) => rows.into_iter().next(),
+        _ => None,
+    };
     Ok(match inserted {
-        TryInsertResult::Inserted(run) if run.status == RunStatus::Running => Claim::Run(run),
-        TryInsertResult::Inserted(run) => Claim::Skipped(run),
-        _ => Claim::Taken,
+        Some(run) if run.status == RunStatus::Running => Claim::Run(run),
+        Some(run) => Claim::Skipped(run),
+        None => Claim::Taken,
     })
 }
 
@@ -262,5 +260,12 @@ pub async fn runs<C: ConnectionTrait>(
     if let Some(status) = filter.status {
         select = select.filter(job_run::Column::Status.is_in(status));
     }
-    fetch_page(conn, select, job_run::Column::Id, page, Direction::Descending).await
+    fetch_page(
+        conn,
+        select,
+        job_run::Column::Id,
+        page,
+        Direction::Descending,
+    )
+    .await
 }
