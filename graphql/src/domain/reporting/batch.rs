@@ -57,6 +57,10 @@ fn classify<T: Clone>(
         .collect()
 }
 
+/// A batch's new items (index, checked item, payload hash) and its duplicates' originals
+/// (index, stored record).
+pub(super) type Recognised<C, T> = (Vec<(usize, C, String)>, Vec<(usize, T)>);
+
 /// The batch: outcomes so far, and the items still to decide.
 pub(super) struct Batch<C, T> {
     outcomes: Vec<Option<ItemOutcome<T>>>,
@@ -102,10 +106,7 @@ impl<C: Checked, T: Clone> Batch<C, T> {
     /// Sorts the checked items against the stored `externalId → (hash, record)`: returns
     /// the new ones (with their hashes) and the duplicates' originals; conflicts are
     /// REJECTED.
-    pub fn recognise(
-        &mut self,
-        stored: &HashMap<String, (String, T)>,
-    ) -> (Vec<(usize, C, String)>, Vec<(usize, T)>) {
+    pub fn recognise(&mut self, stored: &HashMap<String, (String, T)>) -> Recognised<C, T> {
         let checked = std::mem::take(&mut self.checked);
         let keys: Vec<(usize, &str, &str)> = checked
             .iter()

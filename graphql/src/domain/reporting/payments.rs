@@ -348,7 +348,7 @@ async fn update_balances<C: ConnectionTrait>(
     let now = Utc::now();
     account::Entity::update_many()
         .col_expr(account::Column::OutstandingMinor, balance.into())
-        .col_expr(account::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(account::Column::UpdatedAt, Expr::val(now))
         .filter(account::Column::Id.is_in(changed.iter().map(|a| a.id)))
         .exec(conn)
         .await?;
