@@ -75,6 +75,16 @@ enum BenchCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Post batches of 1,000 activities over HTTP to the real server as an agency, in an
+    /// empty database, then replay the first batch.
+    Reporting {
+        #[arg(long, default_value_t = 20)]
+        batches: usize,
+        #[arg(long, default_value_t = 2000)]
+        accounts: usize,
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -212,7 +222,22 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
             let report =
-                bench::allocation(&db, &settings.allocation.dpd_buckets, accounts, seed).await?;
+                bench::allocation::run(&db, &settings.allocation.dpd_buckets, accounts, seed)
+                    .await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Reporting {
+                    batches,
+                    accounts,
+                    database,
+                },
+        } => {
+            let settings = settings(database)?;
+            let db = migrated(&settings).await?;
+            let report = bench::reporting::run(&db, settings, batches, accounts).await?;
             println!("{report}");
             Ok(())
         }

@@ -36,7 +36,7 @@ const SEED: u64 = 7;
 /// The audit action that marks a database as holding the demo data.
 const DEMO_LOAD: &str = "demo.load";
 /// Rows per INSERT: well inside both stores' bind-parameter limits.
-const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 /// How the audit log and review fields name the demo loader.
 const DEMO_ACTOR: &str = "system:demo";
 /// The demo's stand-in for the vendor manager who verified the seeded papers.

@@ -96,6 +96,33 @@ fn schema_prints_the_committed_sdl() {
 }
 
 #[test]
+fn bench_reporting_posts_a_batch_over_http_and_prints_its_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let output = agencyflow(&[
+        "bench",
+        "reporting",
+        "--batches",
+        "1",
+        "--accounts",
+        "50",
+        "--database",
+        &url,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("accepted 1000, rejected 0"), "{stdout}");
+    assert!(stdout.contains("items/s (1000 duplicates)"), "{stdout}");
+}
+
+#[test]
 fn a_bad_setting_names_its_key() {
     let output = Command::new(env!("CARGO_BIN_EXE_agencyflow"))
         .args(["migrate"])

@@ -53,7 +53,7 @@ impl fmt::Display for Report {
 
 /// Loads the demo agencies (capacity limits lifted) and `count` US card accounts into an
 /// empty database, then times a dry run and a real run of an EQUAL early-stage strategy.
-pub async fn allocation(
+pub async fn run(
     db: &DatabaseConnection,
     buckets: &[DpdBucket],
     count: usize,
