@@ -164,16 +164,6 @@ impl Policies {
             })
             .unwrap_or_else(|| self.default.clone())
     }
-
-    /// The longest look-back of any policy, in days.
-    pub fn lookback_days(&self) -> i64 {
-        self.by_region
-            .values()
-            .chain([&self.default])
-            .map(Policy::lookback_days)
-            .max()
-            .unwrap_or(7)
-    }
 }
 
 #[cfg(test)]
@@ -286,7 +276,8 @@ mod tests {
                 ..us()
             },
         );
-        assert_eq!(Policies::new(by_region).unwrap().lookback_days(), 30);
+        let policies = Policies::new(by_region).unwrap();
+        assert_eq!(policies.for_region("FR").lookback_days(), 30);
         assert_eq!(us().lookback_days(), 7);
     }
 }

@@ -393,7 +393,17 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
         accounts,
         &numbers,
         (from, until),
-        settings.policies.lookback_days(),
+        // As far back as the policies of the batch's accounts look.
+        accounts
+            .values()
+            .map(|account| {
+                settings
+                    .policies
+                    .for_region(&account.region)
+                    .lookback_days()
+            })
+            .max()
+            .unwrap_or(7),
     )
     .await?;
     let mut order: Vec<&(usize, Checked, String, i64)> = accepted.iter().collect();
