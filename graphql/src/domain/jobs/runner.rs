@@ -118,7 +118,8 @@ async fn claim_and_run(
     });
     let finished = store::finish(&ctx.db, run, Utc::now().max(now), outcome).await?;
     store::prune(&ctx.db, name, now - ctx.keep_runs).await?;
-    tracing::info!(job = %name, status = ?finished.status, "job run finished");
+    // Recorded in job_runs; the log only at debug level (webhook_dispatch runs every 10 s).
+    tracing::debug!(job = %name, status = ?finished.status, "job run finished");
     Ok(Some(finished))
 }
 
