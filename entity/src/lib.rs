@@ -4,6 +4,7 @@
 //! ISO 4217 currency code; rates and shares never appear here as floats.
 
 pub mod account;
+pub mod account_flag_change;
 pub mod activity;
 pub mod agency;
 pub mod agency_qualification;
@@ -24,6 +25,7 @@ pub mod qualification_type;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
+    pub use super::account_flag_change::Entity as AccountFlagChange;
     pub use super::activity::Entity as Activity;
     pub use super::agency::Entity as Agency;
     pub use super::agency_qualification::Entity as AgencyQualification;

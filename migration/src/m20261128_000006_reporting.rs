@@ -82,6 +82,18 @@ enum ComplianceIncidents {
 }
 
 #[derive(DeriveIden)]
+enum AccountFlagChanges {
+    Table,
+    Id,
+    AccountId,
+    Flag,
+    Set,
+    At,
+    ActivityId,
+    ChangedBy,
+}
+
+#[derive(DeriveIden)]
 enum Agencies {
     Table,
     Id,
@@ -251,7 +263,43 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // When each flag was set and lifted: the rules judge a contact by the flags in
+        // force when it happened.
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountFlagChanges::Table)
+                    .col(big_pk_auto(AccountFlagChanges::Id))
+                    .col(big_integer(AccountFlagChanges::AccountId))
+                    .col(string_len(AccountFlagChanges::Flag, 16))
+                    .col(boolean(AccountFlagChanges::Set))
+                    .col(timestamp_with_time_zone(AccountFlagChanges::At))
+                    .col(big_integer_null(AccountFlagChanges::ActivityId))
+                    .col(string(AccountFlagChanges::ChangedBy))
+                    .foreign_key(&mut fk(
+                        "fk_flag_change_account",
+                        (AccountFlagChanges::Table, AccountFlagChanges::AccountId),
+                        (Accounts::Table, Accounts::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_flag_change_activity",
+                        (AccountFlagChanges::Table, AccountFlagChanges::ActivityId),
+                        (Activities::Table, Activities::Id),
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+
         let indexes = [
+            (
+                "idx_flag_change_account",
+                AccountFlagChanges::Table.into_iden(),
+                vec![
+                    AccountFlagChanges::AccountId.into_iden(),
+                    AccountFlagChanges::At.into_iden(),
+                ],
+                false,
+            ),
             // A repeated external id is recognised, by whichever process commits first.
             (
                 "uq_activity_external",
@@ -359,6 +407,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            AccountFlagChanges::Table.into_iden(),
             ComplianceIncidents::Table.into_iden(),
             Payments::Table.into_iden(),
             Activities::Table.into_iden(),

@@ -893,20 +893,25 @@ async fn the_lender_lifts_a_verified_dispute_and_contact_may_resume() {
         .await
         .unwrap();
     assert_eq!(told, 1);
-    // Flags take effect from their request: a call after the dispute was lifted is fine
-    // only once no DISPUTED flag remains.
-    let call_now = report(
+    // A call made while the dispute was open still breaks the rule when reported after
+    // the lift; one made after the lift is fine.
+    let after_lift = (Utc::now() + chrono::Duration::minutes(2)).to_rfc3339();
+    let calls = report(
         &app,
         &a.token,
-        json!([call(
-            "after-lift",
-            a.account.id,
-            "2026-06-20T15:00:00Z",
-            "NO_ANSWER"
-        )]),
+        json!([
+            call("during", a.account.id, "2026-06-20T15:00:00Z", "NO_ANSWER"),
+            call("after-lift", a.account.id, &after_lift, "NO_ANSWER"),
+        ]),
     )
     .await;
-    assert_eq!(call_now["items"][0]["code"], "OK");
+    assert_eq!(rules_of(&calls["items"][0]), ["CONTACT_WHILE_DISPUTED"]);
+    // (Whatever the time of day now, so only this rule is asserted.)
+    assert!(
+        !rules_of(&calls["items"][1]).contains(&"CONTACT_WHILE_DISPUTED".to_owned()),
+        "{}",
+        calls["items"][1]
+    );
 }
 
 #[tokio::test]

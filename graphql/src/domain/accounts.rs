@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use entity::account::{self, AccountFlag, AccountFlags, Product};
+use entity::account_flag_change;
 use entity::placement::{self, PlacementStatus};
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -14,6 +15,7 @@ use serde_json::json;
 
 use super::actor::{Caller, Scope};
 use super::audit::{self, Change};
+use super::compliance::rules::FlagChange;
 use super::outbox::{self, Event};
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use super::tx::begin_write;
@@ -140,6 +142,15 @@ pub async fn change_flags(
     changed.flags = Set(flags);
     changed.updated_at = Set(Utc::now());
     let after = changed.update(&tx).await?;
+    let now = after.updated_at;
+    let lifted = before.flags.0.iter().filter(|f| !after.flags.0.contains(f));
+    let set = after.flags.0.iter().filter(|f| !before.flags.0.contains(f));
+    let flag_changes: Vec<(i64, FlagChange, Option<i64>)> = lifted
+        .map(|&flag| (flag, false))
+        .chain(set.map(|&flag| (flag, true)))
+        .map(|(flag, set)| (id, FlagChange { flag, set, at: now }, None))
+        .collect();
+    record_flag_changes(&tx, caller, flag_changes).await?;
     audit::record(
         &tx,
         caller,
@@ -182,4 +193,35 @@ pub async fn change_flags(
     }
     tx.commit().await?;
     Ok(after)
+}
+
+/// Records flag changes (set or lifted, when, by which reported request) for the rules to
+/// judge contacts by the flags in force at the time.
+pub async fn record_flag_changes<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    changes: impl IntoIterator<Item = (i64, FlagChange, Option<i64>)>,
+) -> AppResult<()> {
+    let changed_by = caller.actor.audit_name();
+    let rows: Vec<account_flag_change::ActiveModel> = changes
+        .into_iter()
+        .map(
+            |(account_id, change, activity_id)| account_flag_change::ActiveModel {
+                account_id: Set(account_id),
+                flag: Set(change.flag.into()),
+                set: Set(change.set),
+                at: Set(change.at),
+                activity_id: Set(activity_id),
+                changed_by: Set(changed_by.clone()),
+                ..Default::default()
+            },
+        )
+        .collect();
+    // A change binds 6 values: 5,000 per statement stay within SQLite's 32,766.
+    for chunk in rows.chunks(5_000) {
+        account_flag_change::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -65,26 +65,36 @@ impl Contact {
     }
 }
 
+/// A flag set or lifted at a time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct FlagChange {
+    pub flag: AccountFlag,
+    pub set: bool,
+    pub at: DateTime<Utc>,
+}
+
 /// What the rules need to know about the account contacted.
 #[derive(Clone, Debug)]
 pub struct AccountState {
     pub time_zone: Tz,
     pub policy: Policy,
+    /// The flags the account has now.
     pub flags: Vec<AccountFlag>,
-    /// When the debtor asked to stop contact, if reported; a flag without a known start
-    /// applies at every time.
-    pub cease_contact_since: Option<DateTime<Utc>>,
-    pub disputed_since: Option<DateTime<Utc>>,
+    /// The recorded changes of its flags, oldest first.
+    pub changes: Vec<FlagChange>,
 }
 
 impl AccountState {
-    fn flag_in_force(
-        &self,
-        flag: AccountFlag,
-        since: Option<DateTime<Utc>>,
-        at: DateTime<Utc>,
-    ) -> bool {
-        self.flags.contains(&flag) && since.is_none_or(|since| since <= at)
+    /// Whether `flag` was in force at `at`: as the last recorded change before then left
+    /// it. Before the first recorded change a flag was in force if that change lifted it;
+    /// a flag the account has with no recorded change (set at intake) is always in force.
+    fn flag_in_force(&self, flag: AccountFlag, at: DateTime<Utc>) -> bool {
+        let mut changes = self.changes.iter().filter(|c| c.flag == flag).peekable();
+        let first_set = changes.peek().map(|c| c.set);
+        match changes.take_while(|c| c.at <= at).last() {
+            Some(change) => change.set,
+            None => first_set.map_or_else(|| self.flags.contains(&flag), |set| !set),
+        }
     }
 
     fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
@@ -252,25 +262,25 @@ fn status_rules(contact: &Contact, account: &AccountState, breaches: &mut Vec<Br
         return;
     }
     let at = contact.occurred_at;
-    if account.flag_in_force(AccountFlag::CeaseContact, account.cease_contact_since, at) {
+    if account.flag_in_force(AccountFlag::CeaseContact, at) {
         breaches.push(Breach::simple(
             Rule::ContactAfterCease,
             "contact after the debtor asked to cease contact".into(),
         ));
     }
-    if account.flag_in_force(AccountFlag::Disputed, account.disputed_since, at) {
+    if account.flag_in_force(AccountFlag::Disputed, at) {
         breaches.push(Breach::simple(
             Rule::ContactWhileDisputed,
             "contact while the debt is disputed".into(),
         ));
     }
-    if account.flags.contains(&AccountFlag::Bankruptcy) {
+    if account.flag_in_force(AccountFlag::Bankruptcy, at) {
         breaches.push(Breach::simple(
             Rule::ContactInBankruptcy,
             "contact with a debtor in bankruptcy".into(),
         ));
     }
-    if account.flags.contains(&AccountFlag::Deceased) {
+    if account.flag_in_force(AccountFlag::Deceased, at) {
         breaches.push(Breach::simple(
             Rule::ContactDeceased,
             "contact on the account of a deceased debtor".into(),
@@ -515,8 +525,7 @@ mod tests {
             time_zone: tz,
             policy,
             flags: Vec::new(),
-            cease_contact_since: None,
-            disputed_since: None,
+            changes: Vec::new(),
         }
     }
 
@@ -717,7 +726,11 @@ mod tests {
     fn cease_contact_applies_from_the_request_on() {
         let mut state = account(us(), chrono_tz::America::Chicago);
         state.flags = vec![AccountFlag::CeaseContact];
-        state.cease_contact_since = Some(utc(2026, 6, 2, 15, 0));
+        state.changes = vec![FlagChange {
+            flag: AccountFlag::CeaseContact,
+            set: true,
+            at: utc(2026, 6, 2, 15, 0),
+        }];
         let history = History::default();
         let before = call(0, utc(2026, 6, 2, 14, 0), ContactResult::NoAnswer);
         let after = call(1, utc(2026, 6, 2, 16, 0), ContactResult::NoAnswer);
@@ -730,12 +743,50 @@ mod tests {
             ..after.clone()
         };
         assert!(check(&letter, &state, &history).is_empty());
-        // A flag set without a known request date applies at every time.
-        state.cease_contact_since = None;
+        // A flag set without a recorded change (at intake) applies at every time.
+        state.changes.clear();
         assert_eq!(
             rules(&check(&before, &state, &history)),
             [Rule::ContactAfterCease]
         );
+    }
+
+    #[test]
+    fn a_dispute_counts_while_it_was_open_even_once_lifted() {
+        let mut state = account(us(), chrono_tz::America::Chicago);
+        let change = |set, day| FlagChange {
+            flag: AccountFlag::Disputed,
+            set,
+            at: utc(2026, 6, day, 12, 0),
+        };
+        // Disputed on the 2nd, lifted on the 5th, disputed again on the 10th, and lifted
+        // again: the account has no flag now.
+        state.changes = vec![
+            change(true, 2),
+            change(false, 5),
+            change(true, 10),
+            change(false, 12),
+        ];
+        let history = History::default();
+        let during = call(0, utc(2026, 6, 3, 15, 0), ContactResult::NoAnswer);
+        let between = call(1, utc(2026, 6, 7, 15, 0), ContactResult::NoAnswer);
+        let again = call(2, utc(2026, 6, 11, 15, 0), ContactResult::NoAnswer);
+        assert_eq!(
+            rules(&check(&during, &state, &history)),
+            [Rule::ContactWhileDisputed]
+        );
+        assert!(check(&between, &state, &history).is_empty());
+        assert_eq!(
+            rules(&check(&again, &state, &history)),
+            [Rule::ContactWhileDisputed]
+        );
+        // Lifted before any recorded set: it was in force until then.
+        state.changes = vec![change(false, 5)];
+        assert_eq!(
+            rules(&check(&during, &state, &history)),
+            [Rule::ContactWhileDisputed]
+        );
+        assert!(check(&between, &state, &history).is_empty());
     }
 
     #[test]

@@ -16,14 +16,16 @@ use serde_json::json;
 
 use super::batch::{self, Batch};
 use super::held::{debtor_key, lock_accounts, placements_of};
-use super::history::{self, FlagStarts};
+use super::history;
 use super::{
     ItemCode, ItemError, ItemOutcome, ROWS_PER_STATEMENT, ReportingSettings, account_id,
     check_batch_size, external_id, not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
-use crate::domain::compliance::rules::{self, AccountState, Breach, Contact, ContactRef, Counted};
+use crate::domain::compliance::rules::{
+    self, AccountState, Breach, Contact, ContactRef, Counted, FlagChange,
+};
 use crate::domain::incidents::{self, NewIncident};
 use crate::domain::outbox::{self, Event};
 use crate::domain::tx::begin_write;
@@ -322,6 +324,7 @@ pub async fn report(
     let Evaluation {
         breaches,
         changed_flags,
+        flag_sets,
     } = evaluate(&tx, settings, agency_id, &mut accounts, &accepted).await?;
     let inserted = insert(&tx, caller, agency_id, &accepted, now).await?;
     let by_index: HashMap<usize, activity::Model> = accepted
@@ -339,6 +342,14 @@ pub async fn report(
         }
     }
     update_flags(&tx, caller, agency_id, &accounts, changed_flags).await?;
+    accounts::record_flag_changes(
+        &tx,
+        caller,
+        flag_sets
+            .into_iter()
+            .map(|(index, account_id, change)| (account_id, change, Some(by_index[&index].id))),
+    )
+    .await?;
     let mut earlier =
         incidents::by_activity(&tx, duplicates.iter().map(|(_, row)| row.id).collect()).await?;
     tx.commit().await?;
@@ -359,6 +370,8 @@ struct Evaluation {
     breaches: BTreeMap<usize, Vec<Breach>>,
     /// Accounts whose contact status the batch changed: flags before.
     changed_flags: BTreeMap<i64, AccountFlags>,
+    /// The flags the batch set: by which item, on which account.
+    flag_sets: Vec<(usize, i64, FlagChange)>,
 }
 
 /// Checks the accepted items in the order they happened, each against the history and
@@ -373,6 +386,7 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
     let mut evaluation = Evaluation {
         breaches: BTreeMap::new(),
         changed_flags: BTreeMap::new(),
+        flag_sets: Vec::new(),
     };
     let Some((from, until)) = accepted
         .iter()
@@ -388,7 +402,7 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
         .filter(|(_, item, _, _)| item.channel == Some(ContactChannel::Call))
         .filter_map(|(_, item, _, _)| item.contact_point.clone())
         .collect();
-    let (mut history, mut starts) = history::load(
+    let (mut history, mut changes) = history::load(
         conn,
         accounts,
         &numbers,
@@ -415,7 +429,7 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
         match item.kind {
             ActivityKind::ContactAttempt => {
                 let contact = reported_contact(*index, agency_id, item, account)?;
-                let state = account_state(settings, account, &starts)?;
+                let state = account_state(settings, account, changes.of(account.id))?;
                 let found = rules::check(&contact, &state, &history);
                 if !found.is_empty() {
                     evaluation.breaches.insert(*index, found);
@@ -428,13 +442,19 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
                 } else {
                     AccountFlag::CeaseContact
                 };
-                starts.note(item.kind, account.id, item.occurred_at);
                 if !account.flags.0.contains(&flag) {
                     evaluation
                         .changed_flags
                         .entry(account.id)
                         .or_insert_with(|| account.flags.clone());
                     account.flags.0.push(flag);
+                    let change = FlagChange {
+                        flag,
+                        set: true,
+                        at: item.occurred_at,
+                    };
+                    changes.add(account.id, change);
+                    evaluation.flag_sets.push((*index, account.id, change));
                 }
             }
             _ => {}
@@ -470,7 +490,7 @@ fn reported_contact(
 fn account_state(
     settings: &ReportingSettings,
     account: &account::Model,
-    starts: &FlagStarts,
+    changes: Vec<FlagChange>,
 ) -> AppResult<AccountState> {
     let time_zone: Tz = account.time_zone.parse().map_err(|_| {
         AppError::Internal(anyhow::anyhow!(
@@ -483,8 +503,7 @@ fn account_state(
         time_zone,
         policy: settings.policies.for_region(&account.region),
         flags: account.flags.0.clone(),
-        cease_contact_since: starts.cease_contact.get(&account.id).copied(),
-        disputed_since: starts.disputed.get(&account.id).copied(),
+        changes,
     })
 }
 

@@ -4,46 +4,41 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::account;
 use entity::activity::{self, ActivityKind, ContactChannel, ContactResult};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{account, account_flag_change};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::held::debtor_key;
-use crate::domain::compliance::rules::{Contact, ContactRef, History};
+use crate::domain::compliance::rules::{Contact, ContactRef, FlagChange, History};
 use crate::error::AppResult;
 
-/// When the debtor first asked to stop contact, and first disputed, per account.
+/// The recorded flag changes of each account, oldest first.
 #[derive(Debug, Default)]
-pub(super) struct FlagStarts {
-    pub cease_contact: HashMap<i64, DateTime<Utc>>,
-    pub disputed: HashMap<i64, DateTime<Utc>>,
-}
+pub(super) struct FlagChanges(HashMap<i64, Vec<FlagChange>>);
 
-impl FlagStarts {
-    pub fn note(&mut self, kind: ActivityKind, account_id: i64, at: DateTime<Utc>) {
-        let starts = match kind {
-            ActivityKind::CeaseContact => &mut self.cease_contact,
-            ActivityKind::Dispute => &mut self.disputed,
-            _ => return,
-        };
-        starts
-            .entry(account_id)
-            .and_modify(|start| *start = (*start).min(at))
-            .or_insert(at);
+impl FlagChanges {
+    pub fn of(&self, account_id: i64) -> Vec<FlagChange> {
+        self.0.get(&account_id).cloned().unwrap_or_default()
+    }
+
+    /// Adds a change, keeping the account's changes in time order.
+    pub fn add(&mut self, account_id: i64, change: FlagChange) {
+        let changes = self.0.entry(account_id).or_default();
+        let at = changes.partition_point(|c| c.at <= change.at);
+        changes.insert(at, change);
     }
 }
 
 /// Stored contact attempts on the accounts (all agencies) from `lookback_days` before
 /// `from` to a week after `until` (a report may arrive after later contacts), plus
-/// unanswered calls to the numbers used around those days; and the start of each
-/// account's cease-contact and dispute.
+/// unanswered calls to the numbers used around those days; and the accounts' flag changes.
 pub(super) async fn load<C: ConnectionTrait>(
     conn: &C,
     accounts: &HashMap<i64, account::Model>,
     numbers: &HashSet<String>,
     (from, until): (DateTime<Utc>, DateTime<Utc>),
     lookback_days: i64,
-) -> AppResult<(History, FlagStarts)> {
+) -> AppResult<(History, FlagChanges)> {
     let account_ids: Vec<i64> = accounts.keys().copied().collect();
     let mut rows = activity::Entity::find()
         .filter(activity::Column::AccountId.is_in(account_ids.clone()))
@@ -75,16 +70,24 @@ pub(super) async fn load<C: ConnectionTrait>(
         }
     }
 
-    let mut starts = FlagStarts::default();
-    let requests = activity::Entity::find()
-        .filter(activity::Column::AccountId.is_in(account_ids))
-        .filter(activity::Column::Kind.is_in([ActivityKind::CeaseContact, ActivityKind::Dispute]))
+    let mut changes = FlagChanges::default();
+    let recorded = account_flag_change::Entity::find()
+        .filter(account_flag_change::Column::AccountId.is_in(account_ids))
+        .order_by_asc(account_flag_change::Column::At)
+        .order_by_asc(account_flag_change::Column::Id)
         .all(conn)
         .await?;
-    for request in requests {
-        starts.note(request.kind, request.account_id, request.occurred_at);
+    for change in recorded {
+        changes.add(
+            change.account_id,
+            FlagChange {
+                flag: change.flag.into(),
+                set: change.set,
+                at: change.at,
+            },
+        );
     }
-    Ok((history, starts))
+    Ok((history, changes))
 }
 
 /// A stored attempt as the rules see it. Calls to a shared number on another debtor's
