@@ -80,6 +80,20 @@ pub async fn place(
     placement.insert(&app.db).await.unwrap()
 }
 
+/// An account in Texas placed with a new agency on 2026-06-01.
+async fn texan(app: &TestApp, code: &str) -> Held {
+    held(app, code, "US-TX", "America/Chicago", utc(2026, 6, 1, 0, 0)).await
+}
+
+/// Gives the accounts one debtor (the same national ID).
+async fn same_debtor(app: &TestApp, accounts: [&account::Model; 2]) {
+    for account in accounts {
+        let mut changed: account::ActiveModel = account.clone().into();
+        changed.national_id_hash = Set(Some("same-debtor".into()));
+        changed.update(&app.db).await.unwrap();
+    }
+}
+
 pub fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
@@ -119,14 +133,7 @@ fn rules_of(item: &Value) -> Vec<String> {
 #[tokio::test]
 async fn contact_hours_end_at_21_00_in_the_debtors_time_zone() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
     // Agents report in their own offset: 20:59 and 21:00 in Chicago (CDT, -05:00).
     let answer = report(
         &app,
@@ -228,14 +235,7 @@ async fn contact_hours_follow_daylight_saving_on_the_change_day() {
 #[tokio::test]
 async fn the_eighth_call_in_seven_days_breaks_the_weekly_cap() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
     // Seven calls on seven days (one report each), then an eighth on the seventh day.
     for day in 1..=7 {
         let at = format!("2026-06-{day:02}T15:00:00Z");
@@ -277,11 +277,7 @@ async fn the_fourth_connected_call_of_a_debtor_in_a_day_across_two_agencies_brea
     let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
     let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
     // One debtor (the same national ID) owes both accounts.
-    for account in [&a.account, &b.account] {
-        let mut changed: account::ActiveModel = account.clone().into();
-        changed.national_id_hash = Set(Some("same-debtor".into()));
-        changed.update(&app.db).await.unwrap();
-    }
+    same_debtor(&app, [&a.account, &b.account]).await;
     let from_a = report(
         &app,
         &a.token,
@@ -337,14 +333,7 @@ async fn the_fourth_connected_call_of_a_debtor_in_a_day_across_two_agencies_brea
 #[tokio::test]
 async fn a_call_after_cease_contact_is_a_high_incident_and_the_lender_is_told() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
     let answer = report(
         &app,
         &a.token,
@@ -491,22 +480,8 @@ async fn a_thousand_item_batch_replays_as_duplicates_without_storing_twice() {
 #[tokio::test]
 async fn a_mixed_batch_keeps_the_good_items_and_names_each_fault() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
-    let b = held(
-        &app,
-        "AGB",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
+    let b = texan(&app, "AGB").await;
     report(
         &app,
         &a.token,
@@ -587,22 +562,8 @@ async fn a_mixed_batch_keeps_the_good_items_and_names_each_fault() {
 #[tokio::test]
 async fn agencies_report_and_read_only_their_own_work() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
-    let b = held(
-        &app,
-        "AGB",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
+    let b = texan(&app, "AGB").await;
     report(
         &app,
         &a.token,
@@ -668,14 +629,7 @@ async fn agencies_report_and_read_only_their_own_work() {
 #[tokio::test]
 async fn batches_above_the_limit_are_refused_whole() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
     let batch: Vec<Value> = (0..1001)
         .map(|n| {
             call(
@@ -716,22 +670,8 @@ fn pay(id: &str, account_id: i64, amount: &str, currency: &str, at: &str) -> Val
 #[tokio::test]
 async fn payments_reduce_the_balance_and_a_full_payment_closes_the_placement() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
-    let b = held(
-        &app,
-        "AGB",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
+    let b = texan(&app, "AGB").await;
     let id = a.account.id;
     // The account owes 1,000.00 USD.
     let answer = app
@@ -853,14 +793,7 @@ async fn payments_are_accepted_during_the_tail_period_only() {
 #[tokio::test]
 async fn the_lender_lifts_a_verified_dispute_and_contact_may_resume() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
     let id = a.account.id.to_string();
     report(
         &app,
@@ -919,11 +852,7 @@ async fn an_earlier_call_reported_late_still_breaks_the_joint_cap_and_evidence_s
     let app = spawn_app().await;
     let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
     let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    for account in [&a.account, &b.account] {
-        let mut changed: account::ActiveModel = account.clone().into();
-        changed.national_id_hash = Set(Some("same-debtor".into()));
-        changed.update(&app.db).await.unwrap();
-    }
+    same_debtor(&app, [&a.account, &b.account]).await;
     report(
         &app,
         &a.token,
@@ -963,14 +892,7 @@ async fn an_earlier_call_reported_late_still_breaks_the_joint_cap_and_evidence_s
 #[tokio::test]
 async fn a_reported_complaint_raises_an_incident_but_breaks_no_rule() {
     let app = spawn_app().await;
-    let a = held(
-        &app,
-        "AGA",
-        "US-TX",
-        "America/Chicago",
-        utc(2026, 6, 1, 0, 0),
-    )
-    .await;
+    let a = texan(&app, "AGA").await;
     let answer = report(
         &app,
         &a.token,
