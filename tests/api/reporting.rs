@@ -947,3 +947,30 @@ async fn a_retry_racing_its_original_answers_duplicate_not_conflict() {
     assert_eq!(counts, [(0, 300), (300, 0)]);
     assert_eq!(activity::Entity::find().count(&app.db).await.unwrap(), 300);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_agencies_reporting_at_once_on_one_debtor_cannot_both_miss_the_joint_cap() {
+    let app = spawn_app().await;
+    let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
+    let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
+    same_debtor(&app, [&a.account, &b.account]).await;
+    // Four connected calls in one local day, two from each agency, sent at the same time:
+    // whichever report commits second sees the other's calls, so exactly one breaches.
+    let from_a = json!([
+        call("a09", a.account.id, "2026-06-10T09:00:00+08:00", "REFUSED"),
+        call("a11", a.account.id, "2026-06-10T11:00:00+08:00", "REFUSED"),
+    ]);
+    let from_b = json!([
+        call("b10", b.account.id, "2026-06-10T10:00:00+08:00", "REFUSED"),
+        call("b12", b.account.id, "2026-06-10T12:00:00+08:00", "REFUSED"),
+    ]);
+    let (one, two) = tokio::join!(
+        report(&app, &a.token, from_a),
+        report(&app, &b.token, from_b)
+    );
+    assert_eq!(one["accepted"], 2);
+    assert_eq!(two["accepted"], 2);
+    let raised =
+        one["incidentsRaised"].as_i64().unwrap() + two["incidentsRaised"].as_i64().unwrap();
+    assert_eq!(raised, 1, "{one} {two}");
+}
