@@ -85,13 +85,35 @@ async fn texan(app: &TestApp, code: &str) -> Held {
     held(app, code, "US-TX", "America/Chicago", utc(2026, 6, 1, 0, 0)).await
 }
 
-/// Gives the accounts one debtor (the same national ID).
-async fn same_debtor(app: &TestApp, accounts: [&account::Model; 2]) {
-    for account in accounts {
-        let mut changed: account::ActiveModel = account.clone().into();
+/// Two Shanghai accounts of one debtor (the same national ID), placed with two agencies.
+async fn one_debtor_two_agencies(app: &TestApp) -> (Held, Held) {
+    let mut pair = Vec::new();
+    for code in ["AGA", "AGB"] {
+        let held = held(app, code, "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
+        let mut changed: account::ActiveModel = held.account.clone().into();
         changed.national_id_hash = Set(Some("same-debtor".into()));
         changed.update(&app.db).await.unwrap();
+        pair.push(held);
     }
+    let b = pair.pop().expect("two");
+    (pair.pop().expect("two"), b)
+}
+
+/// Unanswered calls on the account, one an hour from 2026-02-01 15:00Z, ids `<prefix><n>`.
+fn hourly_calls(prefix: &str, account_id: i64, count: i64) -> impl Iterator<Item = (i64, Value)> {
+    let prefix = prefix.to_owned();
+    (0..count).map(move |n| {
+        let at = utc(2026, 2, 1, 15, 0) + chrono::Duration::hours(n);
+        (
+            n,
+            call(
+                &format!("{prefix}{n}"),
+                account_id,
+                &at.to_rfc3339(),
+                "NO_ANSWER",
+            ),
+        )
+    })
 }
 
 pub fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -274,10 +296,7 @@ async fn the_eighth_call_in_seven_days_breaks_the_weekly_cap() {
 #[tokio::test]
 async fn the_fourth_connected_call_of_a_debtor_in_a_day_across_two_agencies_breaks_the_joint_cap() {
     let app = spawn_app().await;
-    let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    // One debtor (the same national ID) owes both accounts.
-    same_debtor(&app, [&a.account, &b.account]).await;
+    let (a, b) = one_debtor_two_agencies(&app).await;
     let from_a = report(
         &app,
         &a.token,
@@ -427,22 +446,16 @@ async fn a_thousand_item_batch_replays_as_duplicates_without_storing_twice() {
     .await;
     // 1,000 notes and attempts spread over 1,000 hours, all within permitted hours or not:
     // the point is the replay.
-    let batch: Vec<Value> = (0..1000)
-        .map(|n| {
-            let at = utc(2026, 2, 1, 15, 0) + chrono::Duration::hours(n);
+    let batch: Vec<Value> = hourly_calls("item-", a.account.id, 1000)
+        .map(|(n, call)| {
             if n % 2 == 0 {
-                call(
-                    &format!("item-{n}"),
-                    a.account.id,
-                    &at.to_rfc3339(),
-                    "NO_ANSWER",
-                )
+                call
             } else {
                 json!({
-                    "externalId": format!("item-{n}"),
+                    "externalId": call["externalId"],
                     "accountId": a.account.id.to_string(),
                     "type": "NOTE",
-                    "occurredAt": at.to_rfc3339(),
+                    "occurredAt": call["occurredAt"],
                     "note": format!("note {n}"),
                 })
             }
@@ -850,9 +863,7 @@ async fn the_lender_lifts_a_verified_dispute_and_contact_may_resume() {
 #[tokio::test]
 async fn an_earlier_call_reported_late_still_breaks_the_joint_cap_and_evidence_stays_scoped() {
     let app = spawn_app().await;
-    let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    same_debtor(&app, [&a.account, &b.account]).await;
+    let (a, b) = one_debtor_two_agencies(&app).await;
     report(
         &app,
         &a.token,
@@ -917,16 +928,8 @@ async fn a_retry_racing_its_original_answers_duplicate_not_conflict() {
         utc(2026, 1, 1, 0, 0),
     )
     .await;
-    let batch: Vec<Value> = (0..300)
-        .map(|n| {
-            let at = utc(2026, 2, 1, 15, 0) + chrono::Duration::hours(n);
-            call(
-                &format!("r{n}"),
-                a.account.id,
-                &at.to_rfc3339(),
-                "NO_ANSWER",
-            )
-        })
+    let batch: Vec<Value> = hourly_calls("r", a.account.id, 300)
+        .map(|(_, call)| call)
         .collect();
     let variables = json!({ "activities": batch });
     let (first, second) = tokio::join!(
@@ -951,9 +954,7 @@ async fn a_retry_racing_its_original_answers_duplicate_not_conflict() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_agencies_reporting_at_once_on_one_debtor_cannot_both_miss_the_joint_cap() {
     let app = spawn_app().await;
-    let a = held(&app, "AGA", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    let b = held(&app, "AGB", "CN-31", "Asia/Shanghai", utc(2026, 6, 1, 0, 0)).await;
-    same_debtor(&app, [&a.account, &b.account]).await;
+    let (a, b) = one_debtor_two_agencies(&app).await;
     // Four connected calls in one local day, two from each agency, sent at the same time:
     // whichever report commits second sees the other's calls, so exactly one breaches.
     let from_a = json!([
