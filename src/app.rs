@@ -46,15 +46,7 @@ impl Application {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         store::seed(&db, &settings.job_defaults()?).await?;
-        let jobs = JobContext {
-            db: db.clone(),
-            http: http.clone(),
-            dispatch: dispatch.clone(),
-            idle_days: settings.compliance.idle_days,
-            stale_after: chrono::Duration::seconds(settings.scheduler.stale_after_secs as i64),
-            keep_runs: chrono::Duration::days(settings.scheduler.keep_runs_days.into()),
-            runner: runner_name(),
-        };
+        let jobs = job_context(settings, db.clone(), http.clone(), runner_name())?;
         let schema = build_schema(
             db.clone(),
             SchemaSettings {
@@ -134,6 +126,26 @@ impl Application {
         }
         served
     }
+}
+
+/// What the jobs of a process need, from the settings.
+pub fn job_context(
+    settings: &Settings,
+    db: DatabaseConnection,
+    http: reqwest::Client,
+    runner: String,
+) -> anyhow::Result<JobContext> {
+    Ok(JobContext {
+        db,
+        http,
+        dispatch: settings.webhooks.dispatch(),
+        idle_days: settings.compliance.idle_days,
+        scores: settings.scores()?,
+        buckets: settings.allocation.dpd_buckets.clone(),
+        stale_after: chrono::Duration::seconds(settings.scheduler.stale_after_secs as i64),
+        keep_runs: chrono::Duration::days(settings.scheduler.keep_runs_days.into()),
+        runner,
+    })
 }
 
 /// This process, as job runs record it: host name and process id.

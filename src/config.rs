@@ -12,6 +12,7 @@ use agencyflow_graphql::domain::compliance::{Policies, Policy};
 use agencyflow_graphql::domain::intake::MIN_KEY_BYTES;
 use agencyflow_graphql::domain::jobs::store::JobDefault;
 use agencyflow_graphql::domain::jobs::{JobName, schedule};
+use agencyflow_graphql::domain::performance::{IncidentPoints, ScoreSettings, Weights};
 use agencyflow_graphql::domain::reporting::ReportingSettings;
 use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
@@ -35,6 +36,18 @@ pub struct Settings {
     pub reporting: ReportingConfig,
     pub compliance: ComplianceSettings,
     pub scheduler: SchedulerSettings,
+    pub performance: PerformanceConfig,
+}
+
+/// `[performance]`: how figures become a score (DOMAIN defaults).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PerformanceConfig {
+    pub recovery_targets_bp: BTreeMap<String, u32>,
+    pub weights: Weights,
+    pub incident_points: IncidentPoints,
+    pub compliance_tolerance_per_1000: u32,
+    pub min_accounts: i64,
+    pub min_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -201,6 +214,24 @@ impl Settings {
         })
     }
 
+    /// How figures become a score, validated; idle days come from `compliance.idle_days`.
+    pub fn scores(&self) -> anyhow::Result<ScoreSettings> {
+        let performance = &self.performance;
+        let scores = ScoreSettings {
+            recovery_targets_bp: performance.recovery_targets_bp.clone(),
+            weights: performance.weights.clone(),
+            incident_points: performance.incident_points.clone(),
+            compliance_tolerance_per_1000: performance.compliance_tolerance_per_1000,
+            min_accounts: performance.min_accounts,
+            min_days: performance.min_days,
+            idle_days: self.compliance.idle_days.into(),
+        };
+        scores
+            .check()
+            .map_err(|err| anyhow::anyhow!("performance.{err}"))?;
+        Ok(scores)
+    }
+
     /// The configured schedule of each job, validated.
     pub fn job_defaults(&self) -> anyhow::Result<Vec<JobDefault>> {
         self.scheduler
@@ -279,6 +310,7 @@ impl Settings {
         }
         self.reporting()?;
         self.job_defaults()?;
+        self.scores()?;
         if self.scheduler.stale_after_secs == 0 || self.scheduler.keep_runs_days == 0 {
             bail!("scheduler.stale_after_secs and scheduler.keep_runs_days: must be at least 1");
         }

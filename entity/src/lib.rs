@@ -18,10 +18,14 @@ pub mod job;
 pub mod job_run;
 pub mod outbox_event;
 pub mod payment;
+pub mod performance_snapshot;
 pub mod placement;
 pub mod portfolio;
 pub mod qualification_requirement;
 pub mod qualification_type;
+pub mod reassignment_decision;
+pub mod reassignment_policy;
+pub mod reassignment_run;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
@@ -39,8 +43,12 @@ pub mod prelude {
     pub use super::job_run::Entity as JobRun;
     pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::payment::Entity as Payment;
+    pub use super::performance_snapshot::Entity as PerformanceSnapshot;
     pub use super::placement::Entity as Placement;
     pub use super::portfolio::Entity as Portfolio;
     pub use super::qualification_requirement::Entity as QualificationRequirement;
     pub use super::qualification_type::Entity as QualificationType;
+    pub use super::reassignment_decision::Entity as ReassignmentDecision;
+    pub use super::reassignment_policy::Entity as ReassignmentPolicy;
+    pub use super::reassignment_run::Entity as ReassignmentRun;
 }

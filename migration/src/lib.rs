@@ -8,6 +8,7 @@ mod m20261128_000004_allocation;
 mod m20261128_000005_webhooks;
 mod m20261128_000006_reporting;
 mod m20261128_000007_scheduler;
+mod m20261128_000008_performance;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_webhooks::Migration),
             Box::new(m20261128_000006_reporting::Migration),
             Box::new(m20261128_000007_scheduler::Migration),
+            Box::new(m20261128_000008_performance::Migration),
         ]
     }
 }

@@ -120,6 +120,7 @@ pub async fn run(
         dry_run,
         seed: i64::try_from(seed).unwrap_or_default(),
         idempotency_key: None,
+        reassign: None,
     };
     let started = Instant::now();
     run::run(db, &caller, buckets, request(true)).await?;

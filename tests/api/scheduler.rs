@@ -1,7 +1,9 @@
 //! The scheduler with a set clock: each tick runs once across processes, a restart
 //! catches up once, a job never overlaps itself; jobs over GraphQL.
 
+use agencyflow::app::job_context;
 use agencyflow::db;
+use agencyflow_graphql::domain::jobs::JobName;
 use agencyflow_graphql::domain::jobs::runner::{self, JobContext};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use entity::api_token::Role;
@@ -18,21 +20,19 @@ const UPDATE: &str = "mutation($name: String!, $cron: String, $enabled: Boolean)
 
 /// A separate "process": its own connection pool to the app's database.
 async fn process(app: &TestApp, name: &str) -> JobContext {
-    let settings = test_settings(&app.database_url);
-    JobContext {
-        db: db::connect(&settings.database).await.unwrap(),
-        http: reqwest::Client::new(),
-        dispatch: settings.webhooks.dispatch(),
-        idle_days: 7,
-        stale_after: Duration::minutes(30),
-        keep_runs: Duration::days(30),
-        runner: name.to_owned(),
-    }
+    let mut settings = test_settings(&app.database_url);
+    settings.scheduler.stale_after_secs = 30 * 60;
+    let db = db::connect(&settings.database).await.unwrap();
+    job_context(&settings, db, reqwest::Client::new(), name.to_owned()).unwrap()
 }
 
 /// Only qualification_expiry runs, every minute; returns the first whole minute after now.
 async fn every_minute(app: &TestApp) -> DateTime<Utc> {
-    for job in ["placement_expiry", "idle_watch", "webhook_dispatch"] {
+    for job in JobName::ALL
+        .iter()
+        .map(|job| job.as_str())
+        .filter(|job| *job != "qualification_expiry")
+    {
         app.admin(UPDATE, json!({ "name": job, "enabled": false }))
             .await
             .data();

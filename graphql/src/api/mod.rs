@@ -34,6 +34,8 @@ pub struct Query(
     resolvers::reporting::ReportingQuery,
     resolvers::timeline::TimelineQuery,
     resolvers::jobs::JobQuery,
+    resolvers::performance::PerformanceQuery,
+    resolvers::reassignment::ReassignmentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +52,7 @@ pub struct Mutation(
     resolvers::accounts::AccountMutation,
     resolvers::jobs::JobMutation,
     resolvers::incidents::IncidentMutation,
+    resolvers::reassignment::ReassignmentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -71,6 +71,18 @@ pub enum Scope {
     Agency(i64),
 }
 
+impl Scope {
+    /// Refuses an agency asking for another agency's `what` (e.g. "scorecards").
+    pub fn allows_agency(self, agency_id: i64, what: &str) -> AppResult<()> {
+        match self {
+            Scope::Agency(own) if own != agency_id => Err(AppError::Forbidden(format!(
+                "an agency may only read its own {what}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// An actor together with the request that carries the call, for the audit log.
 #[derive(Clone, Debug)]
 pub struct Caller {

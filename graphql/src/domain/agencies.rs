@@ -356,7 +356,20 @@ pub async fn change_status(
     reason: Option<String>,
 ) -> AppResult<agency::Model> {
     let tx = begin_write(db).await?;
-    let current = find_for_update(&tx, id).await?;
+    let updated = change_status_in(&tx, caller, id, to, reason).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// [`change_status`] inside the caller's transaction.
+pub async fn change_status_in<C: ConnectionTrait>(
+    tx: &C,
+    caller: &Caller,
+    id: i64,
+    to: AgencyStatus,
+    reason: Option<String>,
+) -> AppResult<agency::Model> {
+    let current = find_for_update(tx, id).await?;
     lifecycle::check(current.status, to, reason.as_deref()).map_err(|err| match err {
         lifecycle::TransitionError::ReasonRequired(_) => {
             AppError::bad_input("reason", err.to_string())
@@ -371,17 +384,10 @@ pub async fn change_status(
         .filter(|r| !r.is_empty()));
     active.status_changed_at = Set(Some(now));
     active.updated_at = Set(now);
-    let updated = active.update(&tx).await?;
-    record(
-        &tx,
-        caller,
-        "agency.change_status",
-        Some(&current),
-        &updated,
-    )
-    .await?;
+    let updated = active.update(tx).await?;
+    record(tx, caller, "agency.change_status", Some(&current), &updated).await?;
     outbox::enqueue(
-        &tx,
+        tx,
         outbox::Event {
             topic: "agency.status_changed",
             agency_id: Some(updated.id),
@@ -397,7 +403,6 @@ pub async fn change_status(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(updated)
 }
 

@@ -196,6 +196,7 @@ impl AllocationMutation {
             dry_run,
             seed,
             idempotency_key,
+            reassign: None,
         };
         let outcome = run::run(db(ctx), &caller(ctx)?, &settings(ctx).dpd_buckets, request).await?;
         let currency = outcome.summary.currency.clone();

@@ -283,3 +283,63 @@ pub enum JobRunStatus {
     /// The job was still running from an earlier tick: this one was skipped.
     Skipped,
 }
+
+/// The placements a scorecard covers.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::performance_snapshot::ScoreWindow")]
+pub enum ScoreWindow {
+    /// Placements made in the 30 days to the day (cohort basis).
+    Last30Days,
+    /// Placements made in the 90 days to the day; what allocation weighs by.
+    Last90Days,
+    /// Every placement, cumulatively.
+    SincePlacement,
+}
+
+/// What makes a reassignment rule fire.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum ReassignmentTrigger {
+    /// Recovery rate over `window` below `thresholdBp` of the segment's peer median, for
+    /// an agency with at least `minAccounts` placed in the window (no verdict on fewer,
+    /// nor without a peer).
+    RecoveryBelowPeerMedian,
+    /// Idle accounts above `thresholdBp` of the accounts held, with at least
+    /// `minAccounts` held.
+    IdleShareAbove,
+    /// At least `count` HIGH incidents in the last 30 days.
+    HighIncidents,
+    /// An unresolved CRITICAL incident in the last 30 days: no grace period.
+    CriticalIncident,
+    /// The agency holds accounts it is no longer qualified to work.
+    QualificationLapsed,
+}
+
+/// What a reassignment decision does, escalating: each includes the ones before.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::reassignment_policy::Action")]
+pub enum ReassignmentAction {
+    /// The agency is told (webhook `agency.warned`).
+    Warn,
+    /// The agency goes on probation: its allocation share is halved.
+    Probation,
+    /// Probation, and its accounts idle `recallIdleDays` in the segment go to others.
+    RecallIdle,
+    /// The agency is suspended and all its accounts go to others.
+    RecallAll,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::reassignment_decision::DecisionStatus")]
+pub enum ReassignmentDecisionStatus {
+    /// From a dry run: never executes.
+    Proposed,
+    /// Waiting out its grace period; may be overridden.
+    Pending,
+    /// Execution started (a stopped process's is resumed).
+    Executing,
+    Executed,
+    /// A vendor manager stopped it.
+    Overridden,
+    /// A later review decided a stronger action for the same agency and segment.
+    Superseded,
+}

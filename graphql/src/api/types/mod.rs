@@ -12,5 +12,7 @@ pub mod money;
 pub mod placement;
 pub mod portfolio;
 pub mod qualification;
+pub mod reassignment;
 pub mod report;
+pub mod scorecard;
 pub mod token;

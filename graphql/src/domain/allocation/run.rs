@@ -13,7 +13,7 @@ use chrono::{Duration, Utc};
 use entity::account::{self, AccountFlag, AccountFlags};
 use entity::agency;
 use entity::allocation_run;
-use entity::allocation_strategy;
+use entity::allocation_strategy::{self, SplitMethod};
 use entity::allocation_unplaced;
 use entity::placement::{self, PlacementLevel, PlacementStatus};
 use entity::portfolio;
@@ -37,6 +37,7 @@ use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::eligibility::{EligibilityBook, Question, ReasonCode};
 use crate::domain::outbox::{self, Event};
+use crate::domain::performance::scorecards;
 use crate::domain::tx::begin_write;
 use crate::domain::{money, portfolios};
 use crate::error::{AppError, AppResult};
@@ -53,6 +54,18 @@ pub struct RunRequest {
     pub dry_run: bool,
     pub seed: i64,
     pub idempotency_key: Option<String>,
+    /// Set when recalled accounts are handed on: only these accounts, whatever their
+    /// segment and level history, and never to the agencies named.
+    pub reassign: Option<Reassign>,
+}
+
+/// Accounts a reassignment decision recalled, to place again by the strategy.
+#[derive(Clone, Debug)]
+pub struct Reassign {
+    pub account_ids: Vec<i64>,
+    pub excluded_agency_ids: Vec<i64>,
+    /// Why, for each placement's explanation.
+    pub reason: String,
 }
 
 /// Why an account was left unplaced.
@@ -122,9 +135,19 @@ pub struct RunOutcome {
 }
 
 fn request_hash(request: &RunRequest) -> String {
+    let reassign = request.reassign.as_ref().map(|r| {
+        format!(
+            "|{:?}|{:?}|{}",
+            r.account_ids, r.excluded_agency_ids, r.reason
+        )
+    });
     hex::encode(Sha256::digest(format!(
-        "{}|{}|{}|{}",
-        request.strategy_id, request.portfolio_id, request.seed, request.dry_run
+        "{}|{}|{}|{}{}",
+        request.strategy_id,
+        request.portfolio_id,
+        request.seed,
+        request.dry_run,
+        reassign.unwrap_or_default()
     )))
 }
 
@@ -185,7 +208,7 @@ pub async fn run(
             &strategy,
             &portfolio,
             currency,
-            request.seed,
+            (request.seed, request.reassign.as_ref()),
             Locking::None,
         )
         .await?;
@@ -210,7 +233,7 @@ pub async fn run(
         &strategy,
         &portfolio,
         currency,
-        request.seed,
+        (request.seed, request.reassign.as_ref()),
         Locking::Pool,
     )
     .await?;
@@ -286,7 +309,7 @@ async fn plan<C: ConnectionTrait>(
     strategy: &allocation_strategy::Model,
     portfolio: &portfolio::Model,
     currency: Currency,
-    seed: i64,
+    (seed, reassign): (i64, Option<&Reassign>),
     locking: Locking,
 ) -> AppResult<Plan> {
     let today = Utc::now().date_naive();
@@ -294,6 +317,9 @@ async fn plan<C: ConnectionTrait>(
     let mut pool = agency::Entity::find().order_by_asc(agency::Column::Id);
     if let Some(ids) = &strategy.pool_agency_ids {
         pool = pool.filter(agency::Column::Id.is_in(ids.0.iter().copied()));
+    }
+    if let Some(reassign) = reassign {
+        pool = pool.filter(agency::Column::Id.is_not_in(reassign.excluded_agency_ids.clone()));
     }
     if locking == Locking::Pool {
         pool = pool.lock_exclusive();
@@ -304,11 +330,19 @@ async fn plan<C: ConnectionTrait>(
         .into_iter()
         .filter(|a| a.kinds_of_work.0.contains(&strategy.kind_of_work))
         .collect();
-    let accounts = segment_accounts(conn, buckets, strategy, portfolio, currency, today).await?;
+    let accounts = match reassign {
+        Some(reassign) => recalled_accounts(conn, portfolio, &reassign.account_ids).await?,
+        None => segment_accounts(conn, buckets, strategy, portfolio, currency, today).await?,
+    };
     let history = placement_history(conn, portfolio.id).await?;
 
     let agency_ids: Vec<i64> = agencies.iter().map(|a| a.id).collect();
     let book = EligibilityBook::load(conn, &agency_ids).await?;
+    let (scored_on, scores) = if strategy.split_method == SplitMethod::PerformanceWeighted {
+        scorecards::latest_scores(conn, &strategy.code, &portfolio.currency, today).await?
+    } else {
+        (None, HashMap::new())
+    };
     let regions: BTreeSet<String> = accounts.iter().map(|a| a.1.clone()).collect();
     let mut candidates = Vec::new();
     let mut contenders = Vec::new();
@@ -346,7 +380,7 @@ async fn plan<C: ConnectionTrait>(
         }
         contenders.push(Contender {
             agency_id: agency.id,
-            score_bp: None,
+            score_bp: scores.get(&agency.id).copied(),
             on_probation: agency.status == entity::agency::AgencyStatus::Probation,
         });
         // A balance capacity in another currency cannot be compared without a rate: such
@@ -403,9 +437,11 @@ async fn plan<C: ConnectionTrait>(
             .get(&account_id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        if held
-            .iter()
-            .any(|(_, level)| level_rank(*level) >= strategy_rank)
+        // Recalled accounts go on at the level they were worked at.
+        if reassign.is_none()
+            && held
+                .iter()
+                .any(|(_, level)| level_rank(*level) >= strategy_rank)
         {
             unplaced.push(Left {
                 account_id,
@@ -442,7 +478,11 @@ async fn plan<C: ConnectionTrait>(
                 "strategy": { "code": strategy.code, "version": strategy.version },
                 "method": strategy.split_method,
                 "share": percent(shares.get(&agency_id).copied().unwrap_or(0)),
-                "score": serde_json::Value::Null,
+                "score": scores.get(&agency_id).map(|bp| json!({
+                    "points": percent(u64::from(*bp) * 100).trim_end_matches('%'),
+                    "window": scorecards::ALLOCATION_WINDOW,
+                    "asOf": scored_on,
+                })),
                 "checks": [
                     format!(
                         "{} is eligible for {} in {} through {due_back}",
@@ -458,6 +498,7 @@ async fn plan<C: ConnectionTrait>(
                         "previous holders allowed".to_owned()
                     },
                 ],
+                "reassignment": reassign.map(|r| r.reason.as_str()),
             }),
         })
         .collect();
@@ -567,6 +608,40 @@ async fn segment_accounts<C: ConnectionTrait>(
         select = select.filter(any_bucket);
     }
     Ok(select
+        .order_by_asc(Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// The named accounts of the portfolio that have no ACTIVE placement and something left
+/// to collect: recalled accounts to hand on.
+async fn recalled_accounts<C: ConnectionTrait>(
+    conn: &C,
+    portfolio: &portfolio::Model,
+    account_ids: &[i64],
+) -> AppResult<Vec<(i64, String, i64, AccountFlags)>> {
+    use account::Column;
+    Ok(account::Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::Region,
+            Column::OutstandingMinor,
+            Column::Flags,
+        ])
+        .filter(Column::PortfolioId.eq(portfolio.id))
+        .filter(Column::Id.is_in(account_ids.iter().copied()))
+        .filter(Column::OutstandingMinor.gt(0))
+        .filter(
+            Column::Id.not_in_subquery(
+                Query::select()
+                    .column(placement::Column::AccountId)
+                    .from(placement::Entity)
+                    .and_where(placement::Column::Status.eq(PlacementStatus::Active))
+                    .to_owned(),
+            ),
+        )
         .order_by_asc(Column::Id)
         .into_tuple()
         .all(conn)

@@ -30,14 +30,20 @@ pub enum JobName {
     IdleWatch,
     /// Due webhook events are sent.
     WebhookDispatch,
+    /// Every agency's performance figures and score are stored for the day.
+    PerformanceSnapshot,
+    /// Agencies are judged against the reassignment policies; due decisions execute.
+    ReassignmentReview,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 4] = [
+    pub const ALL: [JobName; 6] = [
         Self::QualificationExpiry,
         Self::PlacementExpiry,
         Self::IdleWatch,
         Self::WebhookDispatch,
+        Self::PerformanceSnapshot,
+        Self::ReassignmentReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +52,8 @@ impl JobName {
             Self::PlacementExpiry => "placement_expiry",
             Self::IdleWatch => "idle_watch",
             Self::WebhookDispatch => "webhook_dispatch",
+            Self::PerformanceSnapshot => "performance_snapshot",
+            Self::ReassignmentReview => "reassignment_review",
         }
     }
 }

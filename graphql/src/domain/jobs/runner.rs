@@ -10,6 +10,9 @@ use serde_json::json;
 use super::store::{self, Claim};
 use super::{JobName, schedule};
 use crate::domain::actor::Caller;
+use crate::domain::allocation::segment::DpdBucket;
+use crate::domain::performance::{ScoreSettings, snapshot};
+use crate::domain::reassignment::review;
 use crate::domain::webhooks::{self, DispatchSettings};
 use crate::domain::{expiry, idle_watch, placement_lifecycle};
 use crate::error::{AppError, AppResult};
@@ -21,6 +24,9 @@ pub struct JobContext {
     pub http: reqwest::Client,
     pub dispatch: DispatchSettings,
     pub idle_days: u32,
+    pub scores: ScoreSettings,
+    /// The DPD buckets strategies' segments name (reassignment allocates).
+    pub buckets: Vec<DpdBucket>,
     /// A RUNNING run older than this is taken as abandoned.
     pub stale_after: Duration,
     /// Finished runs older than this are forgotten.
@@ -152,6 +158,29 @@ async fn execute(
                 "retrying": outcome.retrying,
                 "dead": outcome.dead,
                 "noEndpoint": outcome.no_endpoint,
+            })
+        }
+        JobName::PerformanceSnapshot => {
+            let outcome = snapshot::take(&ctx.db, now, &ctx.scores).await?;
+            json!({
+                "asOf": outcome.as_of,
+                "rows": outcome.rows,
+                "scored": outcome.scored,
+            })
+        }
+        JobName::ReassignmentReview => {
+            let outcome = review::review(
+                &ctx.db,
+                &caller,
+                now,
+                (RunTrigger::Schedule, false),
+                &ctx.scores,
+                &ctx.buckets,
+            )
+            .await?;
+            json!({
+                "reassignmentRunId": outcome.run.id.to_string(),
+                "decided": outcome.decisions.len(),
             })
         }
     })
