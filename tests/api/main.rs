@@ -19,6 +19,7 @@ mod ops;
 mod pagination;
 mod placements;
 mod qualifications;
+mod reassignment;
 mod reporting;
 mod scheduler;
 mod schema;

@@ -1,13 +1,13 @@
 use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::performance_snapshot;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use super::agency::Agency;
 use super::enums::ScoreWindow;
 use super::money::{Amount, Money};
 use crate::api::ids::to_id;
-use crate::domain::performance::figures::percent;
+use crate::domain::performance::figures::{fixed, percent};
 use crate::error::AppResult;
 
 /// Incidents counted in a window, by severity.
@@ -76,18 +76,15 @@ fn pct(numerator: i64, denominator: i64) -> Option<Amount> {
 impl AgencyScorecard {
     pub fn new(row: performance_snapshot::Model, rank: Option<i32>) -> AppResult<Self> {
         let per_1000 = (row.accounts_placed > 0).then(|| {
-            Amount(
-                (Decimal::from(row.complaints) * Decimal::from(1000)
-                    / Decimal::from(row.accounts_placed))
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
-            )
+            Amount(fixed(
+                Decimal::from(row.complaints) * Decimal::from(1000)
+                    / Decimal::from(row.accounts_placed),
+                2,
+            ))
         });
-        let days = row.median_first_attempt_secs.map(|secs| {
-            Amount(
-                (Decimal::from(secs) / Decimal::from(86_400))
-                    .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero),
-            )
-        });
+        let days = row
+            .median_first_attempt_secs
+            .map(|secs| Amount(fixed(Decimal::from(secs) / Decimal::from(86_400), 1)));
         Ok(Self {
             as_of: row.as_of,
             agency_id: to_id(row.agency_id),

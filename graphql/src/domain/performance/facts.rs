@@ -62,7 +62,13 @@ async fn placements<C: ConnectionTrait>(
 ) -> AppResult<Vec<PlacementFact>> {
     let collected = Query::select()
         .column(payment::Column::PlacementId)
-        .expr_as(Expr::col(payment::Column::AmountMinor).sum(), "collected")
+        // PostgreSQL sums BIGINT as NUMERIC.
+        .expr_as(
+            Expr::col(payment::Column::AmountMinor)
+                .sum()
+                .cast_as("BIGINT"),
+            "collected",
+        )
         .from(payment::Entity)
         .and_where(payment::Column::PaidAt.lte(as_of))
         .group_by_col(payment::Column::PlacementId)

@@ -127,9 +127,18 @@ pub struct Figures {
 /// when the denominator is 0.
 pub fn percent(numerator: i64, denominator: i64) -> Option<Decimal> {
     (denominator != 0).then(|| {
-        (Decimal::from(numerator) * Decimal::ONE_HUNDRED / Decimal::from(denominator))
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        fixed(
+            Decimal::from(numerator) * Decimal::ONE_HUNDRED / Decimal::from(denominator),
+            2,
+        )
     })
+}
+
+/// `value` rounded half-up to `places` decimals, and written with all of them.
+pub fn fixed(value: Decimal, places: u32) -> Decimal {
+    let mut rounded = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(places);
+    rounded
 }
 
 impl Figures {

@@ -12,11 +12,11 @@ use entity::agency::AgencyStatus;
 use entity::compliance_incident::Severity;
 use entity::performance_snapshot::ScoreWindow;
 use entity::reassignment_policy::{self, Action, Trigger};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::performance::ALL_SEGMENTS;
-use crate::domain::performance::figures::{Figures, IncidentFact};
+use crate::domain::performance::figures::{Figures, IncidentFact, fixed};
 
 /// Days of incidents the HIGH and CRITICAL triggers look at.
 pub const INCIDENT_DAYS: i64 = 30;
@@ -63,11 +63,7 @@ pub struct Proposal {
 }
 
 fn pct(value: Decimal) -> String {
-    format!(
-        "{}%",
-        (value * Decimal::ONE_HUNDRED)
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-    )
+    format!("{}%", fixed(value * Decimal::ONE_HUNDRED, 2))
 }
 
 fn recovery(f: &Figures) -> Option<Decimal> {

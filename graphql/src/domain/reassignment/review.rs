@@ -5,7 +5,8 @@
 //! Noise is kept down: a decision is not repeated while one as strong is still pending
 //! for the same agency and segment (a weaker pending one is SUPERSEDED); WARN and
 //! PROBATION are not decided for an agency already on probation, nor RECALL_IDLE when
-//! it is on probation with no idle accounts.
+//! it is on probation with no idle accounts; an action a person overrode is not decided
+//! again for [`OVERRIDE_HOLD_DAYS`] unless a CRITICAL incident fires.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,6 +35,10 @@ use crate::domain::performance::facts::Facts;
 use crate::domain::performance::figures;
 use crate::domain::tx::begin_write;
 use crate::error::AppResult;
+
+/// Days an override holds: the same action is not decided again for the agency and
+/// segment in this time (unless a CRITICAL incident fires).
+pub const OVERRIDE_HOLD_DAYS: i64 = 30;
 
 pub struct ReviewOutcome {
     pub run: reassignment_run::Model,
@@ -160,6 +165,20 @@ async fn decide<C: ConnectionTrait>(
         .all(conn)
         .await?;
     if pending.iter().any(|d| d.action >= proposal.action) {
+        return Ok(None);
+    }
+    // A person stopped this (or a stronger) action lately: respect it, unless a CRITICAL
+    // incident is new evidence.
+    let overridden = reassignment_decision::Entity::find()
+        .filter(reassignment_decision::Column::AgencyId.eq(proposal.agency_id))
+        .filter(reassignment_decision::Column::Segment.eq(proposal.segment.as_str()))
+        .filter(reassignment_decision::Column::Status.eq(DecisionStatus::Overridden))
+        .filter(
+            reassignment_decision::Column::UpdatedAt.gt(now - Duration::days(OVERRIDE_HOLD_DAYS)),
+        )
+        .all(conn)
+        .await?;
+    if !proposal.critical && overridden.iter().any(|d| d.action >= proposal.action) {
         return Ok(None);
     }
     let status = if run.dry_run {
