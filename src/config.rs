@@ -310,13 +310,13 @@ impl Settings {
         }
         self.reporting()?;
         self.job_defaults()?;
-        self.scores()?;
         if self.scheduler.stale_after_secs == 0 || self.scheduler.keep_runs_days == 0 {
             bail!("scheduler.stale_after_secs and scheduler.keep_runs_days: must be at least 1");
         }
         if !(1..=MAX_IDLE_DAYS).contains(&self.compliance.idle_days) {
             bail!("compliance.idle_days: must be 1 to {MAX_IDLE_DAYS} days");
         }
+        self.scores()?;
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)

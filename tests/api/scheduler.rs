@@ -163,8 +163,10 @@ async fn jobs_are_listed_changed_and_run_over_graphql() {
         names,
         [
             "idle_watch",
+            "performance_snapshot",
             "placement_expiry",
             "qualification_expiry",
+            "reassignment_review",
             "webhook_dispatch"
         ]
     );

@@ -190,7 +190,9 @@ async fn promises<C: ConnectionTrait>(
     conn: &C,
     as_of: DateTime<Utc>,
 ) -> AppResult<Vec<PromiseFact>> {
-    let made: Vec<(i64, DateTime<Utc>, Option<i64>, Option<NaiveDate>)> = activity::Entity::find()
+    /// Placement, made at, amount, due on.
+    type Promise = (i64, DateTime<Utc>, Option<i64>, Option<NaiveDate>);
+    let made: Vec<Promise> = activity::Entity::find()
         .select_only()
         .columns([
             activity::Column::PlacementId,

@@ -256,3 +256,127 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Vec<Proposal> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use entity::reassignment_policy::{Rule, Rules};
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, 3, 30, 0).unwrap()
+    }
+
+    fn figures(agency_id: i64, collected: i64, held: i64, idle: i64) -> Vec<Figures> {
+        [ScoreWindow::Last90Days, ScoreWindow::SincePlacement]
+            .into_iter()
+            .map(|window| Figures {
+                agency_id,
+                segment: "EARLY".into(),
+                currency: "USD".into(),
+                window: Some(window),
+                accounts_placed: 60,
+                balance_placed_minor: 600_000,
+                collected_minor: collected,
+                accounts_held: held,
+                idle_accounts: idle,
+                ..Figures::default()
+            })
+            .collect()
+    }
+
+    fn policy(rules: Vec<Rule>) -> HashMap<String, reassignment_policy::Model> {
+        let model = reassignment_policy::Model {
+            id: 7,
+            segment: ALL_SEGMENTS.into(),
+            version: 1,
+            active: true,
+            grace_hours: 48,
+            recall_idle_days: 7,
+            rules: Rules(rules),
+            created_by: "test".into(),
+            created_at: now(),
+        };
+        [(ALL_SEGMENTS.to_owned(), model)].into()
+    }
+
+    fn judge(figures: &[Figures], incidents: &[IncidentFact], rules: Vec<Rule>) -> Vec<Proposal> {
+        let statuses = [(1, AgencyStatus::Active), (2, AgencyStatus::Active)].into();
+        evaluate(&Inputs {
+            as_of: now(),
+            figures,
+            incidents,
+            lapsed: &HashMap::new(),
+            statuses: &statuses,
+            policies: &policy(rules),
+        })
+    }
+
+    fn recovery_rule(min_accounts: i64) -> Rule {
+        Rule {
+            trigger: Trigger::RecoveryBelowPeerMedian {
+                window: ScoreWindow::Last90Days,
+                percent_bp: 6_000,
+                min_accounts,
+            },
+            action: Action::Probation,
+        }
+    }
+
+    #[test]
+    fn the_agency_far_below_the_peer_median_is_put_on_probation() {
+        let all = [figures(1, 180_000, 60, 0), figures(2, 60_000, 60, 0)].concat();
+        let proposals = judge(&all, &[], vec![recovery_rule(50)]);
+        assert_eq!(proposals.len(), 1);
+        let weak = &proposals[0];
+        assert_eq!((weak.agency_id, weak.action), (2, Action::Probation));
+        assert_eq!(weak.findings[0].measured, "10.00%");
+        assert_eq!(weak.findings[0].threshold, "12.00%");
+        assert!(!weak.critical);
+    }
+
+    #[test]
+    fn thin_data_or_no_peer_gives_no_verdict() {
+        let all = [figures(1, 180_000, 60, 0), figures(2, 60_000, 60, 0)].concat();
+        assert!(judge(&all, &[], vec![recovery_rule(61)]).is_empty());
+        assert!(judge(&figures(2, 0, 60, 0), &[], vec![recovery_rule(1)]).is_empty());
+    }
+
+    #[test]
+    fn the_strongest_action_wins_and_a_critical_incident_skips_the_grace() {
+        let all = figures(2, 60_000, 60, 30);
+        let critical = IncidentFact {
+            agency_id: 2,
+            placement: None,
+            severity: Severity::Critical,
+            complaint: true,
+            open: true,
+            occurred_at: now() - Duration::days(2),
+        };
+        let rules = vec![
+            Rule {
+                trigger: Trigger::IdleShareAbove {
+                    share_bp: 2_000,
+                    min_accounts: 20,
+                },
+                action: Action::RecallIdle,
+            },
+            Rule {
+                trigger: Trigger::CriticalIncident,
+                action: Action::RecallAll,
+            },
+        ];
+        let proposals = judge(&all, std::slice::from_ref(&critical), rules.clone());
+        assert_eq!(proposals[0].action, Action::RecallAll);
+        assert!(proposals[0].critical);
+        assert_eq!(proposals[0].findings.len(), 2);
+        let resolved = IncidentFact {
+            open: false,
+            ..critical
+        };
+        let proposals = judge(&all, &[resolved], rules);
+        assert_eq!(proposals[0].action, Action::RecallIdle);
+        assert!(!proposals[0].critical);
+    }
+}
