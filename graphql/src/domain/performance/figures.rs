@@ -188,8 +188,19 @@ pub fn compute(
             .or_default()
             .push(promise);
     }
+    let mut incidents_of: HashMap<i64, Vec<&IncidentFact>> = HashMap::new();
+    for incident in incidents {
+        incidents_of
+            .entry(incident.agency_id)
+            .or_default()
+            .push(incident);
+    }
     let mut out = Vec::new();
     for ((agency_id, segment, currency), facts) in groups {
+        let incidents = incidents_of
+            .get(&agency_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let first_placed_at = facts.iter().map(|p| p.placed_at).min();
         for window in WINDOWS {
             let start = window_start(window, as_of);
@@ -276,7 +287,7 @@ fn promise_figures(
 
 fn incident_figures(
     figures: &mut Figures,
-    incidents: &[IncidentFact],
+    incidents: &[&IncidentFact],
     start: Option<DateTime<Utc>>,
     as_of: DateTime<Utc>,
 ) {
