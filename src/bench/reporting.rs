@@ -6,11 +6,13 @@
 //! daily upload would: mostly calls, some texts and e-mails, promises to pay and notes.
 //! The dialer mostly keeps the rules (it calls within the debtor's hours and texts rather
 //! than calls in the week after a conversation), so some items raise incidents.
+//! Afterwards the daily performance snapshot is timed over what was reported.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use agencyflow_graphql::domain::performance::snapshot;
 use agencyflow_graphql::domain::tokens::{self, NewToken};
 use agencyflow_graphql::domain::{Caller, money, tx::begin_write};
 use anyhow::Context;
@@ -79,6 +81,9 @@ pub struct Report {
     pub incidents: u64,
     pub replay: Duration,
     pub replay_duplicates: u64,
+    /// The daily performance snapshot over the placements and activities, afterwards.
+    pub snapshot: Duration,
+    pub snapshot_rows: usize,
 }
 
 impl Report {
@@ -155,6 +160,12 @@ impl fmt::Display for Report {
             ms(self.replay),
             per_second(BATCH, self.replay),
             self.replay_duplicates
+        )?;
+        write!(
+            f,
+            "\nperformance snapshot: {:.0} ms ({} scorecard rows)",
+            ms(self.snapshot),
+            self.snapshot_rows
         )
     }
 }
@@ -225,6 +236,8 @@ pub async fn run(
         incidents: 0,
         replay: Duration::ZERO,
         replay_duplicates: 0,
+        snapshot: Duration::ZERO,
+        snapshot_rows: 0,
     };
     for body in &bodies {
         let (elapsed, outcome) = client.report(body.clone()).await?;
@@ -248,6 +261,11 @@ pub async fn run(
 
     let _ = stop.send(());
     server.await??;
+    let started = Instant::now();
+    report.snapshot_rows = snapshot::take(db, Utc::now(), &settings.scores()?)
+        .await?
+        .rows;
+    report.snapshot = started.elapsed();
     Ok(report)
 }
 

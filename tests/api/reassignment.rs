@@ -595,3 +595,36 @@ async fn scorecards_rank_agencies_on_hand_computed_figures_and_weigh_allocation(
         "the stronger agency takes the larger share: {to_strong} of 10"
     );
 }
+
+#[tokio::test]
+async fn a_warning_without_grace_is_sent_at_once_and_not_repeated_within_the_week() {
+    let app = spawn_app().await;
+    let contest = contest(&app).await;
+    app.admin(
+        SET_POLICY,
+        json!({ "input": {
+            "segment": "*",
+            "graceHours": 0,
+            "rules": [{ "trigger": "IDLE_SHARE_ABOVE", "action": "WARN", "thresholdBp": 2000,
+                        "minAccounts": 20 }],
+        }}),
+    )
+    .await
+    .data();
+    let run = review(&app, false).await;
+    let decision = &run["decisions"][0];
+    assert_eq!(decision["action"], "WARN");
+    assert_eq!(decision["status"], "EXECUTED", "{run}");
+    assert_eq!(decision["outcome"]["recalled"], 0);
+    assert_eq!(status_of(&app, &contest.weak).await, AgencyStatus::Active);
+    let warned = entity::outbox_event::Entity::find()
+        .filter(entity::outbox_event::Column::Topic.eq("agency.warned"))
+        .filter(entity::outbox_event::Column::AgencyId.eq(contest.weak.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(warned, 1);
+    let again = review(&app, false).await;
+    assert_eq!(again["decisions"], json!([]), "held for a week: {again}");
+    assert_eq!(again["summary"]["skippedAsRepeats"], 1);
+}

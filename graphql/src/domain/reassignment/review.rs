@@ -5,8 +5,9 @@
 //! Noise is kept down: a decision is not repeated while one as strong is still pending
 //! for the same agency and segment (a weaker pending one is SUPERSEDED); WARN and
 //! PROBATION are not decided for an agency already on probation, nor RECALL_IDLE when
-//! it is on probation with no idle accounts; an action a person overrode is not decided
-//! again for [`OVERRIDE_HOLD_DAYS`] unless a CRITICAL incident fires.
+//! it is on probation with no idle accounts, nor again within [`REPEAT_HOLD_DAYS`] of
+//! executing; an action a person overrode is not decided again for
+//! [`OVERRIDE_HOLD_DAYS`] unless a CRITICAL incident fires.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,6 +40,8 @@ use crate::error::AppResult;
 /// Days an override holds: the same action is not decided again for the agency and
 /// segment in this time (unless a CRITICAL incident fires).
 pub const OVERRIDE_HOLD_DAYS: i64 = 30;
+/// Days a WARN or PROBATION that executed holds against the same decision again.
+pub const REPEAT_HOLD_DAYS: i64 = 7;
 
 pub struct ReviewOutcome {
     pub run: reassignment_run::Model,
@@ -168,17 +171,30 @@ async fn decide<C: ConnectionTrait>(
         return Ok(None);
     }
     // A person stopped this (or a stronger) action lately: respect it, unless a CRITICAL
-    // incident is new evidence.
-    let overridden = reassignment_decision::Entity::find()
+    // incident is new evidence. A warning or probation executed in the last week is not
+    // repeated either.
+    let recent = reassignment_decision::Entity::find()
         .filter(reassignment_decision::Column::AgencyId.eq(proposal.agency_id))
         .filter(reassignment_decision::Column::Segment.eq(proposal.segment.as_str()))
-        .filter(reassignment_decision::Column::Status.eq(DecisionStatus::Overridden))
+        .filter(
+            reassignment_decision::Column::Status
+                .is_in([DecisionStatus::Overridden, DecisionStatus::Executed]),
+        )
         .filter(
             reassignment_decision::Column::UpdatedAt.gt(now - Duration::days(OVERRIDE_HOLD_DAYS)),
         )
         .all(conn)
         .await?;
-    if !proposal.critical && overridden.iter().any(|d| d.action >= proposal.action) {
+    let overridden = recent
+        .iter()
+        .any(|d| d.status == DecisionStatus::Overridden && d.action >= proposal.action);
+    let done_lately = proposal.action <= Action::Probation
+        && recent.iter().any(|d| {
+            d.status == DecisionStatus::Executed
+                && d.action >= proposal.action
+                && d.updated_at > now - Duration::days(REPEAT_HOLD_DAYS)
+        });
+    if (overridden && !proposal.critical) || done_lately {
         return Ok(None);
     }
     let status = if run.dry_run {
