@@ -628,3 +628,44 @@ async fn a_warning_without_grace_is_sent_at_once_and_not_repeated_within_the_wee
     assert_eq!(again["decisions"], json!([]), "held for a week: {again}");
     assert_eq!(again["summary"]["skippedAsRepeats"], 1);
 }
+
+#[tokio::test]
+async fn a_decision_left_executing_by_a_stopped_process_is_finished_by_the_next_review() {
+    use entity::reassignment_decision::{self, DecisionStatus, PlacementIds};
+    let app = spawn_app().await;
+    let contest = contest(&app).await;
+    policy(&app).await;
+    let run = review(&app, false).await;
+    let id: i64 = run["decisions"][0]["id"].as_str().unwrap().parse().unwrap();
+    // As a process stopped after step 1 would leave it, 11 minutes ago.
+    let stopped = Utc::now() - Duration::minutes(11);
+    let mut row = reassignment_decision::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    row.status = Set(DecisionStatus::Executing);
+    row.placement_ids = Set(Some(PlacementIds(
+        contest.idle.iter().map(|p| p.id).collect(),
+    )));
+    row.executed_at = Set(Some(stopped));
+    row.updated_at = Set(stopped);
+    row.update(&app.db).await.unwrap();
+
+    let next = review(&app, false).await;
+    assert_eq!(
+        next["decisions"],
+        json!([]),
+        "in force while executing: {next}"
+    );
+    let done = reassignment_decision::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, DecisionStatus::Executed);
+    assert_eq!(done.outcome.unwrap()["placed"], 20);
+    assert_eq!(active_with(&app, &contest.weak).await, 40);
+    assert_eq!(active_with(&app, &contest.strong).await, 80);
+}

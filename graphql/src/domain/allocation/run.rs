@@ -622,30 +622,36 @@ async fn recalled_accounts<C: ConnectionTrait>(
     account_ids: &[i64],
 ) -> AppResult<Vec<(i64, String, i64, AccountFlags)>> {
     use account::Column;
-    Ok(account::Entity::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::Region,
-            Column::OutstandingMinor,
-            Column::Flags,
-        ])
-        .filter(Column::PortfolioId.eq(portfolio.id))
-        .filter(Column::Id.is_in(account_ids.iter().copied()))
-        .filter(Column::OutstandingMinor.gt(0))
-        .filter(
-            Column::Id.not_in_subquery(
-                Query::select()
-                    .column(placement::Column::AccountId)
-                    .from(placement::Entity)
-                    .and_where(placement::Column::Status.eq(PlacementStatus::Active))
-                    .to_owned(),
-            ),
-        )
-        .order_by_asc(Column::Id)
-        .into_tuple()
-        .all(conn)
-        .await?)
+    let mut found = Vec::new();
+    // Inside both stores' bind-parameter limits.
+    for chunk in account_ids.chunks(10_000) {
+        let rows: Vec<(i64, String, i64, AccountFlags)> = account::Entity::find()
+            .select_only()
+            .columns([
+                Column::Id,
+                Column::Region,
+                Column::OutstandingMinor,
+                Column::Flags,
+            ])
+            .filter(Column::PortfolioId.eq(portfolio.id))
+            .filter(Column::Id.is_in(chunk.iter().copied()))
+            .filter(Column::OutstandingMinor.gt(0))
+            .filter(
+                Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(placement::Column::AccountId)
+                        .from(placement::Entity)
+                        .and_where(placement::Column::Status.eq(PlacementStatus::Active))
+                        .to_owned(),
+                ),
+            )
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(rows);
+    }
+    found.sort_by_key(|row| row.0);
+    Ok(found)
 }
 
 /// Every agency (and level) that has held each account of the portfolio.

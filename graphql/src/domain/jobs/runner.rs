@@ -181,6 +181,11 @@ async fn execute(
             json!({
                 "reassignmentRunId": outcome.run.id.to_string(),
                 "decided": outcome.decisions.len(),
+                "failedDecisions": outcome
+                    .failed
+                    .iter()
+                    .map(|(id, error)| json!({ "decisionId": id.to_string(), "error": error }))
+                    .collect::<Vec<_>>(),
             })
         }
     })

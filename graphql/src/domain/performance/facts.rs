@@ -15,7 +15,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
 };
 
-use super::figures::{IncidentFact, PlacementFact, PromiseFact, promise_kept};
+use super::figures::{IncidentFact, PlacementFact, Promise, PromiseFact, promises_kept};
 use crate::error::AppResult;
 
 /// Everything the figures are computed from.
@@ -191,8 +191,8 @@ async fn promises<C: ConnectionTrait>(
     as_of: DateTime<Utc>,
 ) -> AppResult<Vec<PromiseFact>> {
     /// Placement, made at, amount, due on.
-    type Promise = (i64, DateTime<Utc>, Option<i64>, Option<NaiveDate>);
-    let made: Vec<Promise> = activity::Entity::find()
+    type Made = (i64, DateTime<Utc>, Option<i64>, Option<NaiveDate>);
+    let made: Vec<Made> = activity::Entity::find()
         .select_only()
         .columns([
             activity::Column::PlacementId,
@@ -232,18 +232,32 @@ async fn promises<C: ConnectionTrait>(
             .or_default()
             .push((paid_at, amount));
     }
-    Ok(made
-        .into_iter()
-        .filter_map(|(placement_id, made_at, amount, due_on)| {
-            let (amount, due_on) = (amount?, due_on?);
-            let on_it = payments.get(&placement_id).map(Vec::as_slice);
-            Some(PromiseFact {
-                placement_id,
+    let mut promises_of: HashMap<i64, Vec<Promise>> = HashMap::new();
+    for (placement_id, made_at, amount, due_on) in made {
+        if let (Some(amount_minor), Some(due_on)) = (amount, due_on) {
+            promises_of.entry(placement_id).or_default().push(Promise {
+                made_at,
+                amount_minor,
                 due_on,
-                kept: promise_kept(made_at, due_on, amount, on_it.unwrap_or_default()),
-            })
-        })
-        .collect())
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for (placement_id, promises) in promises_of {
+        let on_it = payments.get(&placement_id).map(Vec::as_slice);
+        let kept = promises_kept(&promises, on_it.unwrap_or_default());
+        out.extend(
+            promises
+                .iter()
+                .zip(kept)
+                .map(|(promise, kept)| PromiseFact {
+                    placement_id,
+                    due_on: promise.due_on,
+                    kept,
+                }),
+        );
+    }
+    Ok(out)
 }
 
 #[derive(Debug, FromQueryResult)]

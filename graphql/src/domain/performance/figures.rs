@@ -70,20 +70,45 @@ pub struct PromiseFact {
     pub kept: bool,
 }
 
-/// A promise is kept when the payments on its placement from the moment it was made to
-/// the end of its due day (UTC) add up to its amount.
-pub fn promise_kept(
-    made_at: DateTime<Utc>,
-    due_on: NaiveDate,
-    amount_minor: i64,
-    payments: &[(DateTime<Utc>, i64)],
-) -> bool {
-    let paid: i64 = payments
-        .iter()
-        .filter(|(paid_at, _)| *paid_at >= made_at && paid_at.date_naive() <= due_on)
-        .map(|(_, amount)| amount)
-        .sum();
-    paid >= amount_minor
+/// A promise to pay as made: when, how much, by when.
+#[derive(Clone, Debug)]
+pub struct Promise {
+    pub made_at: DateTime<Utc>,
+    pub amount_minor: i64,
+    pub due_on: NaiveDate,
+}
+
+/// Whether each promise of one placement was kept. Promises are judged by due date; a
+/// promise is kept when payments from the moment it was made to the end of its due day
+/// (UTC), not already spent on keeping an earlier promise, add up to its amount; a kept
+/// promise spends them (earliest first), so one payment never keeps two promises.
+pub fn promises_kept(promises: &[Promise], payments: &[(DateTime<Utc>, i64)]) -> Vec<bool> {
+    let mut left: Vec<(DateTime<Utc>, i64)> = payments.to_vec();
+    left.sort_by_key(|(at, _)| *at);
+    let mut order: Vec<usize> = (0..promises.len()).collect();
+    order.sort_by_key(|&i| (promises[i].due_on, promises[i].made_at));
+    let mut kept = vec![false; promises.len()];
+    for i in order {
+        let promise = &promises[i];
+        let eligible = |(at, _): &(DateTime<Utc>, i64)| {
+            *at >= promise.made_at && at.date_naive() <= promise.due_on
+        };
+        let available: i64 = left.iter().filter(|p| eligible(p)).map(|(_, a)| a).sum();
+        if available < promise.amount_minor {
+            continue;
+        }
+        kept[i] = true;
+        let mut owed = promise.amount_minor;
+        for payment in left.iter_mut().filter(|p| eligible(p)) {
+            let spent = payment.1.min(owed);
+            payment.1 -= spent;
+            owed -= spent;
+            if owed == 0 {
+                break;
+            }
+        }
+    }
+    kept
 }
 
 /// A compliance incident, as the figures count it.
@@ -517,16 +542,26 @@ mod tests {
 
     #[test]
     fn promises_are_kept_by_payments_from_when_they_were_made_to_the_due_day() {
-        let made = at(10);
-        let due = at(15).date_naive();
+        let promise = |made: u32, amount: i64, due: u32| Promise {
+            made_at: at(made),
+            amount_minor: amount,
+            due_on: at(due).date_naive(),
+        };
         let payments = [
             (at(9), 5_000),
             (at(12), 3_000),
             (at(15), 2_000),
             (at(16), 9_000),
         ];
-        assert!(promise_kept(made, due, 5_000, &payments));
-        assert!(!promise_kept(made, due, 5_001, &payments));
+        assert_eq!(promises_kept(&[promise(10, 5_000, 15)], &payments), [true]);
+        assert_eq!(promises_kept(&[promise(10, 5_001, 15)], &payments), [false]);
+        // One payment keeps one promise: the earlier due is served first, the second
+        // finds the money spent.
+        let twice = [promise(10, 5_000, 15), promise(11, 5_000, 15)];
+        assert_eq!(promises_kept(&twice, &payments), [true, false]);
+        // An unkept promise spends nothing.
+        let after_a_miss = [promise(8, 20_000, 12), promise(10, 5_000, 15)];
+        assert_eq!(promises_kept(&after_a_miss, &payments), [false, true]);
     }
 
     #[test]

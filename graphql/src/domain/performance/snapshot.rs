@@ -1,6 +1,6 @@
-//! The daily snapshot: every agency's figures as of now, stored under today's date. A
-//! rerun the same day replaces the day's rows in one transaction; the job's claim keeps
-//! two runs from overlapping.
+//! The daily snapshot: every agency's figures as of now, stored under today's date. The
+//! figures are read as of `now`, then a rerun the same day replaces the day's rows in one
+//! transaction; the job's claim keeps two runs from overlapping.
 
 use chrono::{DateTime, Utc};
 use entity::performance_snapshot::{self, ScoreWindow};
@@ -48,8 +48,9 @@ pub async fn take(
     settings: &ScoreSettings,
 ) -> AppResult<SnapshotOutcome> {
     let as_of = now.date_naive();
+    // Computed before the write transaction: on SQLite that holds every writer back.
+    let all = compute(db, now, settings).await?;
     let tx = begin_write(db).await?;
-    let all = compute(&tx, now, settings).await?;
     performance_snapshot::Entity::delete_many()
         .filter(performance_snapshot::Column::AsOf.eq(as_of))
         .exec(&tx)

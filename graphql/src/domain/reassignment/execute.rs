@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::activity;
-use entity::agency::AgencyStatus;
+use entity::agency::{self, AgencyStatus};
 use entity::placement::{self, PlacementStatus};
 use entity::reassignment_decision::{self, DecisionStatus, PlacementIds};
 use entity::reassignment_policy::{self, Action};
@@ -41,13 +41,22 @@ use crate::error::{AppError, AppResult};
 /// An EXECUTING decision untouched this long was left by a stopped process.
 pub const RESUME_AFTER_MINUTES: i64 = 10;
 
-/// Executes every decision due at `now`; returns them as executed.
+/// What one pass over the due decisions did.
+#[derive(Debug, Default)]
+pub struct Executed {
+    pub done: Vec<reassignment_decision::Model>,
+    /// Decisions that failed (left for the next pass), with the error.
+    pub failed: Vec<(i64, String)>,
+}
+
+/// Executes every decision due at `now`. A decision that fails is logged and left for
+/// the next pass; the others go on.
 pub async fn execute_due(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
     buckets: &[DpdBucket],
-) -> AppResult<Vec<reassignment_decision::Model>> {
+) -> AppResult<Executed> {
     let due: Vec<i64> = reassignment_decision::Entity::find()
         .select_only()
         .column(reassignment_decision::Column::Id)
@@ -56,9 +65,15 @@ pub async fn execute_due(
         .into_tuple()
         .all(db)
         .await?;
-    let mut executed = Vec::new();
+    let mut executed = Executed::default();
     for id in due {
-        executed.extend(execute_one(db, caller, id, now, buckets).await?);
+        match execute_one(db, caller, id, now, buckets).await {
+            Ok(done) => executed.done.extend(done),
+            Err(err) => {
+                tracing::warn!(decision = id, error = ?err, "reassignment decision failed; retried at the next review");
+                executed.failed.push((id, err.to_string()));
+            }
+        }
     }
     Ok(executed)
 }
@@ -86,8 +101,22 @@ async fn execute_one(
     buckets: &[DpdBucket],
 ) -> AppResult<Option<reassignment_decision::Model>> {
     let tx = begin_write(db).await?;
-    // Another process may have taken it since it was listed: the lock and the condition
-    // decide.
+    let Some(agency_id) = reassignment_decision::Entity::find_by_id(id)
+        .select_only()
+        .column(reassignment_decision::Column::AgencyId)
+        .into_tuple::<i64>()
+        .one(&tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // The agency first, then the decision: the order reviews lock in, so the two never
+    // deadlock. Another process may have taken the decision since it was listed: the lock
+    // and the condition decide.
+    agency::Entity::find_by_id(agency_id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?;
     let Some(decision) = reassignment_decision::Entity::find_by_id(id)
         .filter(due_condition(now))
         .lock_exclusive()
@@ -99,9 +128,7 @@ async fn execute_one(
     let decision = if decision.status == DecisionStatus::Pending {
         start(&tx, caller, decision, now).await?
     } else {
-        let mut touched = decision.into_active_model();
-        touched.updated_at = Set(now);
-        touched.update(&tx).await?
+        touch(&tx, decision, now).await?
     };
     tx.commit().await?;
 
@@ -120,6 +147,10 @@ async fn execute_one(
         )
         .await?;
     }
+    // Still alive: keeps another process from taking the decision as abandoned.
+    let tx = begin_write(db).await?;
+    touch(&tx, decision.clone(), now).await?;
+    tx.commit().await?;
     let moved = reallocate(db, caller, &decision, &ids, buckets, &reason).await?;
 
     let tx = begin_write(db).await?;
@@ -147,6 +178,17 @@ async fn execute_one(
     .await?;
     tx.commit().await?;
     Ok(Some(done))
+}
+
+/// Marks an EXECUTING decision as being worked on now.
+async fn touch<C: ConnectionTrait>(
+    conn: &C,
+    decision: reassignment_decision::Model,
+    now: DateTime<Utc>,
+) -> AppResult<reassignment_decision::Model> {
+    let mut touched = decision.into_active_model();
+    touched.updated_at = Set(Ord::max(Utc::now(), now));
+    Ok(touched.update(conn).await?)
 }
 
 fn action_name(action: Action) -> &'static str {
@@ -240,7 +282,7 @@ async fn start<C: ConnectionTrait>(
     started.status = Set(DecisionStatus::Executing);
     started.placement_ids = Set(Some(PlacementIds(placement_ids)));
     started.executed_at = Set(Some(now));
-    started.updated_at = Set(now);
+    started.updated_at = Set(Ord::max(Utc::now(), now));
     let started = started.update(conn).await?;
     record(
         conn,
@@ -376,7 +418,11 @@ async fn reallocate(
     let mut runs = Vec::new();
     let mut to_agencies: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     let (mut placed, mut unplaced) = (0, 0);
-    for ((code, portfolio_id), account_ids) in groups {
+    let grouped: usize = groups.values().map(Vec::len).sum();
+    unplaced += (placement_ids.len() - grouped.min(placement_ids.len())) as i64;
+    for ((code, portfolio_id), mut account_ids) in groups {
+        account_ids.sort_unstable();
+        account_ids.dedup();
         let Some(strategy) = allocation_strategy::Entity::find()
             .filter(allocation_strategy::Column::Code.eq(code.as_str()))
             .filter(allocation_strategy::Column::Active.eq(true))
@@ -395,9 +441,11 @@ async fn reallocate(
                 portfolio_id,
                 dry_run: false,
                 seed: decision.id,
+                // The strategy's version is in the key: a resume after a revision is a
+                // new run, which places what the first left unplaced.
                 idempotency_key: Some(format!(
-                    "reassignment-{}-{code}-{portfolio_id}",
-                    decision.id
+                    "reassignment-{}-{}-{portfolio_id}",
+                    decision.id, strategy.id
                 )),
                 reassign: Some(Reassign {
                     account_ids,

@@ -47,6 +47,9 @@ pub struct ReviewOutcome {
     pub run: reassignment_run::Model,
     /// The decisions this run made.
     pub decisions: Vec<reassignment_decision::Model>,
+    /// Due decisions (of this run or earlier ones) whose execution failed, with the
+    /// error; the next review tries again.
+    pub failed: Vec<(i64, String)>,
 }
 
 /// Reviews every agency as of `now`; see the module documentation.
@@ -127,14 +130,19 @@ pub async fn review(
     )
     .await?;
     tx.commit().await?;
+    let mut failed = Vec::new();
     if !dry_run {
-        execute::execute_due(db, caller, now, buckets).await?;
+        failed = execute::execute_due(db, caller, now, buckets).await?.failed;
         decisions = reassignment_decision::Entity::find()
             .filter(reassignment_decision::Column::RunId.eq(run.id))
             .all(db)
             .await?;
     }
-    Ok(ReviewOutcome { run, decisions })
+    Ok(ReviewOutcome {
+        run,
+        decisions,
+        failed,
+    })
 }
 
 /// Records one proposal as a decision, unless it repeats one in force.
@@ -160,22 +168,30 @@ async fn decide<C: ConnectionTrait>(
         .lock_exclusive()
         .one(conn)
         .await?;
-    let pending = reassignment_decision::Entity::find()
+    let in_force = reassignment_decision::Entity::find()
         .filter(reassignment_decision::Column::AgencyId.eq(proposal.agency_id))
         .filter(reassignment_decision::Column::Segment.eq(proposal.segment.as_str()))
-        .filter(reassignment_decision::Column::Status.eq(DecisionStatus::Pending))
+        .filter(reassignment_decision::Column::Currency.eq(proposal.currency.as_str()))
+        .filter(
+            reassignment_decision::Column::Status
+                .is_in([DecisionStatus::Pending, DecisionStatus::Executing]),
+        )
         .lock_exclusive()
         .all(conn)
         .await?;
-    if pending.iter().any(|d| d.action >= proposal.action) {
+    if in_force.iter().any(|d| d.action >= proposal.action) {
         return Ok(None);
     }
+    let pending = in_force
+        .into_iter()
+        .filter(|d| d.status == DecisionStatus::Pending);
     // A person stopped this (or a stronger) action lately: respect it, unless a CRITICAL
     // incident is new evidence. A warning or probation executed in the last week is not
     // repeated either.
     let recent = reassignment_decision::Entity::find()
         .filter(reassignment_decision::Column::AgencyId.eq(proposal.agency_id))
         .filter(reassignment_decision::Column::Segment.eq(proposal.segment.as_str()))
+        .filter(reassignment_decision::Column::Currency.eq(proposal.currency.as_str()))
         .filter(
             reassignment_decision::Column::Status
                 .is_in([DecisionStatus::Overridden, DecisionStatus::Executed]),
