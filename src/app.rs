@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agencyflow_graphql::domain::finance::reconciliation::ReconcileSettings;
 use agencyflow_graphql::domain::intake::NationalIdKey;
 use agencyflow_graphql::domain::jobs::runner::JobContext;
 use agencyflow_graphql::domain::jobs::{SystemClock, store};
@@ -142,6 +143,10 @@ pub fn job_context(
         idle_days: settings.compliance.idle_days,
         scores: settings.scores()?,
         buckets: settings.allocation.dpd_buckets.clone(),
+        reconcile: ReconcileSettings {
+            window: chrono::Duration::days(settings.finance.match_window_days.into()),
+            tail: chrono::Duration::days(settings.reporting.payment_tail_days.into()),
+        },
         stale_after: chrono::Duration::seconds(settings.scheduler.stale_after_secs as i64),
         keep_runs: chrono::Duration::days(settings.scheduler.keep_runs_days.into()),
         runner,

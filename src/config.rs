@@ -37,6 +37,14 @@ pub struct Settings {
     pub compliance: ComplianceSettings,
     pub scheduler: SchedulerSettings,
     pub performance: PerformanceConfig,
+    pub finance: FinanceSettings,
+}
+
+/// `[finance]`: reconciliation.
+#[derive(Clone, Debug, Deserialize)]
+pub struct FinanceSettings {
+    /// Days a ledger entry may arrive before or after the payment it matches.
+    pub match_window_days: u32,
 }
 
 /// `[performance]`: how figures become a score (DOMAIN defaults).
@@ -317,6 +325,9 @@ impl Settings {
             bail!("compliance.idle_days: must be 1 to {MAX_IDLE_DAYS} days");
         }
         self.scores()?;
+        if !(0..=31).contains(&self.finance.match_window_days) {
+            bail!("finance.match_window_days: must be 0 to 31 days");
+        }
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)

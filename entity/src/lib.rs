@@ -16,6 +16,7 @@ pub mod audit_event;
 pub mod compliance_incident;
 pub mod job;
 pub mod job_run;
+pub mod ledger_entry;
 pub mod outbox_event;
 pub mod payment;
 pub mod performance_snapshot;
@@ -26,6 +27,8 @@ pub mod qualification_type;
 pub mod reassignment_decision;
 pub mod reassignment_policy;
 pub mod reassignment_run;
+pub mod reconciliation_item;
+pub mod reconciliation_run;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
@@ -41,6 +44,7 @@ pub mod prelude {
     pub use super::compliance_incident::Entity as ComplianceIncident;
     pub use super::job::Entity as Job;
     pub use super::job_run::Entity as JobRun;
+    pub use super::ledger_entry::Entity as LedgerEntry;
     pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::payment::Entity as Payment;
     pub use super::performance_snapshot::Entity as PerformanceSnapshot;
@@ -51,4 +55,6 @@ pub mod prelude {
     pub use super::reassignment_decision::Entity as ReassignmentDecision;
     pub use super::reassignment_policy::Entity as ReassignmentPolicy;
     pub use super::reassignment_run::Entity as ReassignmentRun;
+    pub use super::reconciliation_item::Entity as ReconciliationItem;
+    pub use super::reconciliation_run::Entity as ReconciliationRun;
 }

@@ -9,6 +9,7 @@ mod m20261128_000005_webhooks;
 mod m20261128_000006_reporting;
 mod m20261128_000007_scheduler;
 mod m20261128_000008_performance;
+mod m20261128_000009_reconciliation;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_reporting::Migration),
             Box::new(m20261128_000007_scheduler::Migration),
             Box::new(m20261128_000008_performance::Migration),
+            Box::new(m20261128_000009_reconciliation::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ mod pagination;
 mod placements;
 mod qualifications;
 mod reassignment;
+mod reconciliation;
 mod reporting;
 mod scheduler;
 mod schema;

@@ -167,6 +167,7 @@ async fn jobs_are_listed_changed_and_run_over_graphql() {
             "placement_expiry",
             "qualification_expiry",
             "reassignment_review",
+            "reconciliation",
             "webhook_dispatch"
         ]
     );

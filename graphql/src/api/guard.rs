@@ -44,3 +44,5 @@ pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];
 pub const INCIDENT_RAISERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Auditor];
 /// Who reads the job schedule and its runs.
 pub const JOB_READERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Auditor];
+/// Those who keep the ledger and reconcile it.
+pub const FINANCE: &[Role] = &[Role::Admin, Role::Finance];

@@ -36,6 +36,7 @@ pub struct Query(
     resolvers::jobs::JobQuery,
     resolvers::performance::PerformanceQuery,
     resolvers::reassignment::ReassignmentQuery,
+    resolvers::finance::FinanceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +54,7 @@ pub struct Mutation(
     resolvers::jobs::JobMutation,
     resolvers::incidents::IncidentMutation,
     resolvers::reassignment::ReassignmentMutation,
+    resolvers::finance::FinanceMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

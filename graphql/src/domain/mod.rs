@@ -9,6 +9,7 @@ pub mod audit;
 pub mod compliance;
 pub mod eligibility;
 pub mod expiry;
+pub mod finance;
 pub mod idle_watch;
 pub mod incidents;
 pub mod intake;

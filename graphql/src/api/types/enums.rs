@@ -343,3 +343,42 @@ pub enum ReassignmentDecisionStatus {
     /// A later review decided a stronger action for the same agency and segment.
     Superseded,
 }
+
+/// How money reached the lender.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::ledger_entry::LedgerChannel")]
+pub enum LedgerChannel {
+    /// An agency remitted all it collected (the lender pays its commission invoice).
+    AgencyRemittanceGross,
+    /// An agency remitted what it collected less its fee (give `grossAmount`).
+    AgencyRemittanceNet,
+    /// The debtor paid the lender directly.
+    LenderDirect,
+}
+
+/// How a reconciliation line compares.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::reconciliation_item::MatchClass")]
+pub enum MatchClass {
+    /// Reported and received for the same amount (one to one, or split).
+    Matched,
+    /// Reported by the agency; never received.
+    AgencyOnly,
+    /// Received; never reported (attributed to the agency holding the account then).
+    LedgerOnly,
+    /// Reported and received within the window, for different amounts.
+    AmountMismatch,
+    /// Received, then reversed.
+    Reversed,
+}
+
+/// What became of one ledger entry sent.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::finance::ledger::EntryStatus")]
+pub enum LedgerEntryStatus {
+    Imported,
+    /// Sent before with the same content: the stored entry is returned.
+    Duplicate,
+    /// Not stored: see `field` and `message`.
+    Rejected,
+}

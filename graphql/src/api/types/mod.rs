@@ -6,6 +6,7 @@ pub mod allocation;
 pub mod audit;
 pub mod eligibility;
 pub mod enums;
+pub mod finance;
 pub mod incident;
 pub mod intake;
 pub mod money;

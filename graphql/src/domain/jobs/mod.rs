@@ -34,16 +34,19 @@ pub enum JobName {
     PerformanceSnapshot,
     /// Agencies are judged against the reassignment policies; due decisions execute.
     ReassignmentReview,
+    /// The month to date is reconciled against the ledger.
+    Reconciliation,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 6] = [
+    pub const ALL: [JobName; 7] = [
         Self::QualificationExpiry,
         Self::PlacementExpiry,
         Self::IdleWatch,
         Self::WebhookDispatch,
         Self::PerformanceSnapshot,
         Self::ReassignmentReview,
+        Self::Reconciliation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl JobName {
             Self::WebhookDispatch => "webhook_dispatch",
             Self::PerformanceSnapshot => "performance_snapshot",
             Self::ReassignmentReview => "reassignment_review",
+            Self::Reconciliation => "reconciliation",
         }
     }
 }

@@ -11,6 +11,7 @@ use super::store::{self, Claim};
 use super::{JobName, schedule};
 use crate::domain::actor::Caller;
 use crate::domain::allocation::segment::DpdBucket;
+use crate::domain::finance::reconciliation::{self, ReconcileSettings};
 use crate::domain::performance::{ScoreSettings, snapshot};
 use crate::domain::reassignment::review;
 use crate::domain::webhooks::{self, DispatchSettings};
@@ -27,6 +28,7 @@ pub struct JobContext {
     pub scores: ScoreSettings,
     /// The DPD buckets strategies' segments name (reassignment allocates).
     pub buckets: Vec<DpdBucket>,
+    pub reconcile: ReconcileSettings,
     /// A RUNNING run older than this is taken as abandoned.
     pub stale_after: Duration,
     /// Finished runs older than this are forgotten.
@@ -186,6 +188,20 @@ async fn execute(
                     .iter()
                     .map(|(id, error)| json!({ "decisionId": id.to_string(), "error": error }))
                     .collect::<Vec<_>>(),
+            })
+        }
+        JobName::Reconciliation => {
+            let outcome = reconciliation::run(
+                &ctx.db,
+                &caller,
+                reconciliation::scheduled_period(today),
+                RunTrigger::Schedule,
+                &ctx.reconcile,
+            )
+            .await?;
+            json!({
+                "reconciliationRunId": outcome.run.id.to_string(),
+                "lines": outcome.items.len(),
             })
         }
     })

@@ -1,0 +1,378 @@
+//! Ledger intake: money the lender actually received (agency remittances, gross or net,
+//! and debtors' direct payments) and reversals of earlier entries.
+//!
+//! A batch is one transaction; each entry gets its own outcome. An entry is IMPORTED,
+//! a DUPLICATE (the same reference with the same content: returns the stored entry) or
+//! REJECTED with the field at fault (nothing stored, so it can be fixed and sent again).
+//! A reversal names the reference it takes back and copies its account and amounts; an
+//! entry is reversed at most once.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::account;
+use entity::agency;
+use entity::ledger_entry::{self, LedgerChannel};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::domain::actor::Caller;
+use crate::domain::audit::{self, Change};
+use crate::domain::money;
+use crate::domain::tx::begin_write;
+use crate::error::{AppError, AppResult};
+
+/// Most entries per call.
+pub const MAX_BATCH: usize = 1_000;
+/// How far in the future `receivedAt` may lie (clock drift).
+const CLOCK_SKEW_SECS: i64 = 300;
+
+/// One entry as sent.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerInput {
+    pub reference: String,
+    /// The lender's account reference; not for a reversal.
+    pub account_reference: Option<String>,
+    pub channel: Option<LedgerChannel>,
+    /// The remitting agency (remittances).
+    pub agency_id: Option<i64>,
+    pub amount: Option<Decimal>,
+    /// NET remittances: what the debtor paid, before the agency's fee.
+    pub gross_amount: Option<Decimal>,
+    pub currency: Option<String>,
+    pub received_at: DateTime<Utc>,
+    /// The reference of the entry this one reverses.
+    pub reverses: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EntryStatus {
+    Imported,
+    Duplicate,
+    Rejected,
+}
+
+#[derive(Clone, Debug)]
+pub struct EntryOutcome {
+    pub index: usize,
+    pub reference: String,
+    pub status: EntryStatus,
+    /// The input field at fault (REJECTED).
+    pub field: Option<String>,
+    pub message: Option<String>,
+    pub entry: Option<ledger_entry::Model>,
+}
+
+impl EntryOutcome {
+    fn rejected(index: usize, reference: &str, field: &str, message: impl Into<String>) -> Self {
+        Self {
+            index,
+            reference: reference.to_owned(),
+            status: EntryStatus::Rejected,
+            field: Some(field.to_owned()),
+            message: Some(message.into()),
+            entry: None,
+        }
+    }
+}
+
+/// What is stored for an entry, before it has an id; hashed to tell a replay from a
+/// conflicting reuse of its reference.
+#[derive(Clone, Debug, Serialize)]
+struct Draft {
+    reference: String,
+    account_id: i64,
+    channel: LedgerChannel,
+    agency_id: Option<i64>,
+    amount_minor: i64,
+    gross_minor: i64,
+    currency: String,
+    received_at: DateTime<Utc>,
+    reverses_id: Option<i64>,
+}
+
+impl Draft {
+    fn hash(&self) -> String {
+        hex::encode(Sha256::digest(serde_json::to_vec(self).unwrap_or_default()))
+    }
+}
+
+/// Imports a batch; see the module documentation.
+pub async fn import(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    inputs: Vec<LedgerInput>,
+) -> AppResult<Vec<EntryOutcome>> {
+    if inputs.is_empty() || inputs.len() > MAX_BATCH {
+        return Err(AppError::bad_input(
+            "entries",
+            format!("send 1 to {MAX_BATCH} entries"),
+        ));
+    }
+    let now = Utc::now();
+    let tx = begin_write(db).await?;
+    let references: Vec<String> = inputs
+        .iter()
+        .flat_map(|i| [Some(i.reference.trim().to_owned()), i.reverses.clone()])
+        .flatten()
+        .collect();
+    let mut stored: HashMap<String, ledger_entry::Model> = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::Reference.is_in(references))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|e| (e.reference.clone(), e))
+        .collect();
+    let account_refs: Vec<String> = inputs
+        .iter()
+        .filter_map(|i| i.account_reference.clone())
+        .collect();
+    let accounts: HashMap<String, account::Model> = account::Entity::find()
+        .filter(account::Column::LenderReference.is_in(account_refs))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.lender_reference.clone(), a))
+        .collect();
+    let agency_ids: Vec<i64> = inputs.iter().filter_map(|i| i.agency_id).collect();
+    let agencies: Vec<i64> = agency::Entity::find()
+        .select_only()
+        .column(agency::Column::Id)
+        .filter(agency::Column::Id.is_in(agency_ids))
+        .into_tuple()
+        .all(&tx)
+        .await?;
+
+    let mut outcomes = Vec::with_capacity(inputs.len());
+    let mut reversed_in_batch: Vec<i64> = Vec::new();
+    for (index, input) in inputs.into_iter().enumerate() {
+        let reference = input.reference.trim().to_owned();
+        let draft = match draft(&input, &reference, now, &stored, &accounts, &agencies) {
+            Ok(draft) => draft,
+            Err((field, message)) => {
+                outcomes.push(EntryOutcome::rejected(index, &reference, field, message));
+                continue;
+            }
+        };
+        if let Some(earlier) = stored.get(&reference) {
+            let same = earlier.payload_hash == draft.hash();
+            outcomes.push(if same {
+                EntryOutcome {
+                    index,
+                    reference,
+                    status: EntryStatus::Duplicate,
+                    field: None,
+                    message: None,
+                    entry: Some(earlier.clone()),
+                }
+            } else {
+                EntryOutcome::rejected(
+                    index,
+                    &reference,
+                    "reference",
+                    "this reference is already in the ledger with other content",
+                )
+            });
+            continue;
+        }
+        if let Some(original) = draft.reverses_id {
+            let taken = reversed_in_batch.contains(&original)
+                || ledger_entry::Entity::find()
+                    .filter(ledger_entry::Column::ReversesId.eq(original))
+                    .one(&tx)
+                    .await?
+                    .is_some();
+            if taken {
+                outcomes.push(EntryOutcome::rejected(
+                    index,
+                    &reference,
+                    "reverses",
+                    "that entry has already been reversed",
+                ));
+                continue;
+            }
+            reversed_in_batch.push(original);
+        }
+        let hash = draft.hash();
+        let entry = ledger_entry::ActiveModel {
+            reference: Set(draft.reference),
+            account_id: Set(draft.account_id),
+            channel: Set(draft.channel),
+            agency_id: Set(draft.agency_id),
+            amount_minor: Set(draft.amount_minor),
+            gross_minor: Set(draft.gross_minor),
+            currency: Set(draft.currency),
+            received_at: Set(draft.received_at),
+            reverses_id: Set(draft.reverses_id),
+            payload_hash: Set(hash),
+            imported_by: Set(caller.actor.audit_name()),
+            imported_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        stored.insert(reference.clone(), entry.clone());
+        outcomes.push(EntryOutcome {
+            index,
+            reference,
+            status: EntryStatus::Imported,
+            field: None,
+            message: None,
+            entry: Some(entry),
+        });
+    }
+    let imported: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.status == EntryStatus::Imported)
+        .map(|o| o.reference.as_str())
+        .collect();
+    if !imported.is_empty() {
+        audit::record(
+            &tx,
+            caller,
+            Change {
+                action: "ledger.import",
+                entity_type: "ledger_entry",
+                entity_id: imported[0].to_owned(),
+                before: None,
+                after: Some(json!({ "count": imported.len(), "references": imported })),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+type Fault = (&'static str, String);
+
+fn draft(
+    input: &LedgerInput,
+    reference: &str,
+    now: DateTime<Utc>,
+    stored: &HashMap<String, ledger_entry::Model>,
+    accounts: &HashMap<String, account::Model>,
+    agencies: &[i64],
+) -> Result<Draft, Fault> {
+    if reference.is_empty() || reference.chars().count() > 64 {
+        return Err(("reference", "a reference is 1 to 64 characters".into()));
+    }
+    if input.received_at > now + Duration::seconds(CLOCK_SKEW_SECS) {
+        return Err((
+            "receivedAt",
+            "money cannot be received in the future".into(),
+        ));
+    }
+    if let Some(reversed) = &input.reverses {
+        let original = stored
+            .get(reversed)
+            .filter(|o| o.reference != reference)
+            .ok_or(("reverses", format!("no ledger entry '{reversed}'")))?;
+        if original.reverses_id.is_some() {
+            return Err(("reverses", "a reversal cannot be reversed".into()));
+        }
+        if input.received_at < original.received_at {
+            return Err((
+                "receivedAt",
+                "a reversal comes after the entry it reverses".into(),
+            ));
+        }
+        return Ok(Draft {
+            reference: reference.to_owned(),
+            account_id: original.account_id,
+            channel: original.channel,
+            agency_id: original.agency_id,
+            amount_minor: original.amount_minor,
+            gross_minor: original.gross_minor,
+            currency: original.currency.clone(),
+            received_at: input.received_at,
+            reverses_id: Some(original.id),
+        });
+    }
+    let account_reference = input.account_reference.as_deref().ok_or((
+        "accountReference",
+        "name the account (or the entry reversed)".to_owned(),
+    ))?;
+    let account = accounts.get(account_reference).ok_or((
+        "accountReference",
+        format!("no account '{account_reference}'"),
+    ))?;
+    let channel = input
+        .channel
+        .ok_or(("channel", "say how the money came in".to_owned()))?;
+    let currency_code = input.currency.as_deref().unwrap_or(&account.currency);
+    if currency_code != account.currency {
+        return Err((
+            "currency",
+            format!(
+                "the account is in {}, not {currency_code}",
+                account.currency
+            ),
+        ));
+    }
+    let currency = money::currency(currency_code).map_err(|e| ("currency", e.to_string()))?;
+    let minor = |field: &'static str, amount: Decimal| -> Result<i64, Fault> {
+        if amount <= Decimal::ZERO {
+            return Err((field, "must be above 0".into()));
+        }
+        money::to_minor(amount, currency).map_err(|e| (field, e.to_string()))
+    };
+    let amount_minor = minor(
+        "amount",
+        input
+            .amount
+            .ok_or(("amount", "say how much came in".to_owned()))?,
+    )?;
+    let remittance = channel != LedgerChannel::LenderDirect;
+    let agency_id = match (remittance, input.agency_id) {
+        (true, Some(id)) if agencies.contains(&id) => Some(id),
+        (true, Some(id)) => return Err(("agencyId", format!("no agency {id}"))),
+        (true, None) => return Err(("agencyId", "a remittance names its agency".into())),
+        (false, Some(_)) => {
+            return Err(("agencyId", "a direct payment comes from no agency".into()));
+        }
+        (false, None) => None,
+    };
+    let gross_minor = match (channel, input.gross_amount) {
+        (LedgerChannel::AgencyRemittanceNet, Some(gross)) => {
+            let gross = minor("grossAmount", gross)?;
+            if gross < amount_minor {
+                return Err((
+                    "grossAmount",
+                    "the gross cannot be below what was remitted".into(),
+                ));
+            }
+            gross
+        }
+        (LedgerChannel::AgencyRemittanceNet, None) => {
+            return Err((
+                "grossAmount",
+                "a NET remittance states what the debtor paid".into(),
+            ));
+        }
+        (_, Some(_)) => {
+            return Err((
+                "grossAmount",
+                "only a NET remittance has a gross amount".into(),
+            ));
+        }
+        (_, None) => amount_minor,
+    };
+    Ok(Draft {
+        reference: reference.to_owned(),
+        account_id: account.id,
+        channel,
+        agency_id,
+        amount_minor,
+        gross_minor,
+        currency: account.currency.clone(),
+        received_at: input.received_at,
+        reverses_id: None,
+    })
+}

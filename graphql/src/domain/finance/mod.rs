@@ -1,0 +1,7 @@
+//! Finance: the lender's ledger and the reconciliation of what agencies reported
+//! against it.
+
+pub mod export;
+pub mod ledger;
+pub mod matching;
+pub mod reconciliation;

@@ -1,0 +1,519 @@
+//! `runReconciliation` and the `reconciliation` job: a period's agency-reported payments
+//! matched against the ledger (see [`super::matching`]), stored as a run with its items.
+//!
+//! - The period is whole UTC days, `periodStart` to `periodEnd` inclusive. Payments made in
+//!   it are reconciled against entries received from `window_days` before it to
+//!   `window_days` after it, leaving out entries the latest run of another period matched,
+//!   so each entry counts once.
+//! - LEDGER_ONLY money is attributed to the agency holding the account when it arrived,
+//!   or to the one whose placement ended within the tail period before.
+//! - Re-running a period gives the same items when nothing changed; the summary lists
+//!   what changed since the period's previous run.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::job_run::RunTrigger;
+use entity::placement;
+use entity::reconciliation_item::{self, Ids, MatchClass};
+use entity::{ledger_entry, payment, reconciliation_run};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use super::matching::{self, Line, Received, Reported};
+use crate::domain::actor::Caller;
+use crate::domain::audit::{self, Change};
+use crate::domain::tx::begin_write;
+use crate::error::{AppError, AppResult};
+
+/// Longest period one run covers.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+/// Rows per INSERT.
+const CHUNK: usize = 500;
+/// How many changed lines a summary lists.
+const CHANGES_LISTED: usize = 50;
+
+/// How reconciliation matches and attributes.
+#[derive(Clone, Debug)]
+pub struct ReconcileSettings {
+    pub window: Duration,
+    pub tail: Duration,
+}
+
+/// The instants of a period of whole days: `[start 00:00, end + 1 day 00:00)` UTC.
+pub fn instants(start: NaiveDate, end: NaiveDate) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
+    if end < start {
+        return Err(AppError::bad_input(
+            "periodEnd",
+            "the period cannot end before it starts",
+        ));
+    }
+    if (end - start).num_days() >= MAX_PERIOD_DAYS {
+        return Err(AppError::bad_input(
+            "periodEnd",
+            format!("a period is at most {MAX_PERIOD_DAYS} days"),
+        ));
+    }
+    let from = start.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let to = (end + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc());
+    from.zip(to)
+        .ok_or_else(|| AppError::bad_input("periodStart", "a date out of range"))
+}
+
+pub struct RunOutcome {
+    pub run: reconciliation_run::Model,
+    pub items: Vec<reconciliation_item::Model>,
+}
+
+/// Reconciles a period as of now; see the module documentation.
+#[tracing::instrument(skip_all, fields(%period_start, %period_end), err)]
+pub async fn run(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    (period_start, period_end): (NaiveDate, NaiveDate),
+    trigger: RunTrigger,
+    settings: &ReconcileSettings,
+) -> AppResult<RunOutcome> {
+    let (from, to) = instants(period_start, period_end)?;
+    let window = settings.window;
+    let tx = begin_write(db).await?;
+    let reported: Vec<Reported> = payment::Entity::find()
+        .filter(payment::Column::PaidAt.gte(from))
+        .filter(payment::Column::PaidAt.lt(to))
+        .order_by_asc(payment::Column::Id)
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|p| Reported {
+            id: p.id,
+            account_id: p.account_id,
+            amount_minor: p.amount_minor,
+            currency: p.currency,
+            paid_at: p.paid_at,
+        })
+        .collect();
+    let claimed = claimed_elsewhere(&tx, (period_start, period_end), window).await?;
+    let entries = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::ReceivedAt.gte(from - window))
+        .filter(ledger_entry::Column::ReceivedAt.lt(to + window))
+        .all(&tx)
+        .await?;
+    let reversed: HashSet<i64> = entries.iter().filter_map(|e| e.reverses_id).collect();
+    let later_reversals: HashSet<i64> = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::ReversesId)
+        .filter(ledger_entry::Column::ReversesId.is_not_null())
+        .filter(ledger_entry::Column::ReceivedAt.gte(to + window))
+        .into_tuple::<Option<i64>>()
+        .all(&tx)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let received: Vec<Received> = entries
+        .iter()
+        .filter(|e| e.reverses_id.is_none() && !claimed.contains(&e.id))
+        .map(|e| Received {
+            id: e.id,
+            account_id: e.account_id,
+            gross_minor: e.gross_minor,
+            currency: e.currency.clone(),
+            received_at: e.received_at,
+            reversed: reversed.contains(&e.id) || later_reversals.contains(&e.id),
+        })
+        .collect();
+    let lines = matching::reconcile(&reported, &received, window, (from, to));
+
+    let placements_by_payment = payment_placements(&tx, &reported).await?;
+    let received_at: HashMap<i64, DateTime<Utc>> =
+        entries.iter().map(|e| (e.id, e.received_at)).collect();
+    let holders = holders(&tx, &lines).await?;
+    let previous = reconciliation_run::Entity::find()
+        .filter(reconciliation_run::Column::PeriodStart.eq(period_start))
+        .filter(reconciliation_run::Column::PeriodEnd.eq(period_end))
+        .order_by_desc(reconciliation_run::Column::Id)
+        .one(&tx)
+        .await?;
+    let run = reconciliation_run::ActiveModel {
+        period_start: Set(period_start),
+        period_end: Set(period_end),
+        trigger: Set(trigger),
+        window_days: Set(i32::try_from(window.num_days()).unwrap_or(i32::MAX)),
+        summary: Set(json!({})),
+        created_by: Set(caller.actor.audit_name()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    let rows: Vec<reconciliation_item::ActiveModel> = lines
+        .iter()
+        .map(|line| {
+            let (placement, agency) = match line.payment_ids.first() {
+                Some(id) => placements_by_payment.get(id).copied().unzip(),
+                None => line
+                    .ledger_ids
+                    .first()
+                    .and_then(|id| received_at.get(id))
+                    .and_then(|at| attribute(holders.get(&line.account_id)?, *at, settings.tail))
+                    .unzip(),
+            };
+            reconciliation_item::ActiveModel {
+                run_id: Set(run.id),
+                class: Set(line.class),
+                account_id: Set(line.account_id),
+                agency_id: Set(agency),
+                placement_id: Set(placement),
+                payment_ids: Set(Ids(line.payment_ids.clone())),
+                ledger_entry_ids: Set(Ids(line.ledger_ids.clone())),
+                reported_minor: Set(line.reported_minor),
+                received_minor: Set(line.received_minor),
+                currency: Set(line.currency.clone()),
+                detail: Set(detail(line)),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        reconciliation_item::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&tx)
+            .await?;
+    }
+    let items = reconciliation_item::Entity::find()
+        .filter(reconciliation_item::Column::RunId.eq(run.id))
+        .order_by_asc(reconciliation_item::Column::Id)
+        .all(&tx)
+        .await?;
+    let changes = match &previous {
+        Some(previous) => Some(changes(&tx, previous.id, &items).await?),
+        None => None,
+    };
+    let summary = summary(&items, previous.as_ref().map(|p| p.id), changes);
+    let mut stored: reconciliation_run::ActiveModel = run.into();
+    stored.summary = Set(summary.clone());
+    let run = stored.update(&tx).await?;
+    audit::record(
+        &tx,
+        caller,
+        Change {
+            action: "reconciliation_run.create",
+            entity_type: "reconciliation_run",
+            entity_id: run.id.to_string(),
+            before: None,
+            after: Some(json!({
+                "periodStart": period_start,
+                "periodEnd": period_end,
+                "summary": summary,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RunOutcome { run, items })
+}
+
+fn detail(line: &Line) -> String {
+    match line.class {
+        MatchClass::Matched if line.payment_ids.len() + line.ledger_ids.len() > 2 => {
+            "matched as a split payment".into()
+        }
+        MatchClass::Matched => "matched".into(),
+        MatchClass::AgencyOnly => "reported by the agency; not received".into(),
+        MatchClass::LedgerOnly => "received; not reported by any agency".into(),
+        MatchClass::AmountMismatch => format!(
+            "reported {} and received {} (minor units) within the window",
+            line.reported_minor, line.received_minor
+        ),
+        MatchClass::Reversed => "received, then reversed".into(),
+    }
+}
+
+/// Ledger entries matched (in any class but LEDGER_ONLY) by the latest run of every other
+/// period near this one.
+async fn claimed_elsewhere<C: ConnectionTrait>(
+    conn: &C,
+    (start, end): (NaiveDate, NaiveDate),
+    window: Duration,
+) -> AppResult<HashSet<i64>> {
+    let reach = Duration::days(window.num_days() + 1);
+    let runs = reconciliation_run::Entity::find()
+        .filter(reconciliation_run::Column::PeriodEnd.gte(start - reach))
+        .filter(reconciliation_run::Column::PeriodStart.lte(end + reach))
+        .order_by_desc(reconciliation_run::Column::Id)
+        .all(conn)
+        .await?;
+    let mut latest: HashMap<(NaiveDate, NaiveDate), i64> = HashMap::new();
+    for run in runs {
+        if (run.period_start, run.period_end) != (start, end) {
+            latest
+                .entry((run.period_start, run.period_end))
+                .or_insert(run.id);
+        }
+    }
+    if latest.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let claimed: Vec<Ids> = reconciliation_item::Entity::find()
+        .select_only()
+        .column(reconciliation_item::Column::LedgerEntryIds)
+        .filter(reconciliation_item::Column::RunId.is_in(latest.into_values()))
+        .filter(reconciliation_item::Column::Class.ne(MatchClass::LedgerOnly))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(claimed.into_iter().flat_map(|ids| ids.0).collect())
+}
+
+/// The placement and agency of each reported payment.
+async fn payment_placements<C: ConnectionTrait>(
+    conn: &C,
+    reported: &[Reported],
+) -> AppResult<HashMap<i64, (i64, i64)>> {
+    let mut out = HashMap::new();
+    for chunk in reported.chunks(CHUNK) {
+        let rows: Vec<(i64, i64, i64)> = payment::Entity::find()
+            .select_only()
+            .columns([
+                payment::Column::Id,
+                payment::Column::PlacementId,
+                payment::Column::AgencyId,
+            ])
+            .filter(payment::Column::Id.is_in(chunk.iter().map(|p| p.id)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(
+            rows.into_iter()
+                .map(|(id, placement, agency)| (id, (placement, agency))),
+        );
+    }
+    Ok(out)
+}
+
+/// Every placement of the accounts with ledger-only money.
+async fn holders<C: ConnectionTrait>(
+    conn: &C,
+    lines: &[Line],
+) -> AppResult<HashMap<i64, Vec<placement::Model>>> {
+    let accounts: BTreeSet<i64> = lines
+        .iter()
+        .filter(|l| l.payment_ids.is_empty())
+        .map(|l| l.account_id)
+        .collect();
+    let mut out: HashMap<i64, Vec<placement::Model>> = HashMap::new();
+    let accounts: Vec<i64> = accounts.into_iter().collect();
+    for chunk in accounts.chunks(CHUNK) {
+        for p in placement::Entity::find()
+            .filter(placement::Column::AccountId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            out.entry(p.account_id).or_default().push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// The placement money received at `at` is attributed to: the one holding the account
+/// then, or the latest that ended within `tail` before it.
+pub fn attribute(
+    placements: &[placement::Model],
+    at: DateTime<Utc>,
+    tail: Duration,
+) -> Option<(i64, i64)> {
+    let holding = placements
+        .iter()
+        .find(|p| p.placed_at <= at && p.ended_at.is_none_or(|ended| ended > at));
+    let in_tail = || {
+        placements
+            .iter()
+            .filter(|p| {
+                p.ended_at
+                    .is_some_and(|ended| ended <= at && at - ended <= tail)
+            })
+            .max_by_key(|p| p.ended_at)
+    };
+    holding.or_else(in_tail).map(|p| (p.id, p.agency_id))
+}
+
+fn key(item: &reconciliation_item::Model) -> (MatchClass, Vec<i64>, Vec<i64>) {
+    (
+        item.class,
+        item.payment_ids.0.clone(),
+        item.ledger_entry_ids.0.clone(),
+    )
+}
+
+/// Lines of this run that the previous run did not have, and the reverse.
+async fn changes<C: ConnectionTrait>(
+    conn: &C,
+    previous_id: i64,
+    items: &[reconciliation_item::Model],
+) -> AppResult<serde_json::Value> {
+    let before: HashSet<_> = reconciliation_item::Entity::find()
+        .filter(reconciliation_item::Column::RunId.eq(previous_id))
+        .all(conn)
+        .await?
+        .iter()
+        .map(key)
+        .collect();
+    let now: HashSet<_> = items.iter().map(key).collect();
+    let describe = |(class, payments, entries): &(MatchClass, Vec<i64>, Vec<i64>)| json!({ "class": class, "paymentIds": payments, "ledgerEntryIds": entries });
+    let mut added: Vec<_> = now.difference(&before).collect();
+    let mut removed: Vec<_> = before.difference(&now).collect();
+    added.sort();
+    removed.sort();
+    Ok(json!({
+        "added": added.len(),
+        "removed": removed.len(),
+        "addedLines": added.iter().take(CHANGES_LISTED).map(|k| describe(k)).collect::<Vec<_>>(),
+        "removedLines": removed.iter().take(CHANGES_LISTED).map(|k| describe(k)).collect::<Vec<_>>(),
+    }))
+}
+
+fn summary(
+    items: &[reconciliation_item::Model],
+    previous_run_id: Option<i64>,
+    changes: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut by_class: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+    for item in items {
+        let class = serde_json::to_value(item.class)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let entry = by_class.entry(class).or_default();
+        entry.0 += 1;
+        entry.1 += item.reported_minor;
+        entry.2 += item.received_minor;
+    }
+    json!({
+        "lines": items.len(),
+        "byClass": by_class
+            .into_iter()
+            .map(|(class, (lines, reported, received))| json!({
+                "class": class,
+                "lines": lines,
+                "reportedMinor": reported,
+                "receivedMinor": received,
+            }))
+            .collect::<Vec<_>>(),
+        "previousRunId": previous_run_id.map(|id| id.to_string()),
+        "changes": changes,
+    })
+}
+
+/// Runs, newest first.
+pub async fn runs<C: ConnectionTrait>(
+    conn: &C,
+    page: crate::domain::page::PageRequest,
+) -> AppResult<crate::domain::page::Page<reconciliation_run::Model>> {
+    crate::domain::page::fetch_page(
+        conn,
+        reconciliation_run::Entity::find(),
+        reconciliation_run::Column::Id,
+        page,
+        crate::domain::page::Direction::Descending,
+    )
+    .await
+}
+
+/// A run with its items.
+pub async fn get<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<RunOutcome> {
+    let run = reconciliation_run::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("reconciliation run", id))?;
+    let items = reconciliation_item::Entity::find()
+        .filter(reconciliation_item::Column::RunId.eq(id))
+        .order_by_asc(reconciliation_item::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(RunOutcome { run, items })
+}
+
+/// The period the scheduled job reconciles on `today`: the calendar month of yesterday
+/// (month to date, and the whole of last month on the first).
+pub fn scheduled_period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    use chrono::Datelike;
+    let yesterday = today - Duration::days(1);
+    let start = yesterday.with_day(1).unwrap_or(yesterday);
+    let next_month = if start.month() == 12 {
+        NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+    };
+    let end = next_month.map_or(yesterday, |next| next - Duration::days(1));
+    (start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use entity::placement::{PlacementLevel, PlacementStatus};
+
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_job_reconciles_the_month_of_yesterday() {
+        assert_eq!(
+            scheduled_period(date(2026, 11, 28)),
+            (date(2026, 11, 1), date(2026, 11, 30))
+        );
+        assert_eq!(
+            scheduled_period(date(2027, 1, 1)),
+            (date(2026, 12, 1), date(2026, 12, 31))
+        );
+    }
+
+    fn placement(id: i64, agency_id: i64, from: u32, to: Option<u32>) -> placement::Model {
+        let at = |d: u32| Utc.with_ymd_and_hms(2026, 10, d, 0, 0, 0).unwrap();
+        placement::Model {
+            id,
+            account_id: 1,
+            agency_id,
+            level: PlacementLevel::Primary,
+            status: PlacementStatus::Active,
+            placed_at: at(from),
+            due_back_on: date(2027, 1, 1),
+            balance_at_placement_minor: 1,
+            currency: "USD".into(),
+            ended_at: to.map(at),
+            end_reason: None,
+            allocation_run_id: None,
+            explanation: None,
+            recall_warned_at: None,
+            created_at: at(from),
+            updated_at: at(from),
+        }
+    }
+
+    #[test]
+    fn ledger_only_money_goes_to_the_holder_or_the_tail() {
+        let at = |d: u32| Utc.with_ymd_and_hms(2026, 10, d, 12, 0, 0).unwrap();
+        let placements = [placement(1, 10, 1, Some(10)), placement(2, 20, 12, None)];
+        let tail = Duration::days(5);
+        assert_eq!(attribute(&placements, at(5), tail), Some((1, 10)));
+        assert_eq!(
+            attribute(&placements, at(11), tail),
+            Some((1, 10)),
+            "in the tail"
+        );
+        assert_eq!(
+            attribute(&placements, at(13), tail),
+            Some((2, 20)),
+            "the holder"
+        );
+        let ended = [placement(1, 10, 1, Some(10))];
+        assert_eq!(attribute(&ended, at(20), tail), None, "after the tail");
+    }
+}

@@ -1,0 +1,333 @@
+//! Ledger intake and reconciliation: a fixture month with every class of line.
+
+use chrono::{TimeZone, Utc};
+use entity::api_token::Role;
+use serde_json::{Value, json};
+
+use crate::fixtures;
+use crate::helpers::{TestApp, spawn_app, token};
+use crate::reporting::{REPORT_PAYMENTS, place};
+
+const IMPORT: &str = "
+mutation($entries: [LedgerEntryInput!]!) {
+  importLedgerPayments(entries: $entries) {
+    imported duplicates rejected
+    items { index reference status field message entry { id reference grossAmount { amount } } }
+  }
+}";
+
+const RUN: &str = "
+mutation($start: NaiveDate!, $end: NaiveDate!) {
+  runReconciliation(periodStart: $start, periodEnd: $end) {
+    id summary csv
+    items { class accountId agencyId paymentIds ledgerEntryIds reported { amount }
+            received { amount } detail }
+  }
+}";
+
+struct Month {
+    finance: String,
+    agency_token: String,
+    agency_id: i64,
+    /// Account ids by reference A1 … A6.
+    accounts: Vec<i64>,
+}
+
+/// Agency ALPHA holds six accounts (A1 … A6) since 2026-10-01 and reports October's
+/// payments; the ledger receives what is described in each test.
+async fn month(app: &TestApp) -> Month {
+    let agency = fixtures::agency(&app.db, "ALPHA").await;
+    let portfolio = fixtures::portfolio(&app.db, "OCT").await;
+    let mut accounts = Vec::new();
+    for n in 1..=6 {
+        let account = fixtures::account(&app.db, portfolio.id, &format!("A{n}"), 100_000).await;
+        place(
+            app,
+            &account,
+            agency.id,
+            Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
+        )
+        .await;
+        accounts.push(account.id);
+    }
+    let agency_token = token(&app.db, Role::Agency, Some(agency.id)).await;
+    let pay = |id: &str, account: i64, amount: &str, day: u32| {
+        json!({
+            "externalId": id,
+            "accountId": account.to_string(),
+            "amount": amount,
+            "currency": "USD",
+            "paidAt": format!("2026-10-{day:02}T12:00:00Z"),
+            "method": "CARD",
+            "paidTo": "AGENCY",
+        })
+    };
+    let reported = app
+        .gql(
+            Some(&agency_token),
+            REPORT_PAYMENTS,
+            json!({ "payments": [
+                pay("p1", accounts[0], "100.00", 5),
+                pay("p2", accounts[1], "50.00", 6),
+                pay("p3", accounts[2], "80.00", 10),
+                pay("p5", accounts[4], "70.00", 14),
+                pay("p6", accounts[5], "100.00", 16),
+            ]}),
+        )
+        .await;
+    assert_eq!(reported.data()["reportPayments"]["accepted"], 5);
+    Month {
+        finance: token(&app.db, Role::Finance, None).await,
+        agency_token,
+        agency_id: agency.id,
+        accounts,
+    }
+}
+
+fn remitted(reference: &str, account: &str, amount: &str, day: u32, agency: i64) -> Value {
+    json!({
+        "reference": reference,
+        "accountReference": account,
+        "channel": "AGENCY_REMITTANCE_GROSS",
+        "agencyId": agency.to_string(),
+        "amount": amount,
+        "receivedAt": format!("2026-10-{day:02}T09:00:00Z"),
+    })
+}
+
+async fn import(app: &TestApp, finance: &str, entries: Value) -> Value {
+    app.gql(Some(finance), IMPORT, json!({ "entries": entries }))
+        .await
+        .data()["importLedgerPayments"]
+        .clone()
+}
+
+async fn reconcile(app: &TestApp, finance: &str) -> Value {
+    app.gql(
+        Some(finance),
+        RUN,
+        json!({ "start": "2026-10-01", "end": "2026-10-31" }),
+    )
+    .await
+    .data()["runReconciliation"]
+        .clone()
+}
+
+/// account id → class, of a run's items.
+fn classes(run: &Value, month: &Month) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = run["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let account: i64 = item["accountId"].as_str().unwrap().parse().unwrap();
+            let n = month.accounts.iter().position(|a| *a == account).unwrap() + 1;
+            (n, item["class"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_fixture_month_gives_every_class_and_a_rerun_shows_what_changed() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    let imported = import(
+        &app,
+        &month.finance,
+        json!([
+            remitted("L1", "A1", "100.00", 8, alpha),
+            {
+                "reference": "L3", "accountReference": "A3", "channel": "AGENCY_REMITTANCE_NET",
+                "agencyId": alpha.to_string(), "amount": "60.00", "grossAmount": "75.00",
+                "receivedAt": "2026-10-12T09:00:00Z",
+            },
+            {
+                "reference": "L4", "accountReference": "A4", "channel": "LENDER_DIRECT",
+                "amount": "20.00", "receivedAt": "2026-10-20T09:00:00Z",
+            },
+            remitted("L5", "A5", "70.00", 15, alpha),
+            { "reference": "L5-R", "reverses": "L5", "receivedAt": "2026-10-25T09:00:00Z" },
+            remitted("L6a", "A6", "60.00", 17, alpha),
+            remitted("L6b", "A6", "40.00", 18, alpha),
+        ]),
+    )
+    .await;
+    assert_eq!(imported["imported"], 7, "{imported}");
+    assert_eq!(
+        imported["items"][1]["entry"]["grossAmount"]["amount"],
+        "75.00"
+    );
+
+    let run = reconcile(&app, &month.finance).await;
+    assert_eq!(
+        classes(&run, &month),
+        [
+            (1, "MATCHED".to_owned()),
+            (2, "AGENCY_ONLY".to_owned()),
+            (3, "AMOUNT_MISMATCH".to_owned()),
+            (4, "LEDGER_ONLY".to_owned()),
+            (5, "REVERSED".to_owned()),
+            (6, "MATCHED".to_owned()),
+        ]
+    );
+    let items = run["items"].as_array().unwrap();
+    let of = |n: usize| {
+        items
+            .iter()
+            .find(|i| i["accountId"] == month.accounts[n - 1].to_string())
+            .unwrap()
+    };
+    assert_eq!(of(3)["reported"]["amount"], "80.00");
+    assert_eq!(of(3)["received"]["amount"], "75.00");
+    assert_eq!(of(6)["ledgerEntryIds"].as_array().unwrap().len(), 2);
+    assert_eq!(of(6)["detail"], "matched as a split payment");
+    // Money nobody reported is still the holding agency's.
+    assert_eq!(of(4)["agencyId"], alpha.to_string());
+    assert_eq!(of(2)["agencyId"], alpha.to_string());
+    let csv = run["csv"].as_str().unwrap();
+    assert!(csv.starts_with("id,class,account_reference"), "{csv}");
+    assert!(csv.contains(",LEDGER_ONLY,A4,"), "{csv}");
+    assert!(csv.contains("L6a;L6b"), "{csv}");
+    assert_eq!(run["summary"]["changes"], Value::Null, "a first run");
+
+    let again = reconcile(&app, &month.finance).await;
+    assert_eq!(classes(&again, &month), classes(&run, &month));
+    assert_eq!(again["summary"]["changes"]["added"], 0);
+    assert_eq!(again["summary"]["changes"]["removed"], 0);
+    assert_eq!(again["summary"]["previousRunId"], run["id"]);
+
+    // The remittance for A2 arrives late (within the window): it now matches.
+    import(
+        &app,
+        &month.finance,
+        json!([remitted("L2", "A2", "50.00", 9, alpha)]),
+    )
+    .await;
+    let third = reconcile(&app, &month.finance).await;
+    assert_eq!(classes(&third, &month)[1], (2, "MATCHED".to_owned()));
+    assert_eq!(third["summary"]["changes"]["added"], 1);
+    assert_eq!(third["summary"]["changes"]["removed"], 1);
+    assert_eq!(
+        third["summary"]["changes"]["removedLines"][0]["class"],
+        "AGENCY_ONLY"
+    );
+
+    // Agencies cannot reconcile; auditors read.
+    let refused = app
+        .gql(
+            Some(&month.agency_token),
+            RUN,
+            json!({ "start": "2026-10-01", "end": "2026-10-31" }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("FORBIDDEN"));
+    let auditor = token(&app.db, Role::Auditor, None).await;
+    let listed = app
+        .gql(
+            Some(&auditor),
+            "{ reconciliationRuns { edges { node { id periodStart } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed.data()["reconciliationRuns"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn ledger_entries_are_checked_one_by_one_and_replays_recognised() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    let first = import(
+        &app,
+        &month.finance,
+        json!([remitted("L1", "A1", "100.00", 8, alpha)]),
+    )
+    .await;
+    assert_eq!(first["imported"], 1);
+    let answer = import(
+        &app,
+        &month.finance,
+        json!([
+            remitted("L1", "A1", "100.00", 8, alpha),
+            remitted("L1", "A1", "99.00", 8, alpha),
+            remitted("L7", "NOPE", "10.00", 8, alpha),
+            {
+                "reference": "L8", "accountReference": "A1", "channel": "AGENCY_REMITTANCE_NET",
+                "agencyId": alpha.to_string(), "amount": "10.00", "receivedAt": "2026-10-08T09:00:00Z",
+            },
+            {
+                "reference": "L9", "accountReference": "A1", "channel": "LENDER_DIRECT",
+                "amount": "10.001", "receivedAt": "2026-10-08T09:00:00Z",
+            },
+            { "reference": "L1-R", "reverses": "L1", "receivedAt": "2026-10-20T09:00:00Z" },
+            { "reference": "L1-R2", "reverses": "L1", "receivedAt": "2026-10-21T09:00:00Z" },
+            remitted("L10", "A1", "10.00", 8, alpha)
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.insert("receivedAt".into(), json!("2099-01-01T00:00:00Z"));
+                    Value::Object(o)
+                })
+                .unwrap(),
+        ]),
+    )
+    .await;
+    let outcome = |i: usize| {
+        let item = &answer["items"][i];
+        (
+            item["status"].as_str().unwrap().to_owned(),
+            item["field"].as_str().map(str::to_owned),
+        )
+    };
+    assert_eq!(outcome(0), ("DUPLICATE".to_owned(), None));
+    assert_eq!(
+        outcome(1),
+        ("REJECTED".to_owned(), Some("reference".to_owned()))
+    );
+    assert_eq!(
+        outcome(2),
+        ("REJECTED".to_owned(), Some("accountReference".to_owned()))
+    );
+    assert_eq!(
+        outcome(3),
+        ("REJECTED".to_owned(), Some("grossAmount".to_owned()))
+    );
+    assert_eq!(
+        outcome(4),
+        ("REJECTED".to_owned(), Some("amount".to_owned()))
+    );
+    assert_eq!(outcome(5), ("IMPORTED".to_owned(), None));
+    assert_eq!(
+        outcome(6),
+        ("REJECTED".to_owned(), Some("reverses".to_owned()))
+    );
+    assert_eq!(
+        outcome(7),
+        ("REJECTED".to_owned(), Some("receivedAt".to_owned()))
+    );
+    assert_eq!(
+        (
+            answer["imported"].as_i64(),
+            answer["duplicates"].as_i64(),
+            answer["rejected"].as_i64()
+        ),
+        (Some(1), Some(1), Some(6))
+    );
+    let agency = app
+        .gql(
+            Some(&month.agency_token),
+            IMPORT,
+            json!({ "entries": [remitted("L11", "A1", "1.00", 8, alpha)] }),
+        )
+        .await;
+    assert_eq!(agency.code(), Some("FORBIDDEN"));
+}
