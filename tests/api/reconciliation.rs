@@ -175,9 +175,10 @@ async fn a_fixture_month_gives_every_class_and_a_rerun_shows_what_changed() {
     );
     let items = run["items"].as_array().unwrap();
     let of = |n: usize| {
+        let id = month.accounts[n - 1].to_string();
         items
             .iter()
-            .find(|i| i["accountId"] == month.accounts[n - 1].to_string())
+            .find(|i| i["accountId"].as_str() == Some(id.as_str()))
             .unwrap()
     };
     assert_eq!(of(3)["reported"]["amount"], "80.00");
