@@ -10,6 +10,7 @@ mod m20261128_000006_reporting;
 mod m20261128_000007_scheduler;
 mod m20261128_000008_performance;
 mod m20261128_000009_reconciliation;
+mod m20261128_000010_commissions;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_scheduler::Migration),
             Box::new(m20261128_000008_performance::Migration),
             Box::new(m20261128_000009_reconciliation::Migration),
+            Box::new(m20261128_000010_commissions::Migration),
         ]
     }
 }

@@ -25,17 +25,17 @@ mutation($start: NaiveDate!, $end: NaiveDate!) {
   }
 }";
 
-struct Month {
-    finance: String,
-    agency_token: String,
-    agency_id: i64,
+pub struct Month {
+    pub finance: String,
+    pub agency_token: String,
+    pub agency_id: i64,
     /// Account ids by reference A1 … A6.
-    accounts: Vec<i64>,
+    pub accounts: Vec<i64>,
 }
 
 /// Agency ALPHA holds six accounts (A1 … A6) since 2026-10-01 and reports October's
 /// payments; the ledger receives what is described in each test.
-async fn month(app: &TestApp) -> Month {
+pub async fn month(app: &TestApp) -> Month {
     let agency = fixtures::agency(&app.db, "ALPHA").await;
     let portfolio = fixtures::portfolio(&app.db, "OCT").await;
     let mut accounts = Vec::new();
@@ -84,7 +84,7 @@ async fn month(app: &TestApp) -> Month {
     }
 }
 
-fn remitted(reference: &str, account: &str, amount: &str, day: u32, agency: i64) -> Value {
+pub fn remitted(reference: &str, account: &str, amount: &str, day: u32, agency: i64) -> Value {
     json!({
         "reference": reference,
         "accountReference": account,
@@ -95,7 +95,7 @@ fn remitted(reference: &str, account: &str, amount: &str, day: u32, agency: i64)
     })
 }
 
-async fn import(app: &TestApp, finance: &str, entries: Value) -> Value {
+pub async fn import(app: &TestApp, finance: &str, entries: Value) -> Value {
     app.gql(Some(finance), IMPORT, json!({ "entries": entries }))
         .await
         .data()["importLedgerPayments"]

@@ -37,6 +37,7 @@ pub struct Query(
     resolvers::performance::PerformanceQuery,
     resolvers::reassignment::ReassignmentQuery,
     resolvers::finance::FinanceQuery,
+    resolvers::commissions::CommissionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -55,6 +56,7 @@ pub struct Mutation(
     resolvers::incidents::IncidentMutation,
     resolvers::reassignment::ReassignmentMutation,
     resolvers::finance::FinanceMutation,
+    resolvers::commissions::CommissionMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -382,3 +382,27 @@ pub enum LedgerEntryStatus {
     /// Not stored: see `field` and `message`.
     Rejected,
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::commission_statement::StatementStatus")]
+pub enum StatementStatus {
+    Draft,
+    Submitted,
+    Approved,
+    Paid,
+    /// The agency disputes it; regenerating makes it a DRAFT again.
+    Disputed,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::commission_line::LineKind")]
+pub enum CommissionLineKind {
+    /// A payment and the rule it earned by.
+    Payment,
+    /// The performance bonus.
+    Bonus,
+    /// Commission taken back on a payment reversed after an earlier statement.
+    Clawback,
+    /// A manual correction.
+    Adjustment,
+}

@@ -4,6 +4,7 @@ pub mod account;
 pub mod agency;
 pub mod allocation;
 pub mod audit;
+pub mod commission;
 pub mod eligibility;
 pub mod enums;
 pub mod finance;

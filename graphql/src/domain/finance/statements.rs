@@ -1,0 +1,697 @@
+//! Commission statements: generated per agency and currency from a period's latest
+//! reconciliation, then DRAFT → SUBMITTED → APPROVED → PAID, or DISPUTED by the agency.
+//!
+//! - Lines: one per matched (or ledger-only) payment attributed to the agency, priced by
+//!   the plan in force when the money arrived ([`super::commission`]); a bonus line; a
+//!   clawback line per payment reversed within the clawback window after an earlier
+//!   statement paid on it; a line per manual adjustment not yet carried.
+//! - Regenerating a DRAFT (or DISPUTED) statement rebuilds it from the same facts, so it
+//!   is idempotent; a SUBMITTED, APPROVED or PAID statement is never changed.
+//! - Whoever generated or submitted a statement cannot approve it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::commission_adjustment;
+use entity::commission_line::{self, LineKind};
+use entity::commission_statement::{self, StatementStatus};
+use entity::ledger_entry::{self, LedgerChannel};
+use entity::reconciliation_item::{self, Ids, MatchClass};
+use entity::{account, placement, reconciliation_run};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use super::commission::{self, Earning, LineDraft};
+use super::{plans, reconciliation};
+use crate::domain::actor::{Caller, Scope};
+use crate::domain::allocation::segment::{DpdBucket, bucket_of};
+use crate::domain::audit::{self, Change};
+use crate::domain::tx::begin_write;
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+/// Rows per query or INSERT.
+const CHUNK: usize = 500;
+
+type Group = (i64, String);
+
+/// Builds (or rebuilds) every agency's statement for the period.
+#[tracing::instrument(skip_all, fields(%period_start, %period_end), err)]
+pub async fn generate(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    (period_start, period_end): (NaiveDate, NaiveDate),
+    buckets: &[DpdBucket],
+) -> AppResult<Vec<commission_statement::Model>> {
+    let (from, to) = reconciliation::instants(period_start, period_end)?;
+    let tx = begin_write(db).await?;
+    let run = reconciliation_run::Entity::find()
+        .filter(reconciliation_run::Column::PeriodStart.eq(period_start))
+        .filter(reconciliation_run::Column::PeriodEnd.eq(period_end))
+        .order_by_desc(reconciliation_run::Column::Id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "no reconciliation of {period_start} to {period_end}: reconcile the period first"
+            ))
+        })?;
+    let items: Vec<reconciliation_item::Model> = reconciliation_item::Entity::find()
+        .filter(reconciliation_item::Column::RunId.eq(run.id))
+        .filter(reconciliation_item::Column::AgencyId.is_not_null())
+        .filter(
+            reconciliation_item::Column::Class.is_in([MatchClass::Matched, MatchClass::LedgerOnly]),
+        )
+        .order_by_asc(reconciliation_item::Column::Id)
+        .all(&tx)
+        .await?;
+    let all_plans = plans::list(&tx, None).await?;
+    let entries = entries_of(&tx, items.iter().flat_map(|i| i.ledger_entry_ids.0.clone())).await?;
+    let placements = placements_by_id(&tx, items.iter().filter_map(|i| i.placement_id)).await?;
+    let starts = delinquency_starts(&tx, placements.values().map(|p| p.account_id)).await?;
+
+    let mut earnings: BTreeMap<Group, Vec<Earning>> = BTreeMap::new();
+    let mut fees: BTreeMap<Group, i64> = BTreeMap::new();
+    for item in &items {
+        let (Some(agency_id), Some(placement)) = (
+            item.agency_id,
+            item.placement_id.and_then(|id| placements.get(&id)),
+        ) else {
+            continue;
+        };
+        let own: Vec<&ledger_entry::Model> = item
+            .ledger_entry_ids
+            .0
+            .iter()
+            .filter_map(|id| entries.get(id))
+            .collect();
+        let Some(arrived) = own.iter().map(|e| e.received_at).max() else {
+            continue;
+        };
+        let group = (agency_id, item.currency.clone());
+        *fees.entry(group.clone()).or_default() += own
+            .iter()
+            .filter(|e| e.channel == LedgerChannel::AgencyRemittanceNet)
+            .map(|e| e.gross_minor - e.amount_minor)
+            .sum::<i64>();
+        let days_past_due = starts
+            .get(&placement.account_id)
+            .map(|start| (placement.placed_at.date_naive() - *start).num_days());
+        let plan = plans::in_force(&all_plans, agency_id, arrived.date_naive())
+            .filter(|p| p.rules.currency == item.currency)
+            .map(|p| (p.id, p.rules.clone()));
+        earnings.entry(group).or_default().push(Earning {
+            account_id: item.account_id,
+            payment_ids: item.payment_ids.0.clone(),
+            ledger_entry_ids: item.ledger_entry_ids.0.clone(),
+            basis_minor: item.received_minor,
+            level: placement.level,
+            dpd_bucket: days_past_due
+                .and_then(|days| bucket_of(buckets, days))
+                .map(|b| b.name.clone()),
+            balance_at_placement_minor: placement.balance_at_placement_minor,
+            direct: own.iter().any(|e| e.channel == LedgerChannel::LenderDirect),
+            plan,
+        });
+    }
+    let clawbacks = clawbacks(&tx, (period_start, period_end), (from, to), &all_plans).await?;
+    let adjustments = commission_adjustment::Entity::find()
+        .order_by_asc(commission_adjustment::Column::Id)
+        .all(&tx)
+        .await?;
+    let existing: HashMap<Group, commission_statement::Model> =
+        commission_statement::Entity::find()
+            .filter(commission_statement::Column::PeriodStart.eq(period_start))
+            .filter(commission_statement::Column::PeriodEnd.eq(period_end))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|s| ((s.agency_id, s.currency.clone()), s))
+            .collect();
+    let open = |group: &Group| {
+        existing
+            .get(group)
+            .is_none_or(|s| matches!(s.status, StatementStatus::Draft | StatementStatus::Disputed))
+    };
+    let pending: Vec<&commission_adjustment::Model> = adjustments
+        .iter()
+        .filter(|a| {
+            let group = (a.agency_id, a.currency.clone());
+            match a.statement_id {
+                None => open(&group),
+                Some(id) => existing.get(&group).is_some_and(|s| s.id == id) && open(&group),
+            }
+        })
+        .collect();
+    let groups: BTreeSet<Group> = earnings
+        .keys()
+        .cloned()
+        .chain(clawbacks.keys().cloned())
+        .chain(pending.iter().map(|a| (a.agency_id, a.currency.clone())))
+        .collect();
+    let placed = balance_placed(&tx, (from, to)).await?;
+
+    let mut out = Vec::new();
+    for group in groups {
+        if !open(&group) {
+            out.extend(existing.get(&group).cloned());
+            continue;
+        }
+        let own = earnings.remove(&group).unwrap_or_default();
+        let end_plan = plans::in_force(&all_plans, group.0, period_end)
+            .filter(|p| p.rules.currency == group.1);
+        let mut lines =
+            commission::payment_lines(&own, end_plan.and_then(|p| p.rules.cap_per_account_minor));
+        let basis: i64 = own.iter().map(|e| e.basis_minor).sum();
+        if let Some(plan) = end_plan {
+            lines.extend(commission::bonus_line(
+                (plan.id, &plan.rules),
+                basis,
+                placed.get(&group).copied().unwrap_or_default(),
+            ));
+        }
+        lines.extend(clawbacks.get(&group).cloned().unwrap_or_default());
+        let carried: Vec<&commission_adjustment::Model> = pending
+            .iter()
+            .copied()
+            .filter(|a| a.agency_id == group.0 && a.currency == group.1)
+            .collect();
+        lines.extend(carried.iter().map(|a| LineDraft {
+            kind: LineKind::Adjustment,
+            account_id: None,
+            payment_ids: Vec::new(),
+            ledger_entry_ids: Vec::new(),
+            plan_id: None,
+            rule: "manual adjustment".into(),
+            rate_bp: 0,
+            basis_minor: 0,
+            commission_minor: a.amount_minor,
+            note: a.reason.clone(),
+        }));
+        let statement = store(
+            &tx,
+            caller,
+            existing.get(&group),
+            (&group, period_start, period_end, run.id),
+            &lines,
+            fees.get(&group).copied().unwrap_or_default(),
+        )
+        .await?;
+        for adjustment in carried {
+            let mut linked = adjustment.clone().into_active_model();
+            linked.statement_id = Set(Some(statement.id));
+            linked.update(&tx).await?;
+        }
+        out.push(statement);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn totals(lines: &[LineDraft], fee_withheld_minor: i64) -> (i64, i64, serde_json::Value) {
+    let of = |kind: LineKind| -> i64 {
+        lines
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.commission_minor)
+            .sum()
+    };
+    let basis: i64 = lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Payment)
+        .map(|l| l.basis_minor)
+        .sum();
+    let commission: i64 = lines.iter().map(|l| l.commission_minor).sum();
+    (
+        basis,
+        commission,
+        json!({
+            "paymentsMinor": of(LineKind::Payment),
+            "bonusMinor": of(LineKind::Bonus),
+            "clawbacksMinor": of(LineKind::Clawback),
+            "adjustmentsMinor": of(LineKind::Adjustment),
+            "commissionMinor": commission,
+            "feeWithheldMinor": fee_withheld_minor,
+            "payableMinor": commission - fee_withheld_minor,
+        }),
+    )
+}
+
+async fn store<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    existing: Option<&commission_statement::Model>,
+    ((agency_id, currency), period_start, period_end, run_id): (&Group, NaiveDate, NaiveDate, i64),
+    lines: &[LineDraft],
+    fee_withheld_minor: i64,
+) -> AppResult<commission_statement::Model> {
+    let now = Utc::now();
+    let (basis, commission, totals) = totals(lines, fee_withheld_minor);
+    let before = existing.map(view);
+    let statement = match existing {
+        Some(current) => {
+            commission_line::Entity::delete_many()
+                .filter(commission_line::Column::StatementId.eq(current.id))
+                .exec(conn)
+                .await?;
+            let mut row = current.clone().into_active_model();
+            row.status = Set(StatementStatus::Draft);
+            row.reconciliation_run_id = Set(run_id);
+            row.basis_minor = Set(basis);
+            row.commission_minor = Set(commission);
+            row.fee_withheld_minor = Set(fee_withheld_minor);
+            row.totals = Set(totals);
+            row.generated_by = Set(caller.actor.audit_name());
+            row.generated_at = Set(now);
+            row.dispute_reason = Set(None);
+            row.updated_at = Set(now);
+            row.update(conn).await?
+        }
+        None => {
+            commission_statement::ActiveModel {
+                agency_id: Set(*agency_id),
+                period_start: Set(period_start),
+                period_end: Set(period_end),
+                currency: Set(currency.clone()),
+                status: Set(StatementStatus::Draft),
+                reconciliation_run_id: Set(run_id),
+                basis_minor: Set(basis),
+                commission_minor: Set(commission),
+                fee_withheld_minor: Set(fee_withheld_minor),
+                totals: Set(totals),
+                generated_by: Set(caller.actor.audit_name()),
+                generated_at: Set(now),
+                submitted_by: Set(None),
+                submitted_at: Set(None),
+                approved_by: Set(None),
+                approved_at: Set(None),
+                paid_by: Set(None),
+                paid_at: Set(None),
+                dispute_reason: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?
+        }
+    };
+    let rows: Vec<commission_line::ActiveModel> = lines
+        .iter()
+        .map(|l| commission_line::ActiveModel {
+            statement_id: Set(statement.id),
+            kind: Set(l.kind),
+            account_id: Set(l.account_id),
+            payment_ids: Set(Ids(l.payment_ids.clone())),
+            ledger_entry_ids: Set(Ids(l.ledger_entry_ids.clone())),
+            plan_id: Set(l.plan_id),
+            rule: Set(l.rule.clone()),
+            rate_bp: Set(l.rate_bp),
+            basis_minor: Set(l.basis_minor),
+            commission_minor: Set(l.commission_minor),
+            note: Set(l.note.clone()),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        commission_line::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    audit::record(
+        conn,
+        caller,
+        Change {
+            action: "commission_statement.generate",
+            entity_type: "commission_statement",
+            entity_id: statement.id.to_string(),
+            before,
+            after: Some(view(&statement)),
+        },
+    )
+    .await?;
+    Ok(statement)
+}
+
+fn view(s: &commission_statement::Model) -> serde_json::Value {
+    json!({
+        "agencyId": s.agency_id,
+        "periodStart": s.period_start,
+        "periodEnd": s.period_end,
+        "currency": s.currency,
+        "status": s.status,
+        "reconciliationRunId": s.reconciliation_run_id,
+        "totals": s.totals,
+        "generatedBy": s.generated_by,
+        "submittedBy": s.submitted_by,
+        "approvedBy": s.approved_by,
+        "paidBy": s.paid_by,
+        "disputeReason": s.dispute_reason,
+    })
+}
+
+async fn entries_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, ledger_entry::Model>> {
+    let ids: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            ledger_entry::Entity::find()
+                .filter(ledger_entry::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|e| (e.id, e)),
+        );
+    }
+    Ok(out)
+}
+
+async fn placements_by_id<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, placement::Model>> {
+    let ids: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            placement::Entity::find()
+                .filter(placement::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p)),
+        );
+    }
+    Ok(out)
+}
+
+async fn delinquency_starts<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, NaiveDate>> {
+    let ids: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            account::Entity::find()
+                .filter(account::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.delinquency_start)),
+        );
+    }
+    Ok(out)
+}
+
+/// The balance at placement of every placement held at some time in the period, per
+/// agency and currency: the denominator of the period's recovery rate.
+async fn balance_placed<C: ConnectionTrait>(
+    conn: &C,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> AppResult<HashMap<Group, i64>> {
+    let held = placement::Entity::find()
+        .filter(placement::Column::PlacedAt.lt(to))
+        .filter(
+            placement::Column::EndedAt
+                .is_null()
+                .or(placement::Column::EndedAt.gte(from)),
+        )
+        .all(conn)
+        .await?;
+    let mut out: HashMap<Group, i64> = HashMap::new();
+    for p in held {
+        *out.entry((p.agency_id, p.currency)).or_default() += p.balance_at_placement_minor;
+    }
+    Ok(out)
+}
+
+/// Clawback lines: reversals received in the period of entries that earned commission on
+/// another period's statement, within that plan's clawback window, not clawed back yet.
+async fn clawbacks<C: ConnectionTrait>(
+    conn: &C,
+    (period_start, period_end): (NaiveDate, NaiveDate),
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    all_plans: &[entity::commission_plan::Model],
+) -> AppResult<BTreeMap<Group, Vec<LineDraft>>> {
+    let reversals = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::ReversesId.is_not_null())
+        .filter(ledger_entry::Column::ReceivedAt.gte(from))
+        .filter(ledger_entry::Column::ReceivedAt.lt(to))
+        .all(conn)
+        .await?;
+    if reversals.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let originals = entries_of(conn, reversals.iter().filter_map(|r| r.reverses_id)).await?;
+    let others: HashMap<i64, commission_statement::Model> = commission_statement::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|s| (s.period_start, s.period_end) != (period_start, period_end))
+        .map(|s| (s.id, s))
+        .collect();
+    let lines = commission_line::Entity::find()
+        .filter(commission_line::Column::StatementId.is_in(others.keys().copied()))
+        .filter(commission_line::Column::Kind.is_in([LineKind::Payment, LineKind::Clawback]))
+        .all(conn)
+        .await?;
+    let mut out: BTreeMap<Group, Vec<LineDraft>> = BTreeMap::new();
+    for reversal in reversals {
+        let Some(original) = reversal.reverses_id.and_then(|id| originals.get(&id)) else {
+            continue;
+        };
+        let touches = |l: &&commission_line::Model| l.ledger_entry_ids.0.contains(&original.id);
+        if lines
+            .iter()
+            .filter(touches)
+            .any(|l| l.kind == LineKind::Clawback)
+        {
+            continue;
+        }
+        for earned in lines
+            .iter()
+            .filter(touches)
+            .filter(|l| l.kind == LineKind::Payment && l.commission_minor != 0)
+        {
+            let Some(statement) = others.get(&earned.statement_id) else {
+                continue;
+            };
+            let window = earned
+                .plan_id
+                .and_then(|id| all_plans.iter().find(|p| p.id == id))
+                .map_or(0, |p| p.rules.clawback_days);
+            if reversal.received_at - original.received_at > Duration::days(window.into()) {
+                continue;
+            }
+            out.entry((statement.agency_id, statement.currency.clone()))
+                .or_default()
+                .push(LineDraft {
+                    kind: LineKind::Clawback,
+                    account_id: earned.account_id,
+                    payment_ids: earned.payment_ids.0.clone(),
+                    ledger_entry_ids: earned.ledger_entry_ids.0.clone(),
+                    plan_id: earned.plan_id,
+                    rule: format!(
+                        "clawback: ledger entry {} reversed on {}, within the {window}-day window",
+                        original.reference,
+                        reversal.received_at.date_naive()
+                    ),
+                    rate_bp: earned.rate_bp,
+                    basis_minor: -earned.basis_minor,
+                    commission_minor: -earned.commission_minor,
+                    note: format!(
+                        "earned on the statement of {} to {}",
+                        statement.period_start, statement.period_end
+                    ),
+                });
+        }
+    }
+    Ok(out)
+}
+
+/// A manual correction, carried by the agency's next generated statement.
+pub async fn add_adjustment(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    agency_id: i64,
+    (amount_minor, currency): (i64, String),
+    reason: &str,
+) -> AppResult<commission_adjustment::Model> {
+    let reason = validate::text("reason", reason, 2000)?;
+    if amount_minor == 0 {
+        return Err(AppError::bad_input("amount", "an adjustment of nothing"));
+    }
+    let tx = begin_write(db).await?;
+    crate::domain::agencies::get(&tx, Scope::Lender, agency_id).await?;
+    let adjustment = commission_adjustment::ActiveModel {
+        agency_id: Set(agency_id),
+        amount_minor: Set(amount_minor),
+        currency: Set(currency),
+        reason: Set(reason),
+        statement_id: Set(None),
+        created_by: Set(caller.actor.audit_name()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(
+        &tx,
+        caller,
+        Change {
+            action: "commission_adjustment.create",
+            entity_type: "commission_adjustment",
+            entity_id: adjustment.id.to_string(),
+            before: None,
+            after: Some(json!({
+                "agencyId": adjustment.agency_id,
+                "amountMinor": adjustment.amount_minor,
+                "currency": adjustment.currency,
+                "reason": adjustment.reason,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(adjustment)
+}
+
+/// A step of the lifecycle.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Submit,
+    Approve,
+    MarkPaid,
+    Dispute,
+}
+
+/// Moves a statement one step: DRAFT → SUBMITTED → APPROVED → PAID; SUBMITTED →
+/// DISPUTED (by its agency, with a reason). Approval needs a fourth eye.
+pub async fn step(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    step: Step,
+    reason: Option<&str>,
+) -> AppResult<commission_statement::Model> {
+    let tx = begin_write(db).await?;
+    let current = commission_statement::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("commission statement", id))?;
+    caller
+        .actor
+        .scope()
+        .allows_agency(current.agency_id, "commission statements")?;
+    let (from, to) = match step {
+        Step::Submit => (StatementStatus::Draft, StatementStatus::Submitted),
+        Step::Approve => (StatementStatus::Submitted, StatementStatus::Approved),
+        Step::MarkPaid => (StatementStatus::Approved, StatementStatus::Paid),
+        Step::Dispute => (StatementStatus::Submitted, StatementStatus::Disputed),
+    };
+    if current.status != from {
+        return Err(AppError::Conflict(format!(
+            "statement {id} is {}: only a {} statement can become {}",
+            current.status.to_value(),
+            from.to_value(),
+            to.to_value()
+        )));
+    }
+    let me = caller.actor.audit_name();
+    if step == Step::Approve
+        && (current.generated_by == me || current.submitted_by.as_deref() == Some(&me))
+    {
+        return Err(AppError::Forbidden(
+            "whoever generated or submitted a statement cannot approve it".into(),
+        ));
+    }
+    let now = Utc::now();
+    let mut row = current.clone().into_active_model();
+    row.status = Set(to);
+    row.updated_at = Set(now);
+    match step {
+        Step::Submit => {
+            row.submitted_by = Set(Some(me));
+            row.submitted_at = Set(Some(now));
+        }
+        Step::Approve => {
+            row.approved_by = Set(Some(me));
+            row.approved_at = Set(Some(now));
+        }
+        Step::MarkPaid => {
+            row.paid_by = Set(Some(me));
+            row.paid_at = Set(Some(now));
+        }
+        Step::Dispute => {
+            let reason = validate::text("reason", reason.unwrap_or_default(), 2000)?;
+            row.dispute_reason = Set(Some(reason));
+        }
+    }
+    let updated = row.update(&tx).await?;
+    audit::record(
+        &tx,
+        caller,
+        Change {
+            action: "commission_statement.change_status",
+            entity_type: "commission_statement",
+            entity_id: id.to_string(),
+            before: Some(view(&current)),
+            after: Some(view(&updated)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Statements, newest first; an agency sees its own.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    (agency_id, status): (Option<i64>, Option<StatementStatus>),
+    page: crate::domain::page::PageRequest,
+) -> AppResult<crate::domain::page::Page<commission_statement::Model>> {
+    if let Some(agency_id) = agency_id {
+        scope.allows_agency(agency_id, "commission statements")?;
+    }
+    let mut select = commission_statement::Entity::find();
+    if let Scope::Agency(own) = scope {
+        select = select.filter(commission_statement::Column::AgencyId.eq(own));
+    }
+    if let Some(agency_id) = agency_id {
+        select = select.filter(commission_statement::Column::AgencyId.eq(agency_id));
+    }
+    if let Some(status) = status {
+        select = select.filter(commission_statement::Column::Status.eq(status));
+    }
+    crate::domain::page::fetch_page(
+        conn,
+        select,
+        commission_statement::Column::Id,
+        page,
+        crate::domain::page::Direction::Descending,
+    )
+    .await
+}
+
+/// A statement; an agency may read its own.
+pub async fn get<C: ConnectionTrait>(
+    conn: &C,
+    scope: Scope,
+    id: i64,
+) -> AppResult<commission_statement::Model> {
+    let statement = commission_statement::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("commission statement", id))?;
+    scope.allows_agency(statement.agency_id, "commission statements")?;
+    Ok(statement)
+}

@@ -1,0 +1,253 @@
+//! Commission plans and statements on the reconciled fixture month: exact commission to
+//! the cent, the bonus, regeneration, four eyes, a clawback after payment, adjustments,
+//! disputes.
+
+use entity::api_token::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, token};
+use crate::reconciliation::{import, month};
+
+const PLAN: &str = "
+mutation($input: CommissionPlanInput!) {
+  createCommissionPlan(input: $input) { id agencyId effectiveFrom rules }
+}";
+
+const GENERATE: &str = "
+mutation($start: NaiveDate!, $end: NaiveDate!) {
+  generateCommissionStatements(periodStart: $start, periodEnd: $end) {
+    id status agencyId basis { amount } commission { amount } feeWithheld { amount }
+    payable { amount } totals generatedBy
+    lines { kind accountId rule rateBp basis { amount } commission { amount } note }
+  }
+}";
+
+const STEPS: &str = "
+mutation($id: ID!) { submitCommissionStatement(id: $id) { status submittedBy } }";
+
+async fn reconcile(app: &TestApp, finance: &str, (start, end): (&str, &str)) {
+    app.gql(
+        Some(finance),
+        "mutation($s: NaiveDate!, $e: NaiveDate!) { runReconciliation(periodStart: $s, periodEnd: $e) { id } }",
+        json!({ "s": start, "e": end }),
+    )
+    .await
+    .data();
+}
+
+async fn generate(app: &TestApp, finance: &str, (start, end): (&str, &str)) -> Value {
+    app.gql(
+        Some(finance),
+        GENERATE,
+        json!({ "start": start, "end": end }),
+    )
+    .await
+    .data()["generateCommissionStatements"][0]
+        .clone()
+}
+
+async fn act(app: &TestApp, who: &str, operation: &str, id: &Value) -> crate::helpers::Answer {
+    app.gql(
+        Some(who),
+        &format!("mutation($id: ID!) {{ {operation}(id: $id) {{ status }} }}"),
+        json!({ "id": id }),
+    )
+    .await
+}
+
+fn kinds(statement: &Value) -> Vec<(String, String)> {
+    statement["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_owned(),
+                l["commission"]["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    let finance = &month.finance;
+    let plan = app
+        .gql(
+            Some(finance),
+            PLAN,
+            json!({ "input": {
+                "effectiveFrom": "2026-01-01",
+                "currency": "USD",
+                "tiers": [
+                    { "level": "PRIMARY", "dpdBuckets": ["M1", "M2"], "maxBalance": "2000.00",
+                      "rateBp": 2000 },
+                    { "rateBp": 3000 },
+                ],
+                "bonus": { "targetRecoveryBp": 366, "extraRateBp": 100 },
+                "capPerAccount": "25.00",
+            }}),
+        )
+        .await;
+    assert_eq!(
+        plan.data()["createCommissionPlan"]["rules"]["clawbackDays"],
+        60
+    );
+    import(
+        &app,
+        finance,
+        json!([
+            crate::reconciliation::remitted("L1", "A1", "100.00", 8, alpha),
+            {
+                "reference": "L4", "accountReference": "A4", "channel": "LENDER_DIRECT",
+                "amount": "20.00", "receivedAt": "2026-10-20T09:00:00Z",
+            },
+            crate::reconciliation::remitted("L6a", "A6", "60.00", 17, alpha),
+            crate::reconciliation::remitted("L6b", "A6", "40.00", 18, alpha),
+        ]),
+    )
+    .await;
+    let october = ("2026-10-01", "2026-10-31");
+    let refused = app
+        .gql(
+            Some(finance),
+            GENERATE,
+            json!({ "start": october.0, "end": october.1 }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("CONFLICT"), "reconcile first");
+    reconcile(&app, finance, october).await;
+    let statement = generate(&app, finance, october).await;
+    assert_eq!(statement["status"], "DRAFT");
+    // A1 100.00 and A6 100.00 (split) and A4 20.00 (direct) at 20%; recovery 220 / 6,000 =
+    // 3.67% beats 3.66%: a bonus of 1% of 220.00.
+    assert_eq!(
+        kinds(&statement),
+        [
+            ("PAYMENT".to_owned(), "20.00".to_owned()),
+            ("PAYMENT".to_owned(), "4.00".to_owned()),
+            ("PAYMENT".to_owned(), "20.00".to_owned()),
+            ("BONUS".to_owned(), "2.20".to_owned()),
+        ]
+    );
+    assert_eq!(statement["basis"]["amount"], "220.00");
+    assert_eq!(statement["commission"]["amount"], "46.20");
+    assert!(
+        statement["lines"][0]["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("tier 1, PRIMARY, M1/M2")
+    );
+
+    // Regenerating a draft changes nothing.
+    let again = generate(&app, finance, october).await;
+    assert_eq!(again["id"], statement["id"]);
+    assert_eq!(kinds(&again), kinds(&statement));
+    assert_eq!(again["totals"], statement["totals"]);
+
+    // Four eyes: the one who generated and submitted cannot approve.
+    let id = &statement["id"];
+    let submitted = app.gql(Some(finance), STEPS, json!({ "id": id })).await;
+    assert_eq!(
+        submitted.data()["submitCommissionStatement"]["status"],
+        "SUBMITTED"
+    );
+    let own = act(&app, finance, "approveCommissionStatement", id).await;
+    assert_eq!(own.code(), Some("FORBIDDEN"));
+    let second = token(&app.db, Role::Finance, None).await;
+    let approved = act(&app, &second, "approveCommissionStatement", id).await;
+    assert_eq!(
+        approved.data()["approveCommissionStatement"]["status"],
+        "APPROVED"
+    );
+    let paid = act(&app, &second, "markCommissionStatementPaid", id).await;
+    assert_eq!(paid.data()["markCommissionStatementPaid"]["status"], "PAID");
+    let untouched = generate(&app, finance, october).await;
+    assert_eq!(
+        untouched["status"], "PAID",
+        "a paid statement never changes"
+    );
+
+    // L1 is reversed in November, within 60 days: its commission comes back, with a
+    // manual adjustment.
+    import(
+        &app,
+        finance,
+        json!([{ "reference": "L1-R", "reverses": "L1", "receivedAt": "2026-11-10T09:00:00Z" }]),
+    )
+    .await;
+    app.gql(
+        Some(finance),
+        "mutation($a: ID!) { addCommissionAdjustment(agencyId: $a, amount: \"5.00\",
+           currency: \"USD\", reason: \"goodwill for the October outage\") { id } }",
+        json!({ "a": alpha.to_string() }),
+    )
+    .await
+    .data();
+    let november = ("2026-11-01", "2026-11-30");
+    reconcile(&app, finance, november).await;
+    let next = generate(&app, finance, november).await;
+    assert_eq!(
+        kinds(&next),
+        [
+            ("CLAWBACK".to_owned(), "-20.00".to_owned()),
+            ("ADJUSTMENT".to_owned(), "5.00".to_owned()),
+        ]
+    );
+    assert_eq!(next["commission"]["amount"], "-15.00");
+    assert!(
+        next["lines"][0]["rule"]
+            .as_str()
+            .unwrap()
+            .contains("L1 reversed")
+    );
+
+    // The agency reads its own statement and disputes the submitted one.
+    let next_id = &next["id"];
+    app.gql(Some(finance), STEPS, json!({ "id": next_id }))
+        .await
+        .data();
+    let read = app
+        .gql(
+            Some(&month.agency_token),
+            "query($id: ID!) { commissionStatement(id: $id) { csv json } }",
+            json!({ "id": next_id }),
+        )
+        .await;
+    let read = &read.data()["commissionStatement"];
+    assert!(read["csv"].as_str().unwrap().contains("CLAWBACK"));
+    assert_eq!(read["json"]["payable"], "-15.00");
+    let disputed = app
+        .gql(
+            Some(&month.agency_token),
+            "mutation($id: ID!) { disputeCommissionStatement(id: $id,
+               reason: \"L1 was re-presented and cleared\") { status disputeReason } }",
+            json!({ "id": next_id }),
+        )
+        .await;
+    assert_eq!(
+        disputed.data()["disputeCommissionStatement"]["status"],
+        "DISPUTED"
+    );
+    let redrafted = generate(&app, finance, november).await;
+    assert_eq!(redrafted["status"], "DRAFT");
+    assert_eq!(
+        kinds(&redrafted),
+        kinds(&next),
+        "rebuilt from the same facts"
+    );
+
+    let bravo = crate::fixtures::agency(&app.db, "BRAVO").await;
+    let other = token(&app.db, Role::Agency, Some(bravo.id)).await;
+    let hidden = app
+        .gql(
+            Some(&other),
+            "query($id: ID!) { commissionStatement(id: $id) { id } }",
+            json!({ "id": next_id }),
+        )
+        .await;
+    assert_eq!(hidden.code(), Some("FORBIDDEN"));
+}
