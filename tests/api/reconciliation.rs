@@ -332,3 +332,41 @@ async fn ledger_entries_are_checked_one_by_one_and_replays_recognised() {
         .await;
     assert_eq!(agency.code(), Some("FORBIDDEN"));
 }
+
+#[tokio::test]
+async fn a_ledger_csv_file_imports_row_by_row() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    let file = format!(
+        "reference,account_reference,channel,agency_id,amount,gross_amount,currency,received_at,reverses\n\
+         C1,A1,AGENCY_REMITTANCE_GROSS,{alpha},100.00,,USD,2026-10-08T09:00:00Z,\n\
+         C2,A3,AGENCY_REMITTANCE_NET,{alpha},60.00,75.00,,2026-10-12T09:00:00Z,\n\
+         C3,A4,WIRE,,20.00,,,2026-10-20T09:00:00Z,\n\
+         C4,,,,,,,2026-10-25T09:00:00Z,C1\n"
+    );
+    let answer = app
+        .upload(
+            Some(&month.finance),
+            "mutation($file: Upload!) { importLedgerPaymentsCsv(file: $file) {
+               imported rejected items { index reference status field message } } }",
+            json!({}),
+            file.into_bytes(),
+        )
+        .await;
+    let report = &answer.data()["importLedgerPaymentsCsv"];
+    assert_eq!(
+        (report["imported"].as_i64(), report["rejected"].as_i64()),
+        (Some(3), Some(1))
+    );
+    let third = &report["items"][2];
+    assert_eq!(
+        (third["index"].as_i64(), third["status"].as_str()),
+        (Some(3), Some("REJECTED"))
+    );
+    assert_eq!(third["field"], "channel");
+    assert_eq!(
+        report["items"][3]["status"], "IMPORTED",
+        "a reversal of row 1"
+    );
+}

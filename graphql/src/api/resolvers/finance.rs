@@ -1,5 +1,5 @@
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, Upload};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::job_run::RunTrigger;
 
@@ -102,6 +102,20 @@ impl FinanceMutation {
             })
             .collect::<crate::error::AppResult<_>>()?;
         let outcomes = ledger::import(db(ctx), &caller(ctx)?, inputs).await?;
+        Ok(LedgerImport::new(outcomes)?)
+    }
+
+    /// Imports a CSV file of ledger entries (a GraphQL multipart request; columns in the
+    /// README), 1,000 rows per transaction; rows are numbered from the line after the
+    /// header.
+    #[graphql(guard = "RoleGuard::new(FINANCE)")]
+    async fn import_ledger_payments_csv(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+    ) -> async_graphql::Result<LedgerImport> {
+        let file = super::intake::uploaded_file(ctx, file)?;
+        let outcomes = ledger::import_csv(db(ctx), &caller(ctx)?, file).await?;
         Ok(LedgerImport::new(outcomes)?)
     }
 

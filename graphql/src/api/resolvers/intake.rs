@@ -120,7 +120,7 @@ impl IntakeMutation {
 
 /// The file behind an `Upload` argument. A client that names a file it did not send
 /// gets an error, not a panic (async-graphql indexes its upload list unchecked).
-fn uploaded_file(ctx: &Context<'_>, file: Upload) -> AppResult<std::fs::File> {
+pub(super) fn uploaded_file(ctx: &Context<'_>, file: Upload) -> AppResult<std::fs::File> {
     if *file >= ctx.query_env.uploads.len() {
         return Err(AppError::bad_input(
             "file",

@@ -376,3 +376,111 @@ fn draft(
         reverses_id: None,
     })
 }
+
+/// One row of a ledger CSV file (columns as in the README).
+#[derive(Debug, serde::Deserialize)]
+struct CsvRow {
+    reference: String,
+    account_reference: Option<String>,
+    channel: Option<String>,
+    agency_id: Option<String>,
+    amount: Option<String>,
+    gross_amount: Option<String>,
+    currency: Option<String>,
+    received_at: String,
+    reverses: Option<String>,
+}
+
+fn parse_row(row: CsvRow) -> Result<LedgerInput, Fault> {
+    let decimal = |field: &'static str, value: Option<String>| -> Result<Option<Decimal>, Fault> {
+        value
+            .map(|v| {
+                v.trim()
+                    .parse::<Decimal>()
+                    .map_err(|_| (field, format!("'{v}' is not a decimal amount")))
+            })
+            .transpose()
+    };
+    Ok(LedgerInput {
+        channel: row
+            .channel
+            .map(|c| {
+                serde_json::from_value(serde_json::Value::String(c.trim().to_owned())).map_err(
+                    |_| {
+                        (
+                            "channel",
+                            format!("'{c}' is not AGENCY_REMITTANCE_GROSS, AGENCY_REMITTANCE_NET or LENDER_DIRECT"),
+                        )
+                    },
+                )
+            })
+            .transpose()?,
+        agency_id: row
+            .agency_id
+            .map(|a| {
+                a.trim()
+                    .parse::<i64>()
+                    .map_err(|_| ("agencyId", format!("'{a}' is not an agency id")))
+            })
+            .transpose()?,
+        amount: decimal("amount", row.amount)?,
+        gross_amount: decimal("grossAmount", row.gross_amount)?,
+        received_at: DateTime::parse_from_rfc3339(row.received_at.trim())
+            .map_err(|_| {
+                (
+                    "receivedAt",
+                    format!("'{}' is not an RFC 3339 time", row.received_at),
+                )
+            })?
+            .with_timezone(&Utc),
+        reference: row.reference,
+        account_reference: row.account_reference,
+        currency: row.currency,
+        reverses: row.reverses,
+    })
+}
+
+/// Imports a CSV file, [`MAX_BATCH`] rows per transaction; rows are numbered from 1 (the
+/// line after the header). A row that cannot be read is REJECTED with its column.
+pub async fn import_csv<R: std::io::Read + Send + 'static>(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    file: R,
+) -> AppResult<Vec<EntryOutcome>> {
+    let rows = tokio::task::spawn_blocking(move || {
+        csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(file)
+            .deserialize::<CsvRow>()
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let mut outcomes = Vec::new();
+    let mut parsed: Vec<(usize, LedgerInput)> = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let number = i + 1;
+        match row.map_err(|e| ("file", e.to_string())).and_then(|row| {
+            let reference = row.reference.clone();
+            parse_row(row).map_err(|(field, message)| (field, format!("{reference}: {message}")))
+        }) {
+            Ok(input) => parsed.push((number, input)),
+            Err((field, message)) => {
+                outcomes.push(EntryOutcome::rejected(number, "", field, message));
+            }
+        }
+    }
+    if parsed.is_empty() && outcomes.is_empty() {
+        return Err(AppError::bad_input("file", "the file has no rows"));
+    }
+    for chunk in parsed.chunks(MAX_BATCH) {
+        let numbers: Vec<usize> = chunk.iter().map(|(n, _)| *n).collect();
+        let inputs = chunk.iter().map(|(_, input)| input.clone()).collect();
+        for mut outcome in import(db, caller, inputs).await? {
+            outcome.index = numbers[outcome.index];
+            outcomes.push(outcome);
+        }
+    }
+    outcomes.sort_by_key(|o| o.index);
+    Ok(outcomes)
+}
