@@ -13,6 +13,8 @@ pub struct Model {
     pub statement_id: i64,
     pub kind: LineKind,
     pub account_id: Option<i64>,
+    /// The placement the money was collected on (payment and clawback lines).
+    pub placement_id: Option<i64>,
     pub payment_ids: Ids,
     pub ledger_entry_ids: Ids,
     pub plan_id: Option<i64>,

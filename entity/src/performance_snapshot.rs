@@ -36,7 +36,8 @@ pub struct Model {
     /// Placements of the window still held on the day.
     pub accounts_held: i64,
     pub idle_accounts: i64,
-    /// Commission earned on the window's collections; `None` until statements exist.
+    /// Commission statements paid on the window's placements (net of clawbacks); `None`
+    /// until one has.
     pub commission_minor: Option<i64>,
     /// Composite score in basis points; `None`: no verdict (thin data).
     pub score_bp: Option<i32>,

@@ -51,6 +51,7 @@ enum CommissionLines {
     StatementId,
     Kind,
     AccountId,
+    PlacementId,
     PaymentIds,
     LedgerEntryIds,
     PlanId,
@@ -177,6 +178,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(L::StatementId))
                     .col(string_len(L::Kind, 16))
                     .col(big_integer_null(L::AccountId))
+                    .col(big_integer_null(L::PlacementId))
                     .col(json(L::PaymentIds))
                     .col(json(L::LedgerEntryIds))
                     .col(big_integer_null(L::PlanId))
@@ -191,6 +193,15 @@ impl MigrationTrait for Migration {
                             .from(L::Table, L::StatementId)
                             .to(S::Table, S::Id),
                     )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_commission_line_placement")
+                    .table(L::Table)
+                    .col(L::PlacementId)
                     .to_owned(),
             )
             .await?;

@@ -242,6 +242,28 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
 
     let bravo = crate::fixtures::agency(&app.db, "BRAVO").await;
     let other = token(&app.db, Role::Agency, Some(bravo.id)).await;
+    // Cost of collection: the paid October statement's 44.00 (the bonus is on no
+    // placement) over the 400.00 ALPHA reported collecting.
+    let snapshot = app
+        .admin(
+            "mutation { runJob(name: \"performance_snapshot\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(snapshot.data()["runJob"]["status"], "SUCCEEDED");
+    let card = app
+        .gql(
+            Some(&month.agency_token),
+            &format!(
+                "{{ agencyScorecard(agencyId: \"{alpha}\", window: SINCE_PLACEMENT) {{
+                   history {{ collected {{ amount }} costOfCollection }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let card = &card.data()["agencyScorecard"]["history"][0];
+    assert_eq!(card["collected"]["amount"], "400.00");
+    assert_eq!(card["costOfCollection"], "11.00");
     let hidden = app
         .gql(
             Some(&other),

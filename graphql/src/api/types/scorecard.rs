@@ -60,7 +60,8 @@ pub struct AgencyScorecard {
     /// Held at least the idle days with no reported activity in them.
     pub idle_accounts: i64,
     pub idle_share: Option<Amount>,
-    /// Commissions ÷ collected; `null` until commission statements cover the window.
+    /// Commissions (from commission statements, net of clawbacks) ÷ collected; `null`
+    /// until a statement paid on the window's placements.
     pub cost_of_collection: Option<Amount>,
     /// The agency's first placement in the segment.
     pub first_placed_at: DateTime<Utc>,

@@ -21,6 +21,7 @@ use sea_orm::ActiveEnum;
 #[derive(Clone, Debug)]
 pub struct Earning {
     pub account_id: i64,
+    pub placement_id: i64,
     pub payment_ids: Vec<i64>,
     pub ledger_entry_ids: Vec<i64>,
     pub basis_minor: i64,
@@ -38,6 +39,7 @@ pub struct Earning {
 pub struct LineDraft {
     pub kind: LineKind,
     pub account_id: Option<i64>,
+    pub placement_id: Option<i64>,
     pub payment_ids: Vec<i64>,
     pub ledger_entry_ids: Vec<i64>,
     pub plan_id: Option<i64>,
@@ -107,6 +109,7 @@ pub fn payment_lines(earnings: &[Earning], cap_per_account_minor: Option<i64>) -
             let line = |plan_id, rule: String, rate_bp, commission_minor| LineDraft {
                 kind: LineKind::Payment,
                 account_id: Some(e.account_id),
+                placement_id: Some(e.placement_id),
                 payment_ids: e.payment_ids.clone(),
                 ledger_entry_ids: e.ledger_entry_ids.clone(),
                 plan_id,
@@ -166,6 +169,7 @@ pub fn bonus_line(
     (recovery_bp > Decimal::from(bonus.target_recovery_bp)).then(|| LineDraft {
         kind: LineKind::Bonus,
         account_id: None,
+        placement_id: None,
         payment_ids: Vec::new(),
         ledger_entry_ids: Vec::new(),
         plan_id: Some(plan_id),
@@ -223,6 +227,7 @@ mod tests {
     fn earning(basis: i64, balance: i64, bucket: &str) -> Earning {
         Earning {
             account_id: 1,
+            placement_id: 1,
             payment_ids: vec![1],
             ledger_entry_ids: vec![1],
             basis_minor: basis,

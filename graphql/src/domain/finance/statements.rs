@@ -106,6 +106,7 @@ pub async fn generate(
             .map(|p| (p.id, p.rules.clone()));
         earnings.entry(group).or_default().push(Earning {
             account_id: item.account_id,
+            placement_id: placement.id,
             payment_ids: item.payment_ids.0.clone(),
             ledger_entry_ids: item.ledger_entry_ids.0.clone(),
             basis_minor: item.received_minor,
@@ -183,6 +184,7 @@ pub async fn generate(
         lines.extend(carried.iter().map(|a| LineDraft {
             kind: LineKind::Adjustment,
             account_id: None,
+            placement_id: None,
             payment_ids: Vec::new(),
             ledger_entry_ids: Vec::new(),
             plan_id: None,
@@ -305,6 +307,7 @@ async fn store<C: ConnectionTrait>(
             statement_id: Set(statement.id),
             kind: Set(l.kind),
             account_id: Set(l.account_id),
+            placement_id: Set(l.placement_id),
             payment_ids: Set(Ids(l.payment_ids.clone())),
             ledger_entry_ids: Set(Ids(l.ledger_entry_ids.clone())),
             plan_id: Set(l.plan_id),
@@ -495,6 +498,7 @@ async fn clawbacks<C: ConnectionTrait>(
                 .push(LineDraft {
                     kind: LineKind::Clawback,
                     account_id: earned.account_id,
+                    placement_id: earned.placement_id,
                     payment_ids: earned.payment_ids.0.clone(),
                     ledger_entry_ids: earned.ledger_entry_ids.0.clone(),
                     plan_id: earned.plan_id,

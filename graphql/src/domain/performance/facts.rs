@@ -8,8 +8,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::activity::{self, ActivityKind, ContactResult};
+use entity::commission_line::{self, LineKind};
+use entity::commission_statement::StatementStatus;
 use entity::compliance_incident::{self, IncidentSource, IncidentStatus, Severity};
-use entity::{allocation_run, allocation_strategy, payment, placement};
+use entity::{allocation_run, allocation_strategy, commission_statement, payment, placement};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
@@ -52,6 +54,7 @@ struct PlacementRow {
     right_party_contact: Option<i32>,
     promised: Option<i32>,
     last_activity_at: Option<DateTime<Utc>>,
+    commission_minor: Option<i64>,
 }
 
 /// Placements made by `as_of`, each with its segment, what was collected on it and what
@@ -102,6 +105,58 @@ async fn placements<C: ConnectionTrait>(
         .and_where(activity::Column::OccurredAt.lte(as_of))
         .group_by_col(activity::Column::PlacementId)
         .to_owned();
+    // Commission on the placement by APPROVED or PAID statements of periods begun by
+    // `as_of`.
+    let earned = Query::select()
+        .column((
+            commission_line::Entity,
+            commission_line::Column::PlacementId,
+        ))
+        .expr_as(
+            Expr::col((
+                commission_line::Entity,
+                commission_line::Column::CommissionMinor,
+            ))
+            .sum()
+            .cast_as("BIGINT"),
+            "commission",
+        )
+        .from(commission_line::Entity)
+        .join(
+            JoinType::InnerJoin,
+            commission_statement::Entity,
+            Expr::col((
+                commission_statement::Entity,
+                commission_statement::Column::Id,
+            ))
+            .equals((
+                commission_line::Entity,
+                commission_line::Column::StatementId,
+            )),
+        )
+        .and_where(
+            Expr::col((commission_line::Entity, commission_line::Column::Kind))
+                .is_in([LineKind::Payment, LineKind::Clawback]),
+        )
+        .and_where(
+            Expr::col((
+                commission_statement::Entity,
+                commission_statement::Column::PeriodStart,
+            ))
+            .lte(as_of.date_naive()),
+        )
+        .and_where(
+            Expr::col((
+                commission_statement::Entity,
+                commission_statement::Column::Status,
+            ))
+            .is_in([StatementStatus::Approved, StatementStatus::Paid]),
+        )
+        .group_by_col((
+            commission_line::Entity,
+            commission_line::Column::PlacementId,
+        ))
+        .to_owned();
     let p = |column: placement::Column| Expr::col((placement::Entity, column));
     let select: SelectStatement = Query::select()
         .expr_as(p(placement::Column::Id), "placement_id")
@@ -134,6 +189,7 @@ async fn placements<C: ConnectionTrait>(
             Expr::col(("reported", "last_activity_at")),
             "last_activity_at",
         )
+        .expr_as(Expr::col(("earned", "commission")), "commission_minor")
         .from(placement::Entity)
         .join(
             JoinType::LeftJoin,
@@ -161,6 +217,13 @@ async fn placements<C: ConnectionTrait>(
             Expr::col(("reported", activity::Column::PlacementId))
                 .equals((placement::Entity, placement::Column::Id)),
         )
+        .join_subquery(
+            JoinType::LeftJoin,
+            earned,
+            "earned",
+            Expr::col(("earned", commission_line::Column::PlacementId))
+                .equals((placement::Entity, placement::Column::Id)),
+        )
         .and_where(p(placement::Column::PlacedAt).lte(as_of))
         .to_owned();
     let rows = PlacementRow::find_by_statement(conn.get_database_backend().build(&select))
@@ -181,6 +244,7 @@ async fn placements<C: ConnectionTrait>(
             right_party_contact: row.right_party_contact.unwrap_or(0) != 0,
             promised: row.promised.unwrap_or(0) != 0,
             last_activity_at: row.last_activity_at,
+            commission_minor: row.commission_minor,
         })
         .collect())
 }

@@ -60,6 +60,8 @@ pub struct PlacementFact {
     pub right_party_contact: bool,
     pub promised: bool,
     pub last_activity_at: Option<DateTime<Utc>>,
+    /// Commission statements have paid on it (net of clawbacks); `None`: none has.
+    pub commission_minor: Option<i64>,
 }
 
 /// A promise to pay and whether it was kept.
@@ -145,6 +147,8 @@ pub struct Figures {
     pub incidents: [i64; 4],
     pub accounts_held: i64,
     pub idle_accounts: i64,
+    /// Commission on the window's placements; `None` until a statement paid on any.
+    pub commission_minor: Option<i64>,
     pub score_bp: Option<i32>,
 }
 
@@ -269,6 +273,9 @@ fn cohort_figures(
         figures.collected_minor += p.collected_minor;
         figures.accounts_contacted += i64::from(p.right_party_contact);
         figures.accounts_promised += i64::from(p.promised);
+        if let Some(commission) = p.commission_minor {
+            figures.commission_minor = Some(figures.commission_minor.unwrap_or(0) + commission);
+        }
         if let Some(first) = p.first_attempt_at {
             first_attempts.push((first - p.placed_at).num_seconds().max(0));
         }
@@ -428,6 +435,7 @@ mod tests {
             right_party_contact: false,
             promised: false,
             last_activity_at: None,
+            commission_minor: None,
         }
     }
 

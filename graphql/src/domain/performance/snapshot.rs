@@ -103,7 +103,7 @@ fn row(
         incidents_critical: Set(critical),
         accounts_held: Set(f.accounts_held),
         idle_accounts: Set(f.idle_accounts),
-        commission_minor: Set(None),
+        commission_minor: Set(f.commission_minor),
         score_bp: Set(f.score_bp),
         ..Default::default()
     })
