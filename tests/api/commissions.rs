@@ -102,6 +102,11 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
         json!([
             crate::reconciliation::remitted("L1", "A1", "100.00", 8, alpha),
             {
+                "reference": "L3", "accountReference": "A3", "channel": "AGENCY_REMITTANCE_NET",
+                "agencyId": alpha.to_string(), "amount": "60.00", "grossAmount": "75.00",
+                "receivedAt": "2026-10-12T09:00:00Z",
+            },
+            {
                 "reference": "L4", "accountReference": "A4", "channel": "LENDER_DIRECT",
                 "amount": "20.00", "receivedAt": "2026-10-20T09:00:00Z",
             },
@@ -135,6 +140,10 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
     );
     assert_eq!(statement["basis"]["amount"], "220.00");
     assert_eq!(statement["commission"]["amount"], "46.20");
+    // A3's NET remittance does not match what was reported (80.00 against 75.00), so it
+    // earns nothing yet; the 15.00 fee ALPHA kept from it is still deducted.
+    assert_eq!(statement["feeWithheld"]["amount"], "15.00");
+    assert_eq!(statement["payable"]["amount"], "31.20");
     assert!(
         statement["lines"][0]["rule"]
             .as_str()

@@ -2,8 +2,8 @@
 //! so that a read-then-write never fails on a lock upgrade; PostgreSQL ignores the option.
 
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
@@ -13,3 +13,22 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     })
     .await
 }
+
+/// Serialises transactions that take the same `key` (PostgreSQL: a transaction-level
+/// advisory lock, held until commit or rollback, across processes). SQLite's write
+/// transactions are serialised already.
+pub async fn serialise<C: ConnectionTrait>(conn: &C, key: i64) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The advisory-lock key of finance's reconciliation and statement generation: one at a
+/// time, so no ledger entry or adjustment is claimed twice.
+pub const FINANCE_LOCK: i64 = 0x4146_4649_4e41_4e43;

@@ -136,13 +136,16 @@ pub async fn list<C: ConnectionTrait>(
     Ok(select.all(conn).await?)
 }
 
-/// The plan in force for an agency on a day, from `plans` (as [`list`] returns them).
-pub fn in_force(
-    plans: &[commission_plan::Model],
+/// The plan in force for an agency on a day in a currency, from `plans` (as [`list`]
+/// returns them).
+pub fn in_force<'a>(
+    plans: &'a [commission_plan::Model],
     agency_id: i64,
     day: NaiveDate,
-) -> Option<&commission_plan::Model> {
-    let effective = |p: &&commission_plan::Model| p.effective_from <= day;
+    currency: &str,
+) -> Option<&'a commission_plan::Model> {
+    let effective =
+        |p: &&commission_plan::Model| p.effective_from <= day && p.rules.currency == currency;
     plans
         .iter()
         .filter(effective)
@@ -188,7 +191,8 @@ mod tests {
             plan(2, Some(7), "2026-10-01"),
             plan(1, None, "2026-01-01"),
         ];
-        let on = |agency, day: &str| in_force(&plans, agency, day.parse().unwrap()).map(|p| p.id);
+        let on =
+            |agency, day: &str| in_force(&plans, agency, day.parse().unwrap(), "USD").map(|p| p.id);
         assert_eq!(
             on(7, "2026-09-30"),
             Some(1),

@@ -26,7 +26,7 @@ use serde_json::json;
 use super::matching::{self, Line, Received, Reported};
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
-use crate::domain::tx::begin_write;
+use crate::domain::tx::{FINANCE_LOCK, begin_write, serialise};
 use crate::error::{AppError, AppResult};
 
 /// Longest period one run covers.
@@ -49,6 +49,13 @@ pub fn instants(start: NaiveDate, end: NaiveDate) -> AppResult<(DateTime<Utc>, D
         return Err(AppError::bad_input(
             "periodEnd",
             "the period cannot end before it starts",
+        ));
+    }
+    use chrono::Datelike;
+    if !(2000..=2200).contains(&start.year()) || !(2000..=2200).contains(&end.year()) {
+        return Err(AppError::bad_input(
+            "periodStart",
+            "periods lie between the years 2000 and 2200",
         ));
     }
     if (end - start).num_days() >= MAX_PERIOD_DAYS {
@@ -82,6 +89,7 @@ pub async fn run(
     let (from, to) = instants(period_start, period_end)?;
     let window = settings.window;
     let tx = begin_write(db).await?;
+    serialise(&tx, FINANCE_LOCK).await?;
     let reported: Vec<Reported> = payment::Entity::find()
         .filter(payment::Column::PaidAt.gte(from))
         .filter(payment::Column::PaidAt.lt(to))
@@ -130,8 +138,10 @@ pub async fn run(
     let lines = matching::reconcile(&reported, &received, window, (from, to));
 
     let placements_by_payment = payment_placements(&tx, &reported).await?;
-    let received_at: HashMap<i64, DateTime<Utc>> =
-        entries.iter().map(|e| (e.id, e.received_at)).collect();
+    let arrivals: HashMap<i64, (DateTime<Utc>, Option<i64>)> = entries
+        .iter()
+        .map(|e| (e.id, (e.received_at, e.agency_id)))
+        .collect();
     let holders = holders(&tx, &lines).await?;
     let previous = reconciliation_run::Entity::find()
         .filter(reconciliation_run::Column::PeriodStart.eq(period_start))
@@ -156,11 +166,20 @@ pub async fn run(
         .map(|line| {
             let (placement, agency) = match line.payment_ids.first() {
                 Some(id) => placements_by_payment.get(id).copied().unzip(),
+                // A remittance is its remitting agency's; direct money the holder's.
                 None => line
                     .ledger_ids
                     .first()
-                    .and_then(|id| received_at.get(id))
-                    .and_then(|at| attribute(holders.get(&line.account_id)?, *at, settings.tail))
+                    .and_then(|id| arrivals.get(id))
+                    .and_then(|(at, remitter)| {
+                        let held: Vec<placement::Model> = holders
+                            .get(&line.account_id)?
+                            .iter()
+                            .filter(|p| remitter.is_none_or(|agency| p.agency_id == agency))
+                            .cloned()
+                            .collect();
+                        attribute(&held, *at, settings.tail)
+                    })
                     .unzip(),
             };
             reconciliation_item::ActiveModel {
@@ -437,18 +456,29 @@ pub async fn get<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<RunOutcome>
     Ok(RunOutcome { run, items })
 }
 
-/// The period the scheduled job reconciles on `today`: the calendar month of yesterday
-/// (month to date, and the whole of last month on the first).
-pub fn scheduled_period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+/// The periods the scheduled job reconciles on `today`: the calendar month of yesterday
+/// (month to date), and the month before it while money for its last days may still be
+/// arriving (up to the matching window after its end).
+pub fn scheduled_periods(today: NaiveDate, window: Duration) -> Vec<(NaiveDate, NaiveDate)> {
+    let current = month_of(today - Duration::days(1));
+    let previous = month_of(current.0 - Duration::days(1));
+    if today - Duration::days(1) <= previous.1 + window && current != previous {
+        vec![previous, current]
+    } else {
+        vec![current]
+    }
+}
+
+/// The first and last day of the calendar month holding `day`.
+fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     use chrono::Datelike;
-    let yesterday = today - Duration::days(1);
-    let start = yesterday.with_day(1).unwrap_or(yesterday);
+    let start = day.with_day(1).unwrap_or(day);
     let next_month = if start.month() == 12 {
         NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
     } else {
         NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
     };
-    let end = next_month.map_or(yesterday, |next| next - Duration::days(1));
+    let end = next_month.map_or(day, |next| next - Duration::days(1));
     (start, end)
 }
 
@@ -464,15 +494,24 @@ mod tests {
     }
 
     #[test]
-    fn the_job_reconciles_the_month_of_yesterday() {
+    fn the_job_reconciles_the_month_of_yesterday_and_the_last_until_the_window_passes() {
+        let window = Duration::days(5);
         assert_eq!(
-            scheduled_period(date(2026, 11, 28)),
-            (date(2026, 11, 1), date(2026, 11, 30))
+            scheduled_periods(date(2026, 11, 28), window),
+            [(date(2026, 11, 1), date(2026, 11, 30))]
         );
         assert_eq!(
-            scheduled_period(date(2027, 1, 1)),
-            (date(2026, 12, 1), date(2026, 12, 31))
+            scheduled_periods(date(2027, 1, 1), window),
+            [(date(2026, 12, 1), date(2026, 12, 31))]
         );
+        assert_eq!(
+            scheduled_periods(date(2027, 1, 6), window),
+            [
+                (date(2026, 12, 1), date(2026, 12, 31)),
+                (date(2027, 1, 1), date(2027, 1, 31))
+            ]
+        );
+        assert_eq!(scheduled_periods(date(2027, 1, 7), window).len(), 1);
     }
 
     fn placement(id: i64, agency_id: i64, from: u32, to: Option<u32>) -> placement::Model {

@@ -30,7 +30,7 @@ use super::{plans, reconciliation};
 use crate::domain::actor::{Caller, Scope};
 use crate::domain::allocation::segment::{DpdBucket, bucket_of};
 use crate::domain::audit::{self, Change};
-use crate::domain::tx::begin_write;
+use crate::domain::tx::{FINANCE_LOCK, begin_write, serialise};
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
@@ -49,6 +49,7 @@ pub async fn generate(
 ) -> AppResult<Vec<commission_statement::Model>> {
     let (from, to) = reconciliation::instants(period_start, period_end)?;
     let tx = begin_write(db).await?;
+    serialise(&tx, FINANCE_LOCK).await?;
     let run = reconciliation_run::Entity::find()
         .filter(reconciliation_run::Column::PeriodStart.eq(period_start))
         .filter(reconciliation_run::Column::PeriodEnd.eq(period_end))
@@ -60,23 +61,43 @@ pub async fn generate(
                 "no reconciliation of {period_start} to {period_end}: reconcile the period first"
             ))
         })?;
-    let items: Vec<reconciliation_item::Model> = reconciliation_item::Entity::find()
+    let attributed: Vec<reconciliation_item::Model> = reconciliation_item::Entity::find()
         .filter(reconciliation_item::Column::RunId.eq(run.id))
         .filter(reconciliation_item::Column::AgencyId.is_not_null())
-        .filter(
-            reconciliation_item::Column::Class.is_in([MatchClass::Matched, MatchClass::LedgerOnly]),
-        )
+        .filter(reconciliation_item::Column::Class.ne(MatchClass::Reversed))
         .order_by_asc(reconciliation_item::Column::Id)
         .all(&tx)
         .await?;
     let all_plans = plans::list(&tx, None).await?;
-    let entries = entries_of(&tx, items.iter().flat_map(|i| i.ledger_entry_ids.0.clone())).await?;
+    let entries = entries_of(
+        &tx,
+        attributed.iter().flat_map(|i| i.ledger_entry_ids.0.clone()),
+    )
+    .await?;
+    // The agency kept its fee on every NET remittance it made, matched or not.
+    let mut fees: BTreeMap<Group, i64> = BTreeMap::new();
+    for item in &attributed {
+        let Some(agency_id) = item.agency_id else {
+            continue;
+        };
+        *fees.entry((agency_id, item.currency.clone())).or_default() += item
+            .ledger_entry_ids
+            .0
+            .iter()
+            .filter_map(|id| entries.get(id))
+            .filter(|e| e.channel == LedgerChannel::AgencyRemittanceNet)
+            .map(|e| e.gross_minor - e.amount_minor)
+            .sum::<i64>();
+    }
+    let items: Vec<&reconciliation_item::Model> = attributed
+        .iter()
+        .filter(|i| matches!(i.class, MatchClass::Matched | MatchClass::LedgerOnly))
+        .collect();
     let placements = placements_by_id(&tx, items.iter().filter_map(|i| i.placement_id)).await?;
     let starts = delinquency_starts(&tx, placements.values().map(|p| p.account_id)).await?;
 
     let mut earnings: BTreeMap<Group, Vec<Earning>> = BTreeMap::new();
-    let mut fees: BTreeMap<Group, i64> = BTreeMap::new();
-    for item in &items {
+    for item in items {
         let (Some(agency_id), Some(placement)) = (
             item.agency_id,
             item.placement_id.and_then(|id| placements.get(&id)),
@@ -93,16 +114,10 @@ pub async fn generate(
             continue;
         };
         let group = (agency_id, item.currency.clone());
-        *fees.entry(group.clone()).or_default() += own
-            .iter()
-            .filter(|e| e.channel == LedgerChannel::AgencyRemittanceNet)
-            .map(|e| e.gross_minor - e.amount_minor)
-            .sum::<i64>();
         let days_past_due = starts
             .get(&placement.account_id)
             .map(|start| (placement.placed_at.date_naive() - *start).num_days());
-        let plan = plans::in_force(&all_plans, agency_id, arrived.date_naive())
-            .filter(|p| p.rules.currency == item.currency)
+        let plan = plans::in_force(&all_plans, agency_id, arrived.date_naive(), &item.currency)
             .map(|p| (p.id, p.rules.clone()));
         earnings.entry(group).or_default().push(Earning {
             account_id: item.account_id,
@@ -119,15 +134,17 @@ pub async fn generate(
             plan,
         });
     }
-    let clawbacks = clawbacks(&tx, (period_start, period_end), (from, to), &all_plans).await?;
+    let clawbacks = clawbacks(&tx, (period_start, period_end), to, &all_plans).await?;
     let adjustments = commission_adjustment::Entity::find()
         .order_by_asc(commission_adjustment::Column::Id)
         .all(&tx)
         .await?;
+    // Locked: a submit or approval waits, and the status read is the one written over.
     let existing: HashMap<Group, commission_statement::Model> =
         commission_statement::Entity::find()
             .filter(commission_statement::Column::PeriodStart.eq(period_start))
             .filter(commission_statement::Column::PeriodEnd.eq(period_end))
+            .lock_exclusive()
             .all(&tx)
             .await?
             .into_iter()
@@ -148,9 +165,16 @@ pub async fn generate(
             }
         })
         .collect();
+    // Every open statement is rebuilt, even one left with nothing to pay.
     let groups: BTreeSet<Group> = earnings
         .keys()
         .cloned()
+        .chain(existing.keys().filter(|g| open(g)).cloned())
+        .chain(
+            fees.iter()
+                .filter(|(_, fee)| **fee != 0)
+                .map(|(g, _)| g.clone()),
+        )
         .chain(clawbacks.keys().cloned())
         .chain(pending.iter().map(|a| (a.agency_id, a.currency.clone())))
         .collect();
@@ -163,8 +187,7 @@ pub async fn generate(
             continue;
         }
         let own = earnings.remove(&group).unwrap_or_default();
-        let end_plan = plans::in_force(&all_plans, group.0, period_end)
-            .filter(|p| p.rules.currency == group.1);
+        let end_plan = plans::in_force(&all_plans, group.0, period_end, &group.1);
         let mut lines =
             commission::payment_lines(&own, end_plan.and_then(|p| p.rules.cap_per_account_minor));
         let basis: i64 = own.iter().map(|e| e.basis_minor).sum();
@@ -435,18 +458,20 @@ async fn balance_placed<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Clawback lines: reversals received in the period of entries that earned commission on
-/// another period's statement, within that plan's clawback window, not clawed back yet.
+/// Clawback lines: reversals received by the period's end of entries that earned
+/// commission on another period's submitted, approved or paid statement, within that
+/// plan's clawback window, and not clawed back on another statement yet. A reversed part
+/// of a split payment takes back its share of the line.
 async fn clawbacks<C: ConnectionTrait>(
     conn: &C,
     (period_start, period_end): (NaiveDate, NaiveDate),
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    to: DateTime<Utc>,
     all_plans: &[entity::commission_plan::Model],
 ) -> AppResult<BTreeMap<Group, Vec<LineDraft>>> {
     let reversals = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::ReversesId.is_not_null())
-        .filter(ledger_entry::Column::ReceivedAt.gte(from))
         .filter(ledger_entry::Column::ReceivedAt.lt(to))
+        .order_by_asc(ledger_entry::Column::Id)
         .all(conn)
         .await?;
     if reversals.is_empty() {
@@ -465,12 +490,19 @@ async fn clawbacks<C: ConnectionTrait>(
         .filter(commission_line::Column::Kind.is_in([LineKind::Payment, LineKind::Clawback]))
         .all(conn)
         .await?;
+    let settled = |statement: &commission_statement::Model| {
+        matches!(
+            statement.status,
+            StatementStatus::Submitted | StatementStatus::Approved | StatementStatus::Paid
+        )
+    };
     let mut out: BTreeMap<Group, Vec<LineDraft>> = BTreeMap::new();
     for reversal in reversals {
         let Some(original) = reversal.reverses_id.and_then(|id| originals.get(&id)) else {
             continue;
         };
         let touches = |l: &&commission_line::Model| l.ledger_entry_ids.0.contains(&original.id);
+        // A clawback line names the one entry it takes back.
         if lines
             .iter()
             .filter(touches)
@@ -478,46 +510,61 @@ async fn clawbacks<C: ConnectionTrait>(
         {
             continue;
         }
-        for earned in lines
+        let Some((earned, statement)) = lines
             .iter()
             .filter(touches)
             .filter(|l| l.kind == LineKind::Payment && l.commission_minor != 0)
-        {
-            let Some(statement) = others.get(&earned.statement_id) else {
-                continue;
-            };
-            let window = earned
-                .plan_id
-                .and_then(|id| all_plans.iter().find(|p| p.id == id))
-                .map_or(0, |p| p.rules.clawback_days);
-            if reversal.received_at - original.received_at > Duration::days(window.into()) {
-                continue;
-            }
-            out.entry((statement.agency_id, statement.currency.clone()))
-                .or_default()
-                .push(LineDraft {
-                    kind: LineKind::Clawback,
-                    account_id: earned.account_id,
-                    placement_id: earned.placement_id,
-                    payment_ids: earned.payment_ids.0.clone(),
-                    ledger_entry_ids: earned.ledger_entry_ids.0.clone(),
-                    plan_id: earned.plan_id,
-                    rule: format!(
-                        "clawback: ledger entry {} reversed on {}, within the {window}-day window",
-                        original.reference,
-                        reversal.received_at.date_naive()
-                    ),
-                    rate_bp: earned.rate_bp,
-                    basis_minor: -earned.basis_minor,
-                    commission_minor: -earned.commission_minor,
-                    note: format!(
-                        "earned on the statement of {} to {}",
-                        statement.period_start, statement.period_end
-                    ),
-                });
+            .find_map(|l| Some((l, others.get(&l.statement_id).filter(|s| settled(s))?)))
+        else {
+            continue;
+        };
+        let window = earned
+            .plan_id
+            .and_then(|id| all_plans.iter().find(|p| p.id == id))
+            .map_or(0, |p| p.rules.clawback_days);
+        if reversal.received_at - original.received_at > Duration::days(window.into()) {
+            continue;
         }
+        let basis = Ord::min(original.gross_minor, earned.basis_minor);
+        let commission = if basis == earned.basis_minor || earned.basis_minor == 0 {
+            earned.commission_minor
+        } else {
+            share(earned.commission_minor, basis, earned.basis_minor)
+        };
+        out.entry((statement.agency_id, statement.currency.clone()))
+            .or_default()
+            .push(LineDraft {
+                kind: LineKind::Clawback,
+                account_id: earned.account_id,
+                placement_id: earned.placement_id,
+                payment_ids: earned.payment_ids.0.clone(),
+                ledger_entry_ids: vec![original.id],
+                plan_id: earned.plan_id,
+                rule: format!(
+                    "clawback: ledger entry {} reversed on {}, within the {window}-day window",
+                    original.reference,
+                    reversal.received_at.date_naive()
+                ),
+                rate_bp: earned.rate_bp,
+                basis_minor: -basis,
+                commission_minor: -commission,
+                note: format!(
+                    "earned on the statement of {} to {}",
+                    statement.period_start, statement.period_end
+                ),
+            });
     }
     Ok(out)
+}
+
+/// `amount × part ÷ whole`, rounded half-up to the minor unit.
+fn share(amount: i64, part: i64, whole: i64) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (rust_decimal::Decimal::from(amount) * rust_decimal::Decimal::from(part)
+        / rust_decimal::Decimal::from(whole))
+    .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    .to_i64()
+    .unwrap_or(amount)
 }
 
 /// A manual correction, carried by the agency's next generated statement.

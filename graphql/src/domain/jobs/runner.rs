@@ -191,18 +191,23 @@ async fn execute(
             })
         }
         JobName::Reconciliation => {
-            let outcome = reconciliation::run(
-                &ctx.db,
-                &caller,
-                reconciliation::scheduled_period(today),
-                RunTrigger::Schedule,
-                &ctx.reconcile,
-            )
-            .await?;
-            json!({
-                "reconciliationRunId": outcome.run.id.to_string(),
-                "lines": outcome.items.len(),
-            })
+            let mut runs = Vec::new();
+            for period in reconciliation::scheduled_periods(today, ctx.reconcile.window) {
+                let outcome = reconciliation::run(
+                    &ctx.db,
+                    &caller,
+                    period,
+                    RunTrigger::Schedule,
+                    &ctx.reconcile,
+                )
+                .await?;
+                runs.push(json!({
+                    "reconciliationRunId": outcome.run.id.to_string(),
+                    "periodStart": period.0,
+                    "lines": outcome.items.len(),
+                }));
+            }
+            json!({ "runs": runs })
         }
     })
 }
