@@ -32,13 +32,7 @@ pub struct AgencyFilter {
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, scope: Scope, id: i64) -> AppResult<agency::Model> {
-    if let Scope::Agency(own) = scope
-        && own != id
-    {
-        return Err(AppError::Forbidden(
-            "an agency may only read its own profile".to_owned(),
-        ));
-    }
+    scope.allows_agency(id, "profile")?;
     agency::Entity::find_by_id(id)
         .one(conn)
         .await?

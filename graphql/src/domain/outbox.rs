@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::actor::Scope;
 use super::page::{Direction, Page, PageRequest, fetch_page};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub struct Event<'a> {
     pub topic: &'a str,
@@ -55,12 +55,10 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Page<outbox_event::Model>> {
     use outbox_event::Column;
     let mut select = outbox_event::Entity::find();
+    if let Some(asked) = filter.agency_id {
+        scope.allows_agency(asked, "events")?;
+    }
     if let Scope::Agency(own) = scope {
-        if filter.agency_id.is_some_and(|asked| asked != own) {
-            return Err(AppError::Forbidden(
-                "an agency may only read its own events".into(),
-            ));
-        }
         select = select.filter(Column::AgencyId.eq(own));
     }
     if let Some(agency_id) = filter.agency_id {

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::actor::Scope;
 use super::page::{Direction, Page, PageRequest, fetch_page};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 #[derive(Clone, Debug, Default)]
 pub struct PlacementFilter {
@@ -25,12 +25,10 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Page<placement::Model>> {
     use placement::Column;
     let mut select = placement::Entity::find();
+    if let Some(asked) = filter.agency_id {
+        scope.allows_agency(asked, "placements")?;
+    }
     if let Scope::Agency(own) = scope {
-        if filter.agency_id.is_some_and(|asked| asked != own) {
-            return Err(AppError::Forbidden(
-                "an agency may only read its own placements".to_owned(),
-            ));
-        }
         select = select.filter(Column::AgencyId.eq(own));
     }
     if let Some(agency_id) = filter.agency_id {

@@ -55,12 +55,8 @@ pub async fn list<C: ConnectionTrait>(
     page: PageRequest,
 ) -> AppResult<Page<compliance_incident::Model>> {
     use compliance_incident::Column;
-    if let Scope::Agency(own) = scope
-        && filter.agency_id.is_some_and(|asked| asked != own)
-    {
-        return Err(AppError::Forbidden(
-            "an agency may only read its own incidents".to_owned(),
-        ));
+    if let Some(asked) = filter.agency_id {
+        scope.allows_agency(asked, "incidents")?;
     }
     if let (Some(from), Some(to)) = (filter.occurred_from, filter.occurred_to)
         && to < from

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::actor::Scope;
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 #[derive(Clone, Debug, Default)]
 pub struct RecordFilter {
@@ -22,13 +22,13 @@ pub struct RecordFilter {
 /// The agency the caller may read: its own for an agency, any (or the one named) for
 /// the lender.
 fn agency_in_scope(scope: Scope, asked: Option<i64>) -> AppResult<Option<i64>> {
-    match scope {
-        Scope::Lender => Ok(asked),
-        Scope::Agency(own) if asked.is_none_or(|asked| asked == own) => Ok(Some(own)),
-        Scope::Agency(_) => Err(AppError::Forbidden(
-            "an agency may only read its own reports".into(),
-        )),
+    if let Some(asked) = asked {
+        scope.allows_agency(asked, "reports")?;
     }
+    Ok(match scope {
+        Scope::Lender => asked,
+        Scope::Agency(own) => Some(own),
+    })
 }
 
 /// Activities, oldest report first.
