@@ -90,12 +90,18 @@ pub async fn run(
     let window = settings.window;
     let tx = begin_write(db).await?;
     serialise(&tx, FINANCE_LOCK).await?;
-    let reported: Vec<Reported> = payment::Entity::find()
+    let payments = payment::Entity::find()
         .filter(payment::Column::PaidAt.gte(from))
         .filter(payment::Column::PaidAt.lt(to))
         .order_by_asc(payment::Column::Id)
         .all(&tx)
-        .await?
+        .await?;
+    // The placement and agency of each reported payment.
+    let placements_by_payment: HashMap<i64, (i64, i64)> = payments
+        .iter()
+        .map(|p| (p.id, (p.placement_id, p.agency_id)))
+        .collect();
+    let reported: Vec<Reported> = payments
         .into_iter()
         .map(|p| Reported {
             id: p.id,
@@ -137,7 +143,6 @@ pub async fn run(
         .collect();
     let lines = matching::reconcile(&reported, &received, window, (from, to));
 
-    let placements_by_payment = payment_placements(&tx, &reported).await?;
     let arrivals: HashMap<i64, (DateTime<Utc>, Option<i64>)> = entries
         .iter()
         .map(|e| (e.id, (e.received_at, e.agency_id)))
@@ -286,32 +291,6 @@ async fn claimed_elsewhere<C: ConnectionTrait>(
         .all(conn)
         .await?;
     Ok(claimed.into_iter().flat_map(|ids| ids.0).collect())
-}
-
-/// The placement and agency of each reported payment.
-async fn payment_placements<C: ConnectionTrait>(
-    conn: &C,
-    reported: &[Reported],
-) -> AppResult<HashMap<i64, (i64, i64)>> {
-    let mut out = HashMap::new();
-    for chunk in reported.chunks(CHUNK) {
-        let rows: Vec<(i64, i64, i64)> = payment::Entity::find()
-            .select_only()
-            .columns([
-                payment::Column::Id,
-                payment::Column::PlacementId,
-                payment::Column::AgencyId,
-            ])
-            .filter(payment::Column::Id.is_in(chunk.iter().map(|p| p.id)))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        out.extend(
-            rows.into_iter()
-                .map(|(id, placement, agency)| (id, (placement, agency))),
-        );
-    }
-    Ok(out)
 }
 
 /// Every placement of the accounts with ledger-only money.
