@@ -93,8 +93,20 @@ pub async fn generate(
         .iter()
         .filter(|i| matches!(i.class, MatchClass::Matched | MatchClass::LedgerOnly))
         .collect();
-    let placements = placements_by_id(&tx, items.iter().filter_map(|i| i.placement_id)).await?;
-    let starts = delinquency_starts(&tx, placements.values().map(|p| p.account_id)).await?;
+    let placements = by_ids::<_, placement::Entity>(
+        &tx,
+        placement::Column::Id,
+        items.iter().filter_map(|i| i.placement_id),
+        |p| p.id,
+    )
+    .await?;
+    let accounts = by_ids::<_, account::Entity>(
+        &tx,
+        account::Column::Id,
+        placements.values().map(|p| p.account_id),
+        |a| a.id,
+    )
+    .await?;
 
     let mut earnings: BTreeMap<Group, Vec<Earning>> = BTreeMap::new();
     for item in items {
@@ -114,9 +126,9 @@ pub async fn generate(
             continue;
         };
         let group = (agency_id, item.currency.clone());
-        let days_past_due = starts
+        let days_past_due = accounts
             .get(&placement.account_id)
-            .map(|start| (placement.placed_at.date_naive() - *start).num_days());
+            .map(|a| (placement.placed_at.date_naive() - a.delinquency_start).num_days());
         let plan = plans::in_force(&all_plans, agency_id, arrived.date_naive(), &item.currency)
             .map(|p| (p.id, p.rules.clone()));
         earnings.entry(group).or_default().push(Earning {
@@ -379,61 +391,37 @@ fn view(s: &commission_statement::Model) -> serde_json::Value {
     })
 }
 
+/// The rows of `E` with these ids, fetched in chunks, keyed by `id_of`.
+async fn by_ids<C, E>(
+    conn: &C,
+    column: E::Column,
+    ids: impl Iterator<Item = i64>,
+    id_of: impl Fn(&E::Model) -> i64,
+) -> AppResult<HashMap<i64, E::Model>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let ids: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            E::find()
+                .filter(column.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|row| (id_of(&row), row)),
+        );
+    }
+    Ok(out)
+}
+
 async fn entries_of<C: ConnectionTrait>(
     conn: &C,
     ids: impl Iterator<Item = i64>,
 ) -> AppResult<HashMap<i64, ledger_entry::Model>> {
-    let ids: Vec<i64> = ids.collect();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            ledger_entry::Entity::find()
-                .filter(ledger_entry::Column::Id.is_in(chunk.iter().copied()))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|e| (e.id, e)),
-        );
-    }
-    Ok(out)
-}
-
-async fn placements_by_id<C: ConnectionTrait>(
-    conn: &C,
-    ids: impl Iterator<Item = i64>,
-) -> AppResult<HashMap<i64, placement::Model>> {
-    let ids: Vec<i64> = ids.collect();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            placement::Entity::find()
-                .filter(placement::Column::Id.is_in(chunk.iter().copied()))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p)),
-        );
-    }
-    Ok(out)
-}
-
-async fn delinquency_starts<C: ConnectionTrait>(
-    conn: &C,
-    ids: impl Iterator<Item = i64>,
-) -> AppResult<HashMap<i64, NaiveDate>> {
-    let ids: Vec<i64> = ids.collect();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            account::Entity::find()
-                .filter(account::Column::Id.is_in(chunk.iter().copied()))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|a| (a.id, a.delinquency_start)),
-        );
-    }
-    Ok(out)
+    by_ids::<_, ledger_entry::Entity>(conn, ledger_entry::Column::Id, ids, |e| e.id).await
 }
 
 /// The balance at placement of every placement held at some time in the period, per
