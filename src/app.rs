@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agencyflow_graphql::domain::clock::Clock;
 use agencyflow_graphql::domain::finance::reconciliation::ReconcileSettings;
 use agencyflow_graphql::domain::intake::NationalIdKey;
 use agencyflow_graphql::domain::jobs::runner::JobContext;
-use agencyflow_graphql::domain::jobs::{SystemClock, store};
+use agencyflow_graphql::domain::jobs::store;
 use agencyflow_graphql::{SchemaSettings, build_schema};
 use async_graphql::extensions::Tracing;
 use sea_orm::DatabaseConnection;
@@ -35,9 +36,21 @@ impl Application {
         Self::with_database(settings, db).await
     }
 
+    /// On a migrated database, with the clock the settings ask for.
     pub async fn with_database(
         settings: &Settings,
         db: DatabaseConnection,
+    ) -> anyhow::Result<Self> {
+        Self::with_clock(settings, db, settings.clock()?).await
+    }
+
+    /// On a migrated database, with the given service clock (the simulator passes its own
+    /// `ManualClock`). With a manual clock the scheduler loop is not started: time, and so
+    /// the jobs, move only through `advanceClock`.
+    pub async fn with_clock(
+        settings: &Settings,
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let graphql = &settings.graphql;
         let dispatch = settings.webhooks.dispatch();
@@ -46,7 +59,7 @@ impl Application {
             // A redirect would turn the POST into a GET without the event: a 3xx is a failure.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        store::seed(&db, &settings.job_defaults()?).await?;
+        store::seed(&db, &settings.job_defaults()?, clock.now()).await?;
         let jobs = job_context(settings, db.clone(), http.clone(), runner_name())?;
         let schema = build_schema(
             db.clone(),
@@ -60,6 +73,7 @@ impl Application {
                 idle_days: settings.compliance.idle_days,
             },
             NationalIdKey::new(settings.security.national_id_key.clone()),
+            clock.clone(),
         )
         .data(http)
         .data(dispatch)
@@ -67,13 +81,24 @@ impl Application {
         .extension(Tracing)
         .extension(OperationName)
         .finish();
-        let scheduler = settings.scheduler.enabled.then(|| Scheduler {
-            jobs: jobs.clone(),
-            clock: Arc::new(SystemClock),
-        });
+        let scheduler = match clock.manual() {
+            Some(manual) => {
+                tracing::warn!(
+                    now = %manual.now(),
+                    "the service clock is manual: it stands still until advanceClock moves it, \
+                     and the scheduled jobs run only then"
+                );
+                None
+            }
+            None => settings.scheduler.enabled.then(|| Scheduler {
+                jobs: jobs.clone(),
+                clock: clock.clone(),
+            }),
+        };
         let state = AppState {
             db,
             schema,
+            clock,
             metrics: metrics::handle(),
             graphiql: graphql.graphiql,
             upload_limit_bytes: settings.server.upload_limit_bytes,

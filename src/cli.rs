@@ -265,7 +265,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             };
             let created = tokens::create(
                 &db,
-                &Caller::system("cli"),
+                &Caller::system("cli", Utc::now()),
                 NewToken {
                     role: role.into(),
                     agency_id,

@@ -3,11 +3,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use std::collections::BTreeMap;
 
 use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
+use agencyflow_graphql::domain::clock::{Clock, ManualClock, SystemClock};
 use agencyflow_graphql::domain::compliance::{Policies, Policy};
 use agencyflow_graphql::domain::intake::MIN_KEY_BYTES;
 use agencyflow_graphql::domain::jobs::store::JobDefault;
@@ -16,6 +18,7 @@ use agencyflow_graphql::domain::performance::{IncidentPoints, ScoreSettings, Wei
 use agencyflow_graphql::domain::reporting::ReportingSettings;
 use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -38,6 +41,17 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub performance: PerformanceConfig,
     pub finance: FinanceSettings,
+    pub clock: ClockSettings,
+}
+
+/// `[clock]`: the service clock.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ClockSettings {
+    /// A manual clock (sandboxes, simulations): it stands still until `advanceClock` moves
+    /// it, and the scheduler loop does not run.
+    pub manual: bool,
+    /// Where a manual clock starts (RFC 3339); the real time at start when absent.
+    pub start: Option<String>,
 }
 
 /// `[finance]`: reconciliation.
@@ -240,6 +254,34 @@ impl Settings {
         Ok(scores)
     }
 
+    /// Where a manual clock starts, validated: `clock.start`, if set.
+    pub fn clock_start(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let Some(start) = &self.clock.start else {
+            return Ok(None);
+        };
+        if !self.clock.manual {
+            bail!("clock.start: only a manual clock has a start; set clock.manual = true too");
+        }
+        DateTime::parse_from_rfc3339(start.trim())
+            .map(|start| Some(start.to_utc()))
+            .map_err(|err| {
+                anyhow::anyhow!(
+                    "clock.start: '{start}' is not an RFC 3339 instant (e.g. 2026-10-01T00:00:00Z): {err}"
+                )
+            })
+    }
+
+    /// The service clock the settings ask for: the system clock, or a manual one at
+    /// `clock.start` (or now).
+    pub fn clock(&self) -> anyhow::Result<Arc<dyn Clock>> {
+        let start = self.clock_start()?;
+        Ok(if self.clock.manual {
+            Arc::new(ManualClock::new(start.unwrap_or_else(Utc::now)))
+        } else {
+            Arc::new(SystemClock)
+        })
+    }
+
     /// The configured schedule of each job, validated.
     pub fn job_defaults(&self) -> anyhow::Result<Vec<JobDefault>> {
         self.scheduler
@@ -318,6 +360,7 @@ impl Settings {
         }
         self.reporting()?;
         self.job_defaults()?;
+        self.clock_start()?;
         if self.scheduler.stale_after_secs == 0 || self.scheduler.keep_runs_days == 0 {
             bail!("scheduler.stale_after_secs and scheduler.keep_runs_days: must be at least 1");
         }
@@ -368,6 +411,18 @@ mod tests {
                 .expose_secret()
                 .starts_with("sqlite://")
         );
+        assert!(settings.clock().unwrap().manual().is_none());
+    }
+
+    #[test]
+    fn a_manual_clock_starts_where_configured() {
+        let mut settings = defaults();
+        settings.clock.manual = true;
+        settings.clock.start = Some("2026-10-01T02:00:00+02:00".into());
+        settings.validate().unwrap();
+        let clock = settings.clock().unwrap();
+        let start = "2026-10-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(clock.manual().map(Clock::now), Some(start));
     }
 
     #[test]
@@ -416,6 +471,27 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("compliance.idle_days")
+        );
+
+        let mut settings = defaults();
+        settings.clock.manual = true;
+        settings.clock.start = Some("1 October".into());
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("clock.start")
+        );
+
+        let mut settings = defaults();
+        settings.clock.start = Some("2026-10-01T00:00:00Z".into());
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("clock.start")
         );
 
         let mut settings = defaults();

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agencyflow_graphql::domain::jobs::Clock;
+use agencyflow_graphql::domain::clock::Clock;
 use agencyflow_graphql::domain::jobs::runner::{self, JobContext};
 
 /// The longest sleep: changes made through `updateJob` are seen within it.

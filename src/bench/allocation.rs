@@ -92,7 +92,7 @@ pub async fn run(
     tx.commit().await?;
     let load = started.elapsed();
 
-    let caller = Caller::system("bench");
+    let caller = Caller::system("bench", Utc::now());
     let strategy = strategies::create(
         db,
         &caller,

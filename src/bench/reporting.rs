@@ -191,7 +191,7 @@ pub async fn run(
     let load = started.elapsed();
     let token = tokens::create(
         db,
-        &Caller::system("bench"),
+        &Caller::system("bench", Utc::now()),
         NewToken {
             role: Role::Agency,
             agency_id: Some(agency.id),

@@ -119,7 +119,7 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Summary> {
 
     audit::record(
         &tx,
-        &Caller::system("demo"),
+        &Caller::system("demo", Utc::now()),
         Change {
             action: DEMO_LOAD,
             entity_type: "database",
@@ -370,7 +370,7 @@ pub async fn issue_tokens(db: &DatabaseConnection) -> anyhow::Result<DemoTokens>
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo agency {DEMO_AGENCY} is missing"))?;
-    let caller = Caller::system("demo");
+    let caller = Caller::system("demo", Utc::now());
     let mint = |role, agency_id, label: &str| NewToken {
         role,
         agency_id,

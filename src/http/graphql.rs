@@ -20,6 +20,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use http_body_util::LengthLimitError;
 use tokio_util::compat::TokioAsyncReadCompatExt;
@@ -74,7 +75,9 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         );
     }
     let request_id = request_id(&parts.headers);
-    let auth = match authenticate(&state, &parts.headers, response_type).await {
+    // The one reading of the clock for this request: everything it does happens now.
+    let now = state.clock.now();
+    let auth = match authenticate(&state, &parts.headers, response_type, now).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
@@ -121,6 +124,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         .data(RequestMeta {
             auth,
             request_id: request_id.clone(),
+            now,
         })
         .data(Loaders::new(&state.db))
         .data(slot.clone());
@@ -158,11 +162,13 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     json_response(response_type, status, &body)
 }
 
-/// Resolves the bearer token. A database failure here is a 500, not a silent anonymous.
+/// Resolves the bearer token, judging expiry at `now`. A database failure here is a 500,
+/// not a silent anonymous.
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     response_type: ResponseType,
+    now: DateTime<Utc>,
 ) -> Result<Auth, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Auth::Anonymous);
@@ -177,7 +183,7 @@ async fn authenticate(
     else {
         return Ok(Auth::Invalid);
     };
-    match tokens::authenticate(&state.db, secret).await {
+    match tokens::authenticate(&state.db, secret, now).await {
         Ok(Some(actor)) => Ok(Auth::Authenticated(actor)),
         Ok(None) => Ok(Auth::Invalid),
         Err(err) => {

@@ -6,7 +6,10 @@ mod limits;
 pub mod metrics;
 pub mod negotiate;
 
+use std::sync::Arc;
+
 use agencyflow_graphql::AppSchema;
+use agencyflow_graphql::domain::clock::Clock;
 use axum::http::Request;
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -24,6 +27,8 @@ use limits::Limits;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
+    /// The service clock: each request reads it once.
+    pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
     pub graphiql: bool,
     /// The largest file a multipart request may carry.

@@ -3,12 +3,15 @@
 //! GraphQL to it over HTTP.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use agencyflow::app::Application;
 use agencyflow::config::Settings;
 use agencyflow::db;
 use agencyflow_graphql::domain::Caller;
+use agencyflow_graphql::domain::clock::{Clock, ManualClock};
 use agencyflow_graphql::domain::tokens::{self, NewToken};
+use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -113,14 +116,26 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(adjust, None).await
+}
+
+/// Spawns the app on a manual clock standing at `start`, handed in as the simulator does.
+pub async fn spawn_app_at(start: DateTime<Utc>) -> TestApp {
+    spawn(|_| {}, Some(Arc::new(ManualClock::new(start)))).await
+}
+
+/// With `clock`, or else the clock the settings ask for.
+async fn spawn(adjust: impl FnOnce(&mut Settings), clock: Option<Arc<dyn Clock>>) -> TestApp {
     let (database_url, store) = fresh_store().await;
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
     let db = db::connect(&settings.database).await.expect("connect");
     db::migrate(&db).await.expect("migrate");
-    let app = Application::with_database(&settings, db.clone())
-        .await
-        .expect("build the app");
+    let app = match clock {
+        Some(clock) => Application::with_clock(&settings, db.clone(), clock).await,
+        None => Application::with_database(&settings, db.clone()).await,
+    }
+    .expect("build the app");
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
     let admin_token = token(&db, Role::Admin, None).await;
@@ -139,7 +154,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 pub async fn token(db: &DatabaseConnection, role: Role, agency_id: Option<i64>) -> String {
     tokens::create(
         db,
-        &Caller::system("test"),
+        &Caller::system("test", Utc::now()),
         NewToken {
             role,
             agency_id,

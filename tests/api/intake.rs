@@ -3,14 +3,14 @@
 
 use std::time::Instant;
 
-use chrono::Duration;
+use chrono::{Duration, Utc};
 use entity::api_token::Role;
 use entity::{account, audit_event};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{Answer, TestApp, spawn_app, spawn_app_with, token};
+use crate::helpers::{Answer, TestApp, spawn_app, spawn_app_at, spawn_app_with, token};
 
 const CREATE_PORTFOLIO: &str = "mutation($input: CreatePortfolioInput!) { \
     createPortfolio(input: $input) { id code name currency createdAt } }";
@@ -456,6 +456,25 @@ async fn a_large_csv_file_imports_in_chunks() {
         (20_001, 0, 20_000, 1, 1)
     );
     assert_eq!(accounts_in(&app, &p).await, 20_000);
+}
+
+#[tokio::test]
+async fn on_a_clock_standing_still_a_reimport_updates_and_a_later_repeat_is_still_caught() {
+    let app = spawn_app_at(Utc::now() - Duration::days(1)).await;
+    let p = portfolio(&app, "P-US", "USD").await;
+    let first = import(&app, &app.admin_token, &p, vec![account("L-1")]).await;
+    assert_eq!(counts(&first.data()["importAccounts"]), (1, 1, 0, 0, 0));
+    // The same instant: L-1 carries it already, yet this import updates it; its repeat in
+    // the second chunk is this import's own.
+    let mut lines: Vec<String> = (1..=1_000).map(|i| csv_line(&format!("L-{i}"))).collect();
+    lines.push(csv_line("L-1"));
+    let answer = import_csv(&app, Some(&app.admin_token), &p, csv(&lines), None).await;
+    let report = &answer.data()["importAccountsCsv"];
+    assert_eq!(counts(report), (1_001, 999, 1, 1, 1));
+    assert_eq!(
+        faults(report),
+        vec![(1_001, Some("lender_reference".to_owned()))]
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod allocation;
 mod audit;
 mod auth;
 mod cli;
+mod clock;
 mod commissions;
 mod demo;
 mod eligibility;

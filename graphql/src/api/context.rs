@@ -1,9 +1,13 @@
 //! What the HTTP layer puts on each request, and how resolvers read it.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use super::SchemaSettings;
+use crate::domain::clock::Clock;
 use crate::domain::intake::NationalIdKey;
 use crate::domain::{Actor, Caller};
 use crate::error::{AppError, AppResult};
@@ -18,11 +22,13 @@ pub enum Auth {
     Authenticated(Actor),
 }
 
-/// Per-request data: who is calling, and the request id for logs and the audit trail.
+/// Per-request data: who is calling, the request id for logs and the audit trail, and the
+/// instant of the request on the service clock (read once, so one request writes one time).
 #[derive(Clone, Debug)]
 pub struct RequestMeta {
     pub auth: Auth,
     pub request_id: String,
+    pub now: DateTime<Utc>,
 }
 
 pub fn actor<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Actor> {
@@ -39,10 +45,22 @@ pub fn actor<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Actor> {
 
 pub fn caller(ctx: &Context<'_>) -> AppResult<Caller> {
     let actor = actor(ctx)?.clone();
-    let request_id = ctx
-        .data_opt::<RequestMeta>()
-        .map(|meta| meta.request_id.clone());
-    Ok(Caller { actor, request_id })
+    let meta = ctx.data_unchecked::<RequestMeta>();
+    Ok(Caller {
+        actor,
+        request_id: Some(meta.request_id.clone()),
+        now: meta.now,
+    })
+}
+
+/// The instant of the request on the service clock.
+pub fn now(ctx: &Context<'_>) -> DateTime<Utc> {
+    ctx.data_unchecked::<RequestMeta>().now
+}
+
+/// The service clock (schema data).
+pub fn clock<'a>(ctx: &'a Context<'_>) -> &'a Arc<dyn Clock> {
+    ctx.data_unchecked::<Arc<dyn Clock>>()
 }
 
 pub fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {

@@ -8,10 +8,13 @@ mod pagination;
 mod resolvers;
 mod types;
 
+use std::sync::Arc;
+
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::allocation::segment::DpdBucket;
+use crate::domain::clock::Clock;
 use crate::domain::intake::NationalIdKey;
 use crate::domain::reporting::ReportingSettings;
 
@@ -38,6 +41,7 @@ pub struct Query(
     resolvers::reassignment::ReassignmentQuery,
     resolvers::finance::FinanceQuery,
     resolvers::commissions::CommissionQuery,
+    resolvers::clock::ClockQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -57,6 +61,7 @@ pub struct Mutation(
     resolvers::reassignment::ReassignmentMutation,
     resolvers::finance::FinanceMutation,
     resolvers::commissions::CommissionMutation,
+    resolvers::clock::ClockMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -81,6 +86,7 @@ pub fn build_schema(
     db: DatabaseConnection,
     settings: SchemaSettings,
     national_id_key: NationalIdKey,
+    clock: Arc<dyn Clock>,
 ) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(settings.max_depth)
@@ -88,6 +94,7 @@ pub fn build_schema(
         .data(db)
         .data(settings)
         .data(national_id_key)
+        .data(clock)
 }
 
 /// The schema definition language the service serves (`graphql/schema.graphql`).

@@ -2,7 +2,6 @@
 //! accounts it actively holds; any other account is, for it, not found. Accounts are
 //! written by the intake workflow; balances and the contact status by agencies' reports.
 
-use chrono::Utc;
 use entity::account::{self, AccountFlag, AccountFlags, Product};
 use entity::account_flag_change;
 use entity::placement::{self, PlacementStatus};
@@ -140,7 +139,7 @@ pub async fn change_flags(
     }
     let mut changed = before.clone().into_active_model();
     changed.flags = Set(flags);
-    changed.updated_at = Set(Utc::now());
+    changed.updated_at = Set(caller.now);
     let after = changed.update(&tx).await?;
     let now = after.updated_at;
     let lifted = before.flags.0.iter().filter(|f| !after.flags.0.contains(f));
@@ -175,6 +174,7 @@ pub async fn change_flags(
     {
         outbox::enqueue(
             &tx,
+            caller.now,
             Event {
                 topic: "account.contact_status_changed",
                 agency_id,

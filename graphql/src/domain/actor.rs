@@ -1,5 +1,6 @@
 //! Who is calling, and what part of the data they may see.
 
+use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use sea_orm::ActiveEnum;
 
@@ -88,13 +89,17 @@ impl Scope {
 pub struct Caller {
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The instant of the call, read once from the service clock: every timestamp the
+    /// call writes, and every "in the future" it judges, is this one.
+    pub now: DateTime<Utc>,
 }
 
 impl Caller {
-    pub fn system(component: &'static str) -> Self {
+    pub fn system(component: &'static str, now: DateTime<Utc>) -> Self {
         Self {
             actor: Actor::system(component),
             request_id: None,
+            now,
         }
     }
 }

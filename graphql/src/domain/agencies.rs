@@ -1,7 +1,6 @@
 //! Agencies: onboarding, profile changes, the lifecycle, and reading them. An agency's
 //! own staff see only their own agency.
 
-use chrono::Utc;
 use entity::agency::{
     self, AgencyStatus, Channel, Channels, Contact, Contacts, KindOfWork, KindsOfWork, Regions,
     RemittanceMode,
@@ -239,7 +238,7 @@ pub async fn create(
 ) -> AppResult<agency::Model> {
     let (max_accounts, max_balance, currency) = capacity(new.capacity)?;
     let code = validate::code("code", &new.code)?;
-    let now = Utc::now();
+    let now = caller.now;
     let model = agency::ActiveModel {
         code: Set(code.clone()),
         legal_name: Set(validate::text("legalName", &new.legal_name, 200)?),
@@ -334,7 +333,7 @@ pub async fn update(
     if let Some(values) = patch.contacts {
         active.contacts = Set(Some(contacts(values)?));
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(caller.now);
     let updated = active.update(&tx).await?;
     record(&tx, caller, "agency.update", Some(&current), &updated).await?;
     tx.commit().await?;
@@ -370,7 +369,7 @@ pub async fn change_status_in<C: ConnectionTrait>(
         }
         lifecycle::TransitionError::NotAllowed { .. } => AppError::Conflict(err.to_string()),
     })?;
-    let now = Utc::now();
+    let now = caller.now;
     let mut active = current.clone().into_active_model();
     active.status = Set(to);
     active.status_reason = Set(reason
@@ -382,6 +381,7 @@ pub async fn change_status_in<C: ConnectionTrait>(
     record(tx, caller, "agency.change_status", Some(&current), &updated).await?;
     outbox::enqueue(
         tx,
+        caller.now,
         outbox::Event {
             topic: "agency.status_changed",
             agency_id: Some(updated.id),

@@ -25,7 +25,7 @@ pub async fn record<C: ConnectionTrait>(
     caller: &Caller,
     change: Change<'_>,
 ) -> AppResult<()> {
-    audit_event::Entity::insert(event(caller, Utc::now(), change))
+    audit_event::Entity::insert(event(caller, change))
         .exec_without_returning(conn)
         .await?;
     Ok(())
@@ -37,10 +37,9 @@ pub async fn record_many<'a, C: ConnectionTrait>(
     caller: &Caller,
     changes: impl IntoIterator<Item = Change<'a>>,
 ) -> AppResult<()> {
-    let now = Utc::now();
     let mut events: Vec<_> = changes
         .into_iter()
-        .map(|change| event(caller, now, change))
+        .map(|change| event(caller, change))
         .collect();
     while !events.is_empty() {
         let rest = events.split_off(events.len().min(EVENTS_PER_STATEMENT));
@@ -55,9 +54,9 @@ pub async fn record_many<'a, C: ConnectionTrait>(
 /// 32,766 (and PostgreSQL's 65,535).
 const EVENTS_PER_STATEMENT: usize = 3_000;
 
-fn event(caller: &Caller, at: DateTime<Utc>, change: Change<'_>) -> audit_event::ActiveModel {
+fn event(caller: &Caller, change: Change<'_>) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
-        occurred_at: Set(at),
+        occurred_at: Set(caller.now),
         actor: Set(caller.actor.audit_name()),
         actor_role: Set(Some(caller.actor.role.to_value())),
         actor_agency_id: Set(caller.actor.agency_id),

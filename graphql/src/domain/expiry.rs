@@ -3,7 +3,7 @@
 //! Work goes in batches, each one transaction; a second run on the same day finds
 //! nothing to do, and two runs at once expire (and report) each qualification once.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::agency_qualification::{self, QualificationStatus};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -56,7 +56,7 @@ pub async fn expire_lapsed(
         if lapsed.is_empty() {
             break;
         }
-        let now = Utc::now();
+        let now = caller.now;
         agency_qualification::Entity::update_many()
             .set(agency_qualification::ActiveModel {
                 status: Set(QualificationStatus::Expired),
@@ -75,6 +75,7 @@ pub async fn expire_lapsed(
             record(&tx, caller, "qualification.expire", Some(&before), &after).await?;
             outbox::enqueue(
                 &tx,
+                caller.now,
                 Event {
                     topic: "qualification.expired",
                     agency_id: Some(after.agency_id),

@@ -6,6 +6,7 @@ pub mod actor;
 pub mod agencies;
 pub mod allocation;
 pub mod audit;
+pub mod clock;
 pub mod compliance;
 pub mod eligibility;
 pub mod expiry;

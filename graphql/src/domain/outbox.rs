@@ -1,7 +1,7 @@
 //! The outbox: events for agencies' webhooks and the lender's notifications, written
 //! in the same transaction as the change they report.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::outbox_event::{self, DeliveryStatus};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -18,14 +18,19 @@ pub struct Event<'a> {
     pub payload: serde_json::Value,
 }
 
-pub async fn enqueue<C: ConnectionTrait>(conn: &C, event: Event<'_>) -> AppResult<()> {
+/// Writes `event` as created at `now` (the caller's instant).
+pub async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    event: Event<'_>,
+) -> AppResult<()> {
     outbox_event::Entity::insert(outbox_event::ActiveModel {
         topic: Set(event.topic.to_owned()),
         agency_id: Set(event.agency_id),
         entity_type: Set(event.entity_type.to_owned()),
         entity_id: Set(event.entity_id),
         payload: Set(event.payload),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         dispatched_at: Set(None),
         delivery_status: Set(DeliveryStatus::Pending),
         attempts: Set(0),

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use entity::placement::{self, PlacementStatus};
 use entity::{account, allocation_run, allocation_strategy};
 use sea_orm::sea_query::Query;
@@ -215,7 +215,7 @@ async fn end_placements<C: ConnectionTrait>(
     placements: Vec<placement::Model>,
     ending: &Ending,
 ) -> AppResult<Vec<(placement::Model, placement::Model)>> {
-    let now = Utc::now();
+    let now = caller.now;
     placement::Entity::update_many()
         .set(placement::ActiveModel {
             status: Set(ending.status()),
@@ -307,6 +307,7 @@ async fn report<C: ConnectionTrait>(
     for (agency_id, placements) in by_agency {
         outbox::enqueue(
             conn,
+            caller.now,
             Event {
                 topic,
                 agency_id: Some(agency_id),
@@ -360,7 +361,7 @@ pub async fn warn_due(
                 p.due_back_on <= today + Duration::days(days.unwrap_or(DEFAULT_WARNING_DAYS))
             })
             .collect();
-        let now = Utc::now();
+        let now = caller.now;
         placement::Entity::update_many()
             .set(placement::ActiveModel {
                 recall_warned_at: Set(Some(now)),

@@ -1,7 +1,6 @@
 //! Portfolios: created by lender staff before their accounts are imported, read by
 //! lender staff only (an agency sees accounts, not portfolios).
 
-use chrono::Utc;
 use entity::portfolio;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -54,7 +53,7 @@ pub async fn create(
         code: Set(code.clone()),
         name: Set(validate::text("name", &new.name, 200)?),
         currency: Set(money::currency(&new.currency)?.code().to_owned()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     };
     let tx = begin_write(db).await?;

@@ -2,7 +2,7 @@
 //! by the lender, revoked when they stop being true. Also the catalogue of types and the
 //! requirements that say which types a kind of work needs in a region.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use entity::agency_qualification::{self, QualificationStatus};
 use entity::qualification_requirement::{self, ANY};
 use entity::{agency, agency::KindOfWork, qualification_type};
@@ -101,7 +101,7 @@ pub async fn submit(
     }
     if submission
         .expires_on
-        .is_some_and(|e| e < Utc::now().date_naive())
+        .is_some_and(|e| e < caller.now.date_naive())
     {
         return Err(AppError::bad_input(
             "expiresOn",
@@ -149,7 +149,7 @@ pub async fn submit(
         }
         _ => {}
     }
-    let now = Utc::now();
+    let now = caller.now;
     let qualification = agency_qualification::ActiveModel {
         agency_id: Set(submission.agency_id),
         qualification_type: Set(kind.code),
@@ -213,14 +213,14 @@ pub async fn review(
     if decision == Decision::Verify
         && current
             .expires_on
-            .is_some_and(|e| e < Utc::now().date_naive())
+            .is_some_and(|e| e < caller.now.date_naive())
     {
         return Err(AppError::bad_input(
             "decision",
             "an expired qualification cannot be verified",
         ));
     }
-    let now = Utc::now();
+    let now = caller.now;
     let mut active = current.clone().into_active_model();
     active.status = Set(match decision {
         Decision::Verify => QualificationStatus::Verified,
@@ -264,7 +264,7 @@ pub async fn revoke(
     let mut active = current.clone().into_active_model();
     active.status = Set(QualificationStatus::Revoked);
     active.revocation_reason = Set(Some(reason));
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(caller.now);
     let updated = active.update(&tx).await?;
     record(
         &tx,
@@ -382,7 +382,7 @@ pub async fn define_type(
                 name: Set(name),
                 description: Set(description),
                 region_scoped: Set(new.region_scoped),
-                created_at: Set(Utc::now()),
+                created_at: Set(caller.now),
             }
             .insert(&tx)
             .await?
@@ -487,7 +487,7 @@ pub async fn set_requirement(
     active.region_scoped = Set(input.region_scoped);
     active.max_age_months = Set(input.max_age_months);
     active.active = Set(input.required);
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(caller.now);
     let saved = match &current {
         Some(_) => active.update(&tx).await?,
         None => active.insert(&tx).await?,

@@ -81,7 +81,7 @@ pub async fn create(
         _ => {}
     }
     if let Some(expires_at) = new.expires_at
-        && expires_at <= Utc::now()
+        && expires_at <= caller.now
     {
         return Err(AppError::bad_input(
             "expiresAt",
@@ -104,7 +104,7 @@ pub async fn create(
         agency_id: Set(new.agency_id),
         label: Set(label),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
         ..Default::default()
@@ -146,7 +146,7 @@ pub async fn revoke(
     }
     let before = audit_view(&token);
     let mut active = token.into_active_model();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(caller.now));
     let token = active.update(&tx).await?;
     audit::record(
         &tx,
@@ -164,8 +164,13 @@ pub async fn revoke(
     Ok(token)
 }
 
-/// The actor a bearer secret stands for, or `None` when it is unknown, revoked or expired.
-pub async fn authenticate<C: ConnectionTrait>(conn: &C, secret: &str) -> AppResult<Option<Actor>> {
+/// The actor a bearer secret stands for, or `None` when it is unknown, revoked or expired
+/// at `now` (the instant of the request on the service clock).
+pub async fn authenticate<C: ConnectionTrait>(
+    conn: &C,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Actor>> {
     if !secret.starts_with(SECRET_PREFIX) {
         return Ok(None);
     }
@@ -174,7 +179,7 @@ pub async fn authenticate<C: ConnectionTrait>(conn: &C, secret: &str) -> AppResu
         .one(conn)
         .await?;
     Ok(token
-        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > Utc::now()))
+        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now))
         .filter(|t| t.role != Role::Agency || t.agency_id.is_some())
         .map(|t| Actor {
             principal: Principal::Token(t.id),

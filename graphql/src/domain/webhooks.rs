@@ -11,7 +11,7 @@
 //! send the same event at once and no transaction stays open across a network call.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -88,14 +88,17 @@ enum Result {
     },
 }
 
-/// Sends every due event once.
+/// Sends every event due at `now` (the service clock's) once. Deliveries are stamped with
+/// `now` moved on by the real time the dispatch has taken so far.
 pub async fn dispatch_due(
     db: &DatabaseConnection,
     http: &reqwest::Client,
     settings: &DispatchSettings,
+    now: DateTime<Utc>,
 ) -> AppResult<DispatchOutcome> {
     use outbox_event::Column;
-    let now = Utc::now();
+    let started = Instant::now();
+    let at = || now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     // Long enough for the whole batch, sent one by one; rounded to milliseconds so the
     // stored value compares equal on both stores.
     let lease = chrono::Duration::from_std(settings.timeout * (settings.batch as u32 + 1))
@@ -153,7 +156,7 @@ pub async fn dispatch_due(
                 match deliver(http, settings, &event, url, secret).await? {
                     Result::Delivered(status) => {
                         row.delivery_status = Set(DeliveryStatus::Delivered);
-                        row.dispatched_at = Set(Some(Utc::now()));
+                        row.dispatched_at = Set(Some(at()));
                         row.last_response_status = Set(Some(i32::from(status)));
                         row.last_error = Set(None);
                         &mut outcome.delivered
@@ -183,7 +186,7 @@ pub async fn dispatch_due(
                             });
                             let next = chrono::Duration::from_std(delay)
                                 .ok()
-                                .and_then(|d| Utc::now().checked_add_signed(d))
+                                .and_then(|d| at().checked_add_signed(d))
                                 .unwrap_or(claim);
                             row.next_attempt_at = Set(Some(next));
                             &mut outcome.retrying
@@ -215,6 +218,7 @@ async fn deliver(
     secret: &str,
 ) -> AppResult<Result> {
     let id = format!("evt_{}", event.id);
+    // Real time, not the service clock's: receivers check it against their own clock.
     let sent_at: DateTime<Utc> = Utc::now();
     let body = serde_json::json!({
         "type": event.topic,

@@ -188,7 +188,8 @@ impl IncidentMutation {
     #[graphql(guard = "RoleGuard::new(MANAGERS)")]
     async fn run_idle_watch(&self, ctx: &Context<'_>) -> async_graphql::Result<IdleWatchRun> {
         let idle_days = settings(ctx).idle_days;
-        let outcome = idle_watch::watch(db(ctx), &caller(ctx)?, Utc::now(), idle_days).await?;
+        let caller = caller(ctx)?;
+        let outcome = idle_watch::watch(db(ctx), &caller, caller.now, idle_days).await?;
         Ok(IdleWatchRun {
             count: i32::try_from(outcome.count).unwrap_or(i32::MAX),
             incidents: outcome

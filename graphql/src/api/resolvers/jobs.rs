@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{job, job_run};
 
-use crate::api::context::{caller, db};
+use crate::api::context::{caller, db, now};
 use crate::api::guard::{ADMIN, JOB_READERS, MANAGERS, RoleGuard};
 use crate::api::ids::to_id;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -33,9 +33,10 @@ pub struct Job {
 }
 
 impl Job {
-    fn new(model: job::Model) -> AppResult<Self> {
+    /// The job as of `now` (its next tick is after it).
+    fn new(model: job::Model, now: DateTime<Utc>) -> AppResult<Self> {
         let next_run_at = if model.enabled {
-            schedule::next(&schedule::parse("cron", &model.cron)?, Utc::now())
+            schedule::next(&schedule::parse("cron", &model.cron)?, now)
         } else {
             None
         };
@@ -69,7 +70,7 @@ pub struct JobRun {
 }
 
 impl JobRun {
-    fn new(model: job_run::Model) -> AppResult<Self> {
+    pub(crate) fn new(model: job_run::Model) -> AppResult<Self> {
         Ok(Self {
             id: to_id(model.id),
             job: model.job,
@@ -99,7 +100,7 @@ impl JobQuery {
         Ok(store::list(db(ctx))
             .await?
             .into_iter()
-            .map(Job::new)
+            .map(|job| Job::new(job, now(ctx)))
             .collect::<AppResult<_>>()?)
     }
 
@@ -134,15 +135,16 @@ impl JobMutation {
         cron: Option<String>,
         enabled: Option<bool>,
     ) -> async_graphql::Result<Job> {
-        let job = store::update(db(ctx), &caller(ctx)?, name.parse()?, cron, enabled).await?;
-        Ok(Job::new(job)?)
+        let caller = caller(ctx)?;
+        let job = store::update(db(ctx), &caller, name.parse()?, cron, enabled).await?;
+        Ok(Job::new(job, caller.now)?)
     }
 
     /// Runs a job now and answers its run (CONFLICT while the job is running).
     #[graphql(guard = "RoleGuard::new(MANAGERS)")]
     async fn run_job(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<JobRun> {
         let jobs = ctx.data_unchecked::<JobContext>();
-        let run = runner::run_now(jobs, name.parse()?, Utc::now()).await?;
+        let run = runner::run_now(jobs, name.parse()?, now(ctx)).await?;
         Ok(JobRun::new(run)?)
     }
 }

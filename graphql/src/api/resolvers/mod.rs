@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod agencies;
 pub mod allocation;
 pub mod audit;
+pub mod clock;
 pub mod commissions;
 pub mod finance;
 pub mod incidents;

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 
-use crate::api::context::{actor, db};
+use crate::api::context::{actor, db, now};
 use crate::api::guard::{ANY_ROLE, LENDER, RoleGuard};
 use crate::api::ids;
 use crate::api::types::enums::ScoreWindow;
@@ -82,7 +82,7 @@ impl PerformanceQuery {
     ) -> async_graphql::Result<ScorecardHistory> {
         let agency = ids::parse("agencyId", &agency_id)?;
         actor(ctx)?.scope().allows_agency(agency, "scorecards")?;
-        let to = to.unwrap_or_else(|| Utc::now().date_naive());
+        let to = to.unwrap_or_else(|| now(ctx).date_naive());
         let from = from.unwrap_or(to - Duration::days(90));
         if from > to || (to - from).num_days() > scorecards::MAX_HISTORY_DAYS {
             return Err(AppError::bad_input(

@@ -171,7 +171,7 @@ impl PlacementMutation {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<PlacementExpiryRun> {
         let caller = caller(ctx)?;
-        let today = Utc::now().date_naive();
+        let today = caller.now.date_naive();
         let returned = placement_lifecycle::return_due(db(ctx), &caller, today).await?;
         let warned = placement_lifecycle::warn_due(db(ctx), &caller, today).await?;
         Ok(PlacementExpiryRun {

@@ -1,8 +1,8 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 
-use crate::api::context::{actor, caller, db};
+use crate::api::context::{actor, caller, db, now};
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard, SUBMITTERS};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -96,7 +96,7 @@ impl QualificationQuery {
             .filter(|d| *d <= 365)
             .ok_or_else(|| AppError::bad_input("withinDays", "between 0 and 365 days"))?;
         let scope = actor(ctx)?.scope();
-        let today = Utc::now().date_naive();
+        let today = now(ctx).date_naive();
         let page = qualifications::expiring(
             db(ctx),
             scope,
@@ -251,8 +251,8 @@ impl QualificationMutation {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<QualificationExpiryRun> {
-        let outcome =
-            expiry::expire_lapsed(db(ctx), &caller(ctx)?, Utc::now().date_naive()).await?;
+        let caller = caller(ctx)?;
+        let outcome = expiry::expire_lapsed(db(ctx), &caller, caller.now.date_naive()).await?;
         Ok(QualificationExpiryRun {
             expired_count: i32::try_from(outcome.expired_count).unwrap_or(i32::MAX),
             expired: outcome.sample.into_iter().map(Into::into).collect(),

@@ -1,6 +1,5 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::Utc;
 use entity::job_run::RunTrigger;
 use entity::reassignment_policy::{Rule, Trigger};
 
@@ -186,10 +185,11 @@ impl ReassignmentMutation {
         #[graphql(default = false)] dry_run: bool,
     ) -> async_graphql::Result<ReassignmentRun> {
         let jobs = ctx.data_unchecked::<JobContext>();
+        let caller = caller(ctx)?;
         let outcome = review::review(
             db(ctx),
-            &caller(ctx)?,
-            Utc::now(),
+            &caller,
+            caller.now,
             (RunTrigger::Manual, dry_run),
             &jobs.scores,
             &jobs.buckets,

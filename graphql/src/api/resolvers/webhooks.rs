@@ -3,7 +3,7 @@ use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Simpl
 use chrono::{DateTime, Utc};
 use entity::outbox_event;
 
-use crate::api::context::{actor, db};
+use crate::api::context::{actor, db, now};
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids::{self, to_id};
 use crate::api::loaders::{Loaders, loader_error};
@@ -130,7 +130,7 @@ impl WebhookMutation {
     async fn dispatch_webhooks(&self, ctx: &Context<'_>) -> async_graphql::Result<WebhookDispatch> {
         let http = ctx.data_unchecked::<reqwest::Client>();
         let settings = ctx.data_unchecked::<DispatchSettings>();
-        let outcome = webhooks::dispatch_due(db(ctx), http, settings).await?;
+        let outcome = webhooks::dispatch_due(db(ctx), http, settings, now(ctx)).await?;
         Ok(WebhookDispatch {
             delivered: count(outcome.delivered),
             retrying: count(outcome.retrying),

@@ -6,7 +6,7 @@ use super::enums::{AccountFlag, Product};
 use super::money::Money;
 use super::placement::Placement;
 use super::portfolio::Portfolio;
-use crate::api::context::actor;
+use crate::api::context::{actor, now};
 use crate::api::guard::{LENDER, RoleGuard};
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
@@ -77,9 +77,10 @@ impl Account {
 
 #[ComplexObject]
 impl Account {
-    /// Days past due today (UTC): today minus the delinquency start date.
-    async fn days_past_due(&self) -> i64 {
-        (Utc::now().date_naive() - self.delinquency_start).num_days()
+    /// Days past due today (UTC, on the service clock): today minus the delinquency start
+    /// date.
+    async fn days_past_due(&self, ctx: &Context<'_>) -> i64 {
+        (now(ctx).date_naive() - self.delinquency_start).num_days()
     }
 
     #[graphql(guard = "RoleGuard::new(LENDER)")]

@@ -4,6 +4,7 @@ use entity::api_token;
 
 use super::agency::Agency;
 use super::enums::Role;
+use crate::api::context::now;
 use crate::api::ids::to_id;
 
 /// A bearer token as the registry keeps it: never the secret.
@@ -41,9 +42,10 @@ impl From<api_token::Model> for ApiToken {
 
 #[ComplexObject]
 impl ApiToken {
-    /// Whether the token authenticates now: not revoked and not expired.
-    async fn active(&self) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > Utc::now())
+    /// Whether the token authenticates now (on the service clock): not revoked and not
+    /// expired.
+    async fn active(&self, ctx: &Context<'_>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now(ctx))
     }
 
     /// The agency an AGENCY token acts for.

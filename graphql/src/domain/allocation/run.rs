@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate};
 use entity::account::{self, AccountFlag, AccountFlags};
 use entity::agency;
 use entity::allocation_run;
@@ -209,6 +209,7 @@ pub async fn run(
             &portfolio,
             currency,
             (request.seed, request.reassign.as_ref()),
+            caller.now.date_naive(),
             Locking::None,
         )
         .await?;
@@ -234,6 +235,7 @@ pub async fn run(
         &portfolio,
         currency,
         (request.seed, request.reassign.as_ref()),
+        caller.now.date_naive(),
         Locking::Pool,
     )
     .await?;
@@ -303,6 +305,7 @@ enum Locking {
     Pool,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn plan<C: ConnectionTrait>(
     conn: &C,
     buckets: &[DpdBucket],
@@ -310,9 +313,9 @@ async fn plan<C: ConnectionTrait>(
     portfolio: &portfolio::Model,
     currency: Currency,
     (seed, reassign): (i64, Option<&Reassign>),
+    today: NaiveDate,
     locking: Locking,
 ) -> AppResult<Plan> {
-    let today = Utc::now().date_naive();
     let period_days = i64::from(strategy.period_days);
     let mut pool = agency::Entity::find().order_by_asc(agency::Column::Id);
     if let Some(ids) = &strategy.pool_agency_ids {
@@ -706,7 +709,7 @@ async fn claim<C: ConnectionTrait>(
         unplaced_count: Set(0),
         summary: Set(json!({})),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     };
     let Some(key) = &request.idempotency_key else {
@@ -745,7 +748,7 @@ async fn write<C: ConnectionTrait>(
     run: allocation_run::Model,
     mut plan: Plan,
 ) -> AppResult<RunOutcome> {
-    let now = Utc::now();
+    let now = caller.now;
 
     let due_back = plan.today + Duration::days(plan.period_days);
     let rows: Vec<placement::ActiveModel> = plan
@@ -823,6 +826,7 @@ async fn write<C: ConnectionTrait>(
     for total in &outcome.summary.per_agency {
         outbox::enqueue(
             conn,
+            caller.now,
             Event {
                 topic: "placement.created",
                 agency_id: Some(total.agency_id),

@@ -3,7 +3,6 @@
 
 use std::str::FromStr;
 
-use chrono::Utc;
 use entity::agency::{self, KindOfWork};
 use entity::allocation_strategy::{self, AgencyIds, Segment, SplitMethod};
 use entity::placement::PlacementLevel;
@@ -184,7 +183,7 @@ fn active_model(
         exclude_previous_holders: Set(input.exclude_previous_holders),
         active: Set(true),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     }
 }

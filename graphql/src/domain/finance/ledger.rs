@@ -115,7 +115,7 @@ pub async fn import(
             format!("send 1 to {MAX_BATCH} entries"),
         ));
     }
-    let now = Utc::now();
+    let now = caller.now;
     let tx = begin_write(db).await?;
     let references: Vec<String> = inputs
         .iter()

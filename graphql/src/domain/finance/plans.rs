@@ -2,7 +2,7 @@
 //! The plan in force for money received on a day is the agency's latest version effective
 //! by then, or else the default's.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::agency;
 use entity::commission_plan::{self, PlanRules};
 use sea_orm::sea_query::ExprTrait;
@@ -93,7 +93,7 @@ pub async fn create(
         effective_from: Set(effective_from),
         rules: Set(rules),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     }
     .insert(&tx)

@@ -161,7 +161,7 @@ pub async fn run(
         window_days: Set(i32::try_from(window.num_days()).unwrap_or(i32::MAX)),
         summary: Set(json!({})),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     }
     .insert(&tx)

@@ -286,7 +286,7 @@ async fn store<C: ConnectionTrait>(
     lines: &[LineDraft],
     fee_withheld_minor: i64,
 ) -> AppResult<commission_statement::Model> {
-    let now = Utc::now();
+    let now = caller.now;
     let (basis, commission, totals) = totals(lines, fee_withheld_minor);
     let before = existing.map(view);
     let statement = match existing {
@@ -576,7 +576,7 @@ pub async fn add_adjustment(
         reason: Set(reason),
         statement_id: Set(None),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     }
     .insert(&tx)
@@ -652,7 +652,7 @@ pub async fn step(
             "whoever generated or submitted a statement cannot approve it".into(),
         ));
     }
-    let now = Utc::now();
+    let now = caller.now;
     let mut row = current.clone().into_active_model();
     row.status = Set(to);
     row.updated_at = Set(now);

@@ -56,7 +56,7 @@ pub async fn raise_many<C: ConnectionTrait>(
     if incidents.is_empty() {
         return Ok(Vec::new());
     }
-    let now = Utc::now();
+    let now = caller.now;
     let raised_by = caller.actor.audit_name();
     let mut raised = Vec::with_capacity(incidents.len());
     for chunk in incidents.chunks(INCIDENTS_PER_STATEMENT) {
@@ -143,6 +143,7 @@ async fn announce<C: ConnectionTrait>(
     for (agency_id, incidents) in by_agency {
         outbox::enqueue(
             conn,
+            caller.now,
             Event {
                 topic: "compliance.incidents_raised",
                 agency_id: Some(agency_id),

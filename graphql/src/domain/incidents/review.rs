@@ -67,7 +67,7 @@ pub async fn raise(
     let rule = validate::code_up_to("rule", &report.rule, MAX_RULE)?;
     let summary = validate::text("summary", &report.summary, MAX_TEXT)?;
     let evidence = evidence(report.evidence)?;
-    let now = Utc::now();
+    let now = caller.now;
     let occurred_at = report.occurred_at.unwrap_or(now);
     if occurred_at > now {
         return Err(AppError::bad_input(
@@ -219,7 +219,7 @@ pub async fn transition(
         .await?
         .ok_or_else(|| AppError::not_found("compliance incident", id))?;
     check(id, current.status, transition)?;
-    let now = Utc::now();
+    let now = caller.now;
     let by = Some(caller.actor.audit_name());
     let mut active = current.clone().into_active_model();
     active.status = Set(transition.to());
@@ -247,7 +247,7 @@ pub async fn transition(
     )
     .await?;
     if transition.closes() {
-        announce_closed(&tx, &updated).await?;
+        announce_closed(&tx, now, &updated).await?;
     }
     tx.commit().await?;
     Ok(updated)
@@ -256,10 +256,12 @@ pub async fn transition(
 /// Tells the agency how its incident was closed.
 async fn announce_closed<C: ConnectionTrait>(
     conn: &C,
+    now: DateTime<Utc>,
     incident: &compliance_incident::Model,
 ) -> AppResult<()> {
     outbox::enqueue(
         conn,
+        now,
         Event {
             topic: "compliance.incident_closed",
             agency_id: Some(incident.agency_id),

@@ -90,7 +90,7 @@ impl<'a> Import<'a> {
                 portfolio.currency
             ))
         })?;
-        let at = Utc::now().trunc_subsecs(6);
+        let at = import_stamp(&tx, caller.now).await?;
         Ok(Self {
             tx,
             caller,
@@ -307,6 +307,28 @@ impl<'a> Import<'a> {
             ..Default::default()
         }
     }
+}
+
+/// The time this import stamps its accounts with: the caller's instant, or, when an account
+/// already carries that instant or a later one (a manual clock standing still while other
+/// writes happened), just after the latest of them. No account written before the import
+/// carries the stamp, so an account that does was written by this import.
+async fn import_stamp<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> AppResult<DateTime<Utc>> {
+    let now = now.trunc_subsecs(6);
+    let latest = account::Entity::find()
+        .select_only()
+        .column_as(account::Column::UpdatedAt.max(), "latest")
+        .filter(account::Column::UpdatedAt.gte(now))
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(conn)
+        .await?
+        .flatten();
+    Ok(latest.map_or(now, |latest| {
+        (latest + chrono::Duration::microseconds(1)).trunc_subsecs(6)
+    }))
 }
 
 fn references(accepted: &[(u64, ValidAccount)]) -> impl Iterator<Item = &str> {

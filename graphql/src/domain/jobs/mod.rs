@@ -15,8 +15,6 @@ pub mod store;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
-
 use crate::error::AppError;
 
 /// The jobs the service knows.
@@ -82,18 +80,5 @@ impl FromStr for JobName {
                     format!("no job '{name}'; the jobs are {}", known.join(", ")),
                 )
             })
-    }
-}
-
-/// What time it is, for the scheduler: the system clock in service, a set one in tests.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
     }
 }

@@ -1,7 +1,13 @@
-//! Running jobs: every due tick of every enabled job (what the scheduler loop calls), or
-//! one job now (`runJob`). Each job calls its domain workflow as `system:scheduler`.
+//! Running jobs: every due tick of every enabled job (what the scheduler loop calls), one
+//! job now (`runJob`), or every tick a manual clock crosses as it is advanced
+//! (`advanceClock`). Each job calls its domain workflow as `system:scheduler`.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
+use cron::Schedule;
+use entity::job;
 use entity::job_run::{self, RunTrigger};
 use futures_util::future::join_all;
 use sea_orm::DatabaseConnection;
@@ -11,9 +17,12 @@ use super::store::{self, Claim};
 use super::{JobName, schedule};
 use crate::domain::actor::Caller;
 use crate::domain::allocation::segment::DpdBucket;
+use crate::domain::audit::{self, Change};
+use crate::domain::clock::{self, Clock, ManualClock};
 use crate::domain::finance::reconciliation::{self, ReconcileSettings};
 use crate::domain::performance::{ScoreSettings, snapshot};
 use crate::domain::reassignment::review;
+use crate::domain::tx::begin_write;
 use crate::domain::webhooks::{self, DispatchSettings};
 use crate::domain::{expiry, idle_watch, placement_lifecycle};
 use crate::error::{AppError, AppResult};
@@ -37,17 +46,27 @@ pub struct JobContext {
     pub runner: String,
 }
 
-/// Runs, concurrently, the latest due tick of every enabled job not yet run by any
-/// process. Returns the runs this process made or skipped.
-pub async fn run_due(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Vec<job_run::Model>> {
-    let jobs = store::list(&ctx.db).await?;
-    let mut due = Vec::new();
-    for job in jobs.into_iter().filter(|job| job.enabled) {
+/// The enabled jobs this version knows, with their schedules.
+async fn enabled(ctx: &JobContext) -> AppResult<Vec<(JobName, Schedule, job::Model)>> {
+    let mut enabled = Vec::new();
+    for job in store::list(&ctx.db).await? {
+        if !job.enabled {
+            continue;
+        }
         let Ok(name) = job.name.parse::<JobName>() else {
             tracing::warn!(job = %job.name, "a stored job this version does not know");
             continue;
         };
-        let schedule = schedule::parse("cron", &job.cron)?;
+        enabled.push((name, schedule::parse("cron", &job.cron)?, job));
+    }
+    Ok(enabled)
+}
+
+/// Runs, concurrently, the latest due tick of every enabled job not yet run by any
+/// process. Returns the runs this process made or skipped.
+pub async fn run_due(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Vec<job_run::Model>> {
+    let mut due = Vec::new();
+    for (name, schedule, job) in enabled(ctx).await? {
         let since = store::last_tick(&ctx.db, name)
             .await?
             .map_or(job.updated_at, |tick| tick.max(job.updated_at));
@@ -84,15 +103,67 @@ pub async fn run_now(
 
 /// The earliest next tick of the enabled jobs: when the scheduler should look again.
 pub async fn next_tick(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
-    let mut next = None;
-    for job in store::list(&ctx.db).await? {
-        if job.enabled
-            && let Some(tick) = schedule::next(&schedule::parse("cron", &job.cron)?, now)
-        {
-            next = Some(next.map_or(tick, |n: DateTime<Utc>| n.min(tick)));
-        }
+    Ok(enabled(ctx)
+        .await?
+        .iter()
+        .filter_map(|(_, schedule, _)| schedule::next(schedule, now))
+        .min())
+}
+
+/// What an advance of the manual clock did.
+#[derive(Debug)]
+pub struct ClockAdvance {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The runs made or skipped at the ticks crossed, in tick order.
+    pub runs: Vec<job_run::Model>,
+}
+
+/// Moves the manual clock forward to `to`, running the jobs as the scheduler would have:
+/// each enabled job's latest tick in `(from, to]` is visited in time order, the clock set
+/// to it and every job due then run (the scheduler's claim, so runs are recorded as
+/// scheduled runs, once per tick); then the clock is set to `to`. Jobs that fail are
+/// recorded as failed runs. One advance at a time; going backwards is BAD_USER_INPUT.
+/// Audited as `clock.advance`.
+#[tracing::instrument(skip_all, fields(%to), err)]
+pub async fn advance_clock(
+    ctx: &JobContext,
+    clock: &ManualClock,
+    caller: &Caller,
+    to: DateTime<Utc>,
+) -> AppResult<ClockAdvance> {
+    let _one_at_a_time = clock.exclusive().await;
+    let from = clock.now();
+    clock::refuse_backwards(from, to)?;
+    let ticks: BTreeSet<DateTime<Utc>> = enabled(ctx)
+        .await?
+        .iter()
+        .filter_map(|(_, schedule, _)| schedule::latest_due(schedule, from, to))
+        .collect();
+    let mut runs = Vec::new();
+    for tick in ticks {
+        clock.advance_to(tick)?;
+        runs.extend(run_due(ctx, tick).await?);
     }
-    Ok(next)
+    clock.advance_to(to)?;
+    let tx = begin_write(&ctx.db).await?;
+    audit::record(
+        &tx,
+        caller,
+        Change {
+            action: "clock.advance",
+            entity_type: "clock",
+            entity_id: "service".into(),
+            before: Some(json!({ "now": from })),
+            after: Some(json!({
+                "now": to,
+                "jobRunIds": runs.iter().map(|run| run.id.to_string()).collect::<Vec<_>>(),
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ClockAdvance { from, to, runs })
 }
 
 async fn claim_and_run(
@@ -120,11 +191,14 @@ async fn claim_and_run(
         }
         Claim::Taken => return Ok(None),
     };
+    let started = Instant::now();
     let outcome = execute(ctx, name, now).await.map_err(|err| {
         tracing::warn!(job = %name, error = ?err, "job failed; the next tick tries again");
         err.to_string()
     });
-    let finished = store::finish(&ctx.db, run, Utc::now().max(now), outcome).await?;
+    // The run's instant on the service clock, moved on by the real time it took.
+    let finished_at = now + Duration::from_std(started.elapsed()).unwrap_or_default();
+    let finished = store::finish(&ctx.db, run, finished_at, outcome).await?;
     store::prune(&ctx.db, name, now - ctx.keep_runs).await?;
     // Recorded in job_runs; the log only at debug level (webhook_dispatch runs every 10 s).
     tracing::debug!(job = %name, status = ?finished.status, "job run finished");
@@ -137,7 +211,7 @@ async fn execute(
     name: JobName,
     now: DateTime<Utc>,
 ) -> AppResult<serde_json::Value> {
-    let caller = Caller::system("scheduler");
+    let caller = Caller::system("scheduler", now);
     let today = now.date_naive();
     Ok(match name {
         JobName::QualificationExpiry => {
@@ -154,7 +228,7 @@ async fn execute(
             json!({ "incidentsRaised": outcome.count })
         }
         JobName::WebhookDispatch => {
-            let outcome = webhooks::dispatch_due(&ctx.db, &ctx.http, &ctx.dispatch).await?;
+            let outcome = webhooks::dispatch_due(&ctx.db, &ctx.http, &ctx.dispatch, now).await?;
             json!({
                 "delivered": outcome.delivered,
                 "retrying": outcome.retrying,

@@ -7,9 +7,6 @@ use cron::Schedule;
 
 use crate::error::{AppError, AppResult};
 
-/// The furthest back a catch-up looks: a longer outage still runs the job once.
-const CATCH_UP_WINDOW_DAYS: i64 = 7;
-
 /// A cron expression with a seconds field, e.g. `0 30 1 * * *` (01:30:00 UTC daily).
 pub fn parse(field: &str, expression: &str) -> AppResult<Schedule> {
     Schedule::from_str(expression.trim()).map_err(|err| {
@@ -23,17 +20,18 @@ pub fn parse(field: &str, expression: &str) -> AppResult<Schedule> {
 }
 
 /// The latest tick after `after` and at or before `now`, if any: after downtime the
-/// missed ticks collapse into this one.
+/// missed ticks collapse into this one, however long the downtime (a monthly job too).
 pub fn latest_due(
     schedule: &Schedule,
     after: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let after = after.max(now - Duration::days(CATCH_UP_WINDOW_DAYS));
+    // Walking back from just after `now` finds the tick without stepping through the
+    // ticks in between (an every-10-seconds job has 8,640 a day).
     schedule
-        .after(&after)
-        .take_while(|tick| *tick <= now)
-        .last()
+        .after(&(now + Duration::nanoseconds(1)))
+        .next_back()
+        .filter(|tick| *tick > after)
 }
 
 /// The first tick after `now`.
@@ -73,6 +71,27 @@ mod tests {
         assert_eq!(
             latest_due(&daily, long_ago, at(12, 0, 0)),
             Some(at(1, 30, 0))
+        );
+    }
+
+    #[test]
+    fn a_monthly_tick_is_found_weeks_later_and_now_is_inclusive_after_exclusive() {
+        let monthly = parse("cron", "0 0 5 1 * *").unwrap();
+        let first = Utc.with_ymd_and_hms(2026, 11, 1, 5, 0, 0).unwrap();
+        let before = Utc.with_ymd_and_hms(2026, 10, 15, 0, 0, 0).unwrap();
+        let weeks_later = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+        assert_eq!(latest_due(&monthly, before, weeks_later), Some(first));
+        assert_eq!(latest_due(&monthly, before, first), Some(first));
+        assert_eq!(
+            latest_due(&monthly, before, first - Duration::nanoseconds(1)),
+            None
+        );
+        assert_eq!(latest_due(&monthly, first, weeks_later), None);
+        let every_ten = parse("cron", "*/10 * * * * *").unwrap();
+        let now = at(10, 0, 25) + Duration::milliseconds(500);
+        assert_eq!(
+            latest_due(&every_ten, at(0, 0, 0) - Duration::days(400), now),
+            Some(at(10, 0, 20))
         );
     }
 

@@ -25,10 +25,14 @@ pub struct JobDefault {
     pub enabled: bool,
 }
 
-/// Adds the configured jobs the database does not have yet; a job changed through the
-/// API keeps its stored schedule.
-pub async fn seed<C: ConnectionTrait>(conn: &C, defaults: &[JobDefault]) -> AppResult<()> {
-    let now = Utc::now();
+/// Adds the configured jobs the database does not have yet, as of `now` on the service
+/// clock (their first due tick is after it); a job changed through the API keeps its
+/// stored schedule.
+pub async fn seed<C: ConnectionTrait>(
+    conn: &C,
+    defaults: &[JobDefault],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     for default in defaults {
         schedule::parse("cron", &default.cron)?;
         job::Entity::insert(job::ActiveModel {
@@ -84,7 +88,7 @@ pub async fn update(
     if let Some(enabled) = enabled {
         changed.enabled = Set(enabled);
     }
-    changed.updated_at = Set(Utc::now());
+    changed.updated_at = Set(caller.now);
     changed.updated_by = Set(caller.actor.audit_name());
     let after = changed.update(&tx).await?;
     let view = |j: &job::Model| json!({ "cron": j.cron, "enabled": j.enabled });

@@ -1,6 +1,5 @@
 //! Reading runs and decisions, and overriding a pending decision.
 
-use chrono::Utc;
 use entity::reassignment_decision::{self, DecisionStatus};
 use entity::reassignment_run;
 use sea_orm::{
@@ -44,7 +43,7 @@ pub async fn override_decision(
     stopped.status = Set(DecisionStatus::Overridden);
     stopped.override_reason = Set(Some(reason));
     stopped.overridden_by = Set(Some(caller.actor.audit_name()));
-    stopped.updated_at = Set(Utc::now());
+    stopped.updated_at = Set(caller.now);
     let stopped = stopped.update(&tx).await?;
     record(
         &tx,

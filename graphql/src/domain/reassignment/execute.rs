@@ -12,6 +12,7 @@
 //! picked up again after [`RESUME_AFTER_MINUTES`] and finishes the same way.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::activity;
@@ -66,8 +67,9 @@ pub async fn execute_due(
         .all(db)
         .await?;
     let mut executed = Executed::default();
+    let started = Instant::now();
     for id in due {
-        match execute_one(db, caller, id, now, buckets).await {
+        match execute_one(db, caller, id, now, started, buckets).await {
             Ok(done) => executed.done.extend(done),
             Err(err) => {
                 tracing::warn!(decision = id, error = ?err, "reassignment decision failed; retried at the next review");
@@ -93,11 +95,13 @@ fn due_condition(now: DateTime<Utc>) -> Condition {
         )
 }
 
+/// `started`: when the pass began, in real time (see [`alive_at`]).
 async fn execute_one(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
     now: DateTime<Utc>,
+    started: Instant,
     buckets: &[DpdBucket],
 ) -> AppResult<Option<reassignment_decision::Model>> {
     let tx = begin_write(db).await?;
@@ -128,7 +132,7 @@ async fn execute_one(
     let decision = if decision.status == DecisionStatus::Pending {
         start(&tx, caller, decision, now).await?
     } else {
-        touch(&tx, decision, now).await?
+        touch(&tx, decision, alive_at(now, started)).await?
     };
     tx.commit().await?;
 
@@ -149,7 +153,7 @@ async fn execute_one(
     }
     // Still alive: keeps another process from taking the decision as abandoned.
     let tx = begin_write(db).await?;
-    touch(&tx, decision.clone(), now).await?;
+    touch(&tx, decision.clone(), alive_at(now, started)).await?;
     tx.commit().await?;
     let moved = reallocate(db, caller, &decision, &ids, buckets, &reason).await?;
 
@@ -166,7 +170,7 @@ async fn execute_one(
     let mut done = current.into_active_model();
     done.status = Set(DecisionStatus::Executed);
     done.outcome = Set(Some(moved));
-    done.updated_at = Set(Ord::max(Utc::now(), now));
+    done.updated_at = Set(alive_at(now, started));
     let done = done.update(&tx).await?;
     record(
         &tx,
@@ -180,14 +184,20 @@ async fn execute_one(
     Ok(Some(done))
 }
 
-/// Marks an EXECUTING decision as being worked on now.
+/// `now` on the service clock moved on by the real time the pass has taken: an EXECUTING
+/// decision stamped with it is not taken for abandoned while a long pass goes on.
+fn alive_at(now: DateTime<Utc>, started: Instant) -> DateTime<Utc> {
+    now + Duration::from_std(started.elapsed()).unwrap_or_default()
+}
+
+/// Marks an EXECUTING decision as being worked on at `at`.
 async fn touch<C: ConnectionTrait>(
     conn: &C,
     decision: reassignment_decision::Model,
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
 ) -> AppResult<reassignment_decision::Model> {
     let mut touched = decision.into_active_model();
-    touched.updated_at = Set(Ord::max(Utc::now(), now));
+    touched.updated_at = Set(at);
     Ok(touched.update(conn).await?)
 }
 
@@ -236,6 +246,7 @@ async fn start<C: ConnectionTrait>(
     if decision.action == Action::Warn {
         outbox::enqueue(
             conn,
+            caller.now,
             Event {
                 topic: "agency.warned",
                 agency_id: Some(agency.id),
@@ -282,7 +293,7 @@ async fn start<C: ConnectionTrait>(
     started.status = Set(DecisionStatus::Executing);
     started.placement_ids = Set(Some(PlacementIds(placement_ids)));
     started.executed_at = Set(Some(now));
-    started.updated_at = Set(Ord::max(Utc::now(), now));
+    started.updated_at = Set(now);
     let started = started.update(conn).await?;
     record(
         conn,

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use entity::allocation_strategy;
 use entity::reassignment_policy::{self, Action, Rule, Rules, Trigger};
 use sea_orm::{
@@ -152,7 +151,7 @@ pub async fn set(
         recall_idle_days: Set(input.recall_idle_days),
         rules: Set(Rules(input.rules)),
         created_by: Set(caller.actor.audit_name()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         ..Default::default()
     }
     .insert(&tx)

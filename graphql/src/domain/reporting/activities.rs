@@ -284,7 +284,7 @@ pub async fn report(
 ) -> AppResult<Vec<ItemOutcome<activity::Model>>> {
     let agency_id = reporting_agency(caller)?;
     check_batch_size("activities", items.len(), settings.max_batch)?;
-    let now = Utc::now();
+    let now = caller.now;
     let mut batch = Batch::check(
         items,
         |item| item.external_id.clone(),
@@ -661,7 +661,7 @@ async fn update_flags<C: sea_orm::ConnectionTrait>(
     accounts: &HashMap<i64, account::Model>,
     changed: BTreeMap<i64, AccountFlags>,
 ) -> AppResult<()> {
-    let now = Utc::now();
+    let now = caller.now;
     for (account_id, before_flags) in changed {
         let after = &accounts[&account_id];
         account::Entity::update_many()
@@ -691,6 +691,7 @@ async fn update_flags<C: sea_orm::ConnectionTrait>(
         .await?;
         outbox::enqueue(
             conn,
+            caller.now,
             Event {
                 topic: "account.contact_status_changed",
                 agency_id: None,

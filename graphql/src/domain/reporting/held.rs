@@ -69,6 +69,7 @@ pub(super) async fn placements_of<C: ConnectionTrait>(
         .filter(placement::Column::AgencyId.eq(agency_id))
         .filter(placement::Column::AccountId.is_in(account_ids.iter().copied()))
         .order_by_asc(placement::Column::PlacedAt)
+        .order_by_asc(placement::Column::Id)
         .all(conn)
         .await?;
     for placement in placements {

@@ -162,7 +162,7 @@ pub async fn report(
 ) -> AppResult<Vec<ItemOutcome<payment::Model>>> {
     let agency_id = reporting_agency(caller)?;
     check_batch_size("payments", items.len(), settings.max_batch)?;
-    let now = Utc::now();
+    let now = caller.now;
     let mut batch = Batch::check(
         items,
         |item| item.external_id.clone(),
@@ -346,7 +346,7 @@ async fn update_balances<C: ConnectionTrait>(
             )
         })
         .finally(Expr::col(account::Column::OutstandingMinor));
-    let now = Utc::now();
+    let now = caller.now;
     account::Entity::update_many()
         .col_expr(account::Column::OutstandingMinor, balance.into())
         .col_expr(account::Column::UpdatedAt, Expr::val(now))
