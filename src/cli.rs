@@ -1,5 +1,6 @@
 //! The `agencyflow` command line. Command and flag names are a contract for outside tooling.
 
+use std::num::NonZeroU32;
 use std::process::ExitCode;
 
 use agencyflow_graphql::domain::Caller;
@@ -13,7 +14,7 @@ use secrecy::SecretString;
 
 use crate::app::{Application, shutdown_signal};
 use crate::config::Settings;
-use crate::{bench, db, demo, telemetry};
+use crate::{bench, db, demo, simulate, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +57,33 @@ enum Command {
     Demo {
         #[arg(long)]
         database: Option<String>,
+    },
+    /// Simulate a lender and its agencies for weeks through the real GraphQL API, then
+    /// print a summary and check the books (a failed check fails the command).
+    Simulate {
+        /// Drive the service at this GraphQL URL (it must run on a manual clock) instead
+        /// of starting one in-process.
+        #[arg(long, conflicts_with = "database", requires = "token")]
+        url: Option<String>,
+        /// An ADMIN token of the service at --url.
+        #[arg(long, env = "AGENCYFLOW_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// A new database for the in-process service
+        /// [default: sqlite://agencyflow-simulation-<seed>.db].
+        #[arg(long)]
+        database: Option<String>,
+        /// Simulated days; they end on the last day of a month.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value_t = 50_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 12)]
+        agencies: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The most API calls per second [default: no limit].
+        #[arg(long)]
+        rate: Option<NonZeroU32>,
     },
     /// Measure a workflow on generated data (not a test; see the README's figures).
     Bench {
@@ -240,6 +268,54 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let report = bench::reporting::run(&db, settings, batches, accounts).await?;
             println!("{report}");
             Ok(())
+        }
+        Command::Simulate {
+            url,
+            token,
+            database,
+            days,
+            accounts,
+            agencies,
+            seed,
+            rate,
+        } => {
+            let options = simulate::Options {
+                days,
+                accounts,
+                agencies,
+                seed,
+                rate,
+                progress: true,
+            };
+            let report = match (url, token) {
+                (Some(url), Some(token)) => {
+                    telemetry::init(&Settings::load()?.log);
+                    simulate::drive(url, token, options).await?
+                }
+                _ => {
+                    let database = database.unwrap_or_else(|| {
+                        format!("sqlite://agencyflow-simulation-{seed}.db?mode=rwc")
+                    });
+                    let settings = settings(Some(database.clone()))?;
+                    let db = migrated(&settings).await?;
+                    if !demo::is_empty(&db).await? {
+                        anyhow::bail!(
+                            "{database} already holds agencies or portfolios: a simulation starts from a new database"
+                        );
+                    }
+                    let report = simulate::in_process(&settings, db, options).await?;
+                    println!(
+                        "the simulated history is in {database}: `agencyflow serve --database '{database}'` serves it"
+                    );
+                    report
+                }
+            };
+            println!("{report}");
+            if report.passed() {
+                Ok(())
+            } else {
+                anyhow::bail!("a consistency check failed")
+            }
         }
         Command::Token {
             command:

@@ -14,4 +14,5 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod scheduler;
+pub mod simulate;
 pub mod telemetry;

@@ -123,6 +123,44 @@ fn bench_reporting_posts_a_batch_over_http_and_prints_its_throughput() {
 }
 
 #[test]
+fn simulate_runs_an_in_process_service_and_fails_on_a_used_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("sim.db").display());
+    let args = [
+        "simulate",
+        "--days",
+        "3",
+        "--accounts",
+        "120",
+        "--agencies",
+        "3",
+        "--seed",
+        "5",
+        "--database",
+        &url,
+    ];
+    let output = agencyflow(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("simulation (seed 5)"), "{stdout}");
+    assert!(
+        stdout.contains("ok     no account held by two agencies at once"),
+        "{stdout}"
+    );
+    let again = agencyflow(&args);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds agencies"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
 fn a_bad_setting_names_its_key() {
     let output = Command::new(env!("CARGO_BIN_EXE_agencyflow"))
         .args(["migrate"])

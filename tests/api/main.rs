@@ -27,6 +27,7 @@ mod reporting;
 mod scheduler;
 mod schema;
 mod scoping;
+mod simulate;
 mod storage;
 mod timeline;
 mod tokens;

@@ -1,0 +1,324 @@
+//! Day zero, through the API: the lender's staff get their tokens, the agencies are
+//! onboarded with their papers and activated, the portfolio is imported, and the
+//! strategies, reassignment policies and commission plans are set.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::client::{Api, Session};
+use super::world::{Debtor, Persona, REGIONS};
+use super::{CURRENCY, amount};
+
+/// Accounts per import call (the API's limit is 10,000).
+const IMPORT_BATCH: usize = 5_000;
+/// Placement period of the simulation's strategies.
+const PERIOD_DAYS: i64 = 60;
+
+/// Who acts in the simulation, and what was set up.
+pub struct Cast {
+    pub manager: Session,
+    /// Prepares and submits commission statements.
+    pub finance: Session,
+    /// Approves and pays them (never the one who submitted).
+    pub approver: Session,
+    pub agencies: Vec<(Persona, String, Session)>,
+    pub portfolio_id: String,
+    pub strategy_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Requirement {
+    qualification_type: String,
+    /// Every kind of work when absent.
+    kind_of_work: Option<String>,
+    /// A region the requirement is limited to; every region when absent.
+    region: Option<String>,
+    region_scoped: bool,
+    active: bool,
+}
+
+const CREATE_TOKEN: &str = r#"mutation CreateApiToken($input: CreateApiTokenInput!) {
+  createApiToken(input: $input) { token }
+}"#;
+
+async fn token(
+    admin: &Session,
+    role: &str,
+    agency_id: Option<&str>,
+    label: &str,
+) -> anyhow::Result<String> {
+    let data: Value = admin
+        .call(
+            CREATE_TOKEN,
+            json!({ "input": { "role": role, "agencyId": agency_id, "label": label } }),
+        )
+        .await?;
+    data["createApiToken"]["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("createApiToken gave no token"))
+}
+
+fn id(data: &Value, field: &str) -> anyhow::Result<String> {
+    data[field]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("{field} gave no id: {data}"))
+}
+
+pub const KINDS: [&str; 2] = ["EARLY_STAGE", "LATE_STAGE"];
+
+/// Onboards everyone and everything; `start` is the first simulated day.
+pub async fn cast(
+    api: &Arc<Api>,
+    admin: &Session,
+    seed: u64,
+    personas: &[Persona],
+    debtors: &[Debtor],
+    start: NaiveDate,
+) -> anyhow::Result<Cast> {
+    let manager =
+        api.session(token(admin, "VENDOR_MANAGER", None, "simulated vendor manager").await?);
+    let finance = api.session(token(admin, "FINANCE", None, "simulated finance clerk").await?);
+    let approver =
+        api.session(token(admin, "FINANCE", None, "simulated finance controller").await?);
+    let requirements: Value = admin
+        .call(
+            "query Requirements { qualificationRequirements { qualificationType kindOfWork region regionScoped active } }",
+            json!({}),
+        )
+        .await?;
+    let requirements: Vec<Requirement> =
+        serde_json::from_value(requirements["qualificationRequirements"].clone())?;
+    let regions: Vec<&str> = REGIONS.iter().map(|(code, ..)| *code).collect();
+    let mut agencies = Vec::with_capacity(personas.len());
+    for persona in personas {
+        let agency_id = onboard(
+            admin,
+            &manager,
+            persona,
+            &requirements,
+            &regions,
+            debtors.len(),
+            start,
+        )
+        .await?;
+        let session = api.session(
+            token(
+                admin,
+                "AGENCY",
+                Some(&agency_id),
+                &format!("{} reporting system", persona.name),
+            )
+            .await?,
+        );
+        agencies.push((persona.clone(), agency_id, session));
+    }
+    let portfolio_id = portfolio(&manager, seed, debtors).await?;
+    let pool: Vec<&str> = agencies.iter().map(|(_, id, _)| id.as_str()).collect();
+    let mut strategy_ids = Vec::new();
+    for (suffix, buckets, kind, split) in [
+        (
+            "EARLY",
+            vec!["M1", "M2", "M3"],
+            "EARLY_STAGE",
+            "PERFORMANCE_WEIGHTED",
+        ),
+        ("LATE", vec!["M4-6", "WRITE_OFF"], "LATE_STAGE", "EQUAL"),
+    ] {
+        let code = format!("SIM{seed}-{suffix}");
+        let data: Value = manager
+            .call(
+                r#"mutation CreateAllocationStrategy($code: String!, $input: AllocationStrategyInput!) {
+  createAllocationStrategy(code: $code, input: $input) { id }
+}"#,
+                json!({ "code": code, "input": {
+                    "name": format!("Simulation {seed}: {}", kind.to_lowercase().replace('_', " ")),
+                    "kindOfWork": kind,
+                    "level": "PRIMARY",
+                    "segment": { "dpdBuckets": buckets },
+                    "poolAgencyIds": pool,
+                    "periodDays": PERIOD_DAYS,
+                    "splitMethod": split,
+                }}),
+            )
+            .await?;
+        strategy_ids.push(id(&data, "createAllocationStrategy")?);
+        manager
+            .call::<Value>(
+                r#"mutation SetReassignmentPolicy($input: ReassignmentPolicyInput!) {
+  setReassignmentPolicy(input: $input) { id }
+}"#,
+                json!({ "input": {
+                    "segment": code,
+                    "graceHours": 48,
+                    "recallIdleDays": 7,
+                    "rules": [
+                        { "trigger": "HIGH_INCIDENTS", "action": "PROBATION", "count": 3 },
+                        { "trigger": "CRITICAL_INCIDENT", "action": "RECALL_ALL" },
+                        { "trigger": "RECOVERY_BELOW_PEER_MEDIAN", "action": "RECALL_IDLE",
+                          "window": "LAST_30_DAYS", "thresholdBp": 5000, "minAccounts": 30 },
+                        { "trigger": "IDLE_SHARE_ABOVE", "action": "WARN", "thresholdBp": 4000, "minAccounts": 30 },
+                    ],
+                }}),
+            )
+            .await?;
+    }
+    for (_, agency_id, _) in &agencies {
+        finance
+            .call::<Value>(
+                r#"mutation CreateCommissionPlan($input: CommissionPlanInput!) {
+  createCommissionPlan(input: $input) { id }
+}"#,
+                json!({ "input": {
+                    "agencyId": agency_id,
+                    "effectiveFrom": start - Duration::days(1),
+                    "currency": CURRENCY,
+                    "tiers": [
+                        { "dpdBuckets": ["M1"], "rateBp": 1000 },
+                        { "dpdBuckets": ["M2", "M3"], "rateBp": 1500 },
+                        { "dpdBuckets": ["M4-6"], "rateBp": 2000 },
+                        { "dpdBuckets": ["WRITE_OFF"], "rateBp": 2500 },
+                    ],
+                    "bonus": { "targetRecoveryBp": 1500, "extraRateBp": 200 },
+                    "clawbackDays": 60,
+                }}),
+            )
+            .await?;
+    }
+    Ok(Cast {
+        manager,
+        finance,
+        approver,
+        agencies,
+        portfolio_id,
+        strategy_ids,
+    })
+}
+
+/// Creates the agency, files and verifies its papers, and activates it.
+async fn onboard(
+    admin: &Session,
+    manager: &Session,
+    persona: &Persona,
+    requirements: &[Requirement],
+    regions: &[&str],
+    accounts: usize,
+    start: NaiveDate,
+) -> anyhow::Result<String> {
+    let data: Value = manager
+        .call(
+            r#"mutation CreateAgency($input: CreateAgencyInput!) { createAgency(input: $input) { id } }"#,
+            json!({ "input": {
+                "code": persona.code,
+                "legalName": persona.name,
+                "kindsOfWork": KINDS,
+                "channels": ["CALL", "SMS", "LETTER"],
+                "regions": regions,
+                "capacity": {
+                    "maxActiveAccounts": accounts,
+                    "maxActiveBalance": { "amount": amount(accounts as i64 * 20_000_00), "currency": CURRENCY },
+                },
+                "remittanceMode": if persona.net_fee_bp.is_some() { "NET" } else { "GROSS" },
+            }}),
+        )
+        .await?;
+    let agency_id = id(&data, "createAgency")?;
+    let mut papers: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    for requirement in requirements.iter().filter(|r| {
+        r.active
+            && r.kind_of_work
+                .as_deref()
+                .is_none_or(|kind| KINDS.contains(&kind))
+    }) {
+        for region in regions.iter().filter(|region| {
+            requirement
+                .region
+                .as_deref()
+                .is_none_or(|r| r == "*" || r == **region)
+        }) {
+            papers.insert((
+                requirement.qualification_type.clone(),
+                requirement.region_scoped.then(|| (*region).to_owned()),
+            ));
+        }
+    }
+    for (kind, region) in papers {
+        let filed: Value = admin
+            .call(
+                r#"mutation SubmitQualification($input: SubmitQualificationInput!) { submitQualification(input: $input) { id } }"#,
+                json!({ "input": {
+                    "agencyId": agency_id,
+                    "qualificationType": kind,
+                    "region": region,
+                    "identifier": format!("{}-{kind}-{}", persona.code, region.as_deref().unwrap_or("ALL")),
+                    "issuer": "Simulated Regulator",
+                    "issuedOn": start - Duration::days(60),
+                    "expiresOn": start + Duration::days(730),
+                    "documentUrl": format!("https://docs.example/{}/{kind}.pdf", persona.code),
+                    "documentSha256": "ab".repeat(32),
+                }}),
+            )
+            .await?;
+        manager
+            .call::<Value>(
+                r#"mutation ReviewQualification($id: ID!) { reviewQualification(id: $id, decision: VERIFY) { id } }"#,
+                json!({ "id": id(&filed, "submitQualification")? }),
+            )
+            .await?;
+    }
+    manager
+        .call::<Value>(
+            r#"mutation Activate($id: ID!) { changeAgencyStatus(id: $id, status: ACTIVE) { id } }"#,
+            json!({ "id": agency_id }),
+        )
+        .await?;
+    Ok(agency_id)
+}
+
+async fn portfolio(manager: &Session, seed: u64, debtors: &[Debtor]) -> anyhow::Result<String> {
+    let data: Value = manager
+        .call(
+            r#"mutation CreatePortfolio($input: CreatePortfolioInput!) { createPortfolio(input: $input) { id } }"#,
+            json!({ "input": { "code": format!("SIM{seed}"), "name": format!("Simulated card book (seed {seed})"), "currency": CURRENCY } }),
+        )
+        .await?;
+    let portfolio_id = id(&data, "createPortfolio")?;
+    for chunk in debtors.chunks(IMPORT_BATCH) {
+        let accounts: Vec<Value> = chunk
+            .iter()
+            .map(|d| {
+                json!({
+                    "lenderReference": d.reference,
+                    "debtor": { "name": d.name, "phones": [d.phone], "region": d.region, "timeZone": d.time_zone },
+                    "product": "CARD",
+                    "principal": amount(d.balance_minor),
+                    "outstanding": amount(d.balance_minor),
+                    "currency": CURRENCY,
+                    "delinquencyStart": d.delinquency_start,
+                    "flags": d.flags,
+                })
+            })
+            .collect();
+        let report: Value = manager
+            .call(
+                r#"mutation ImportAccounts($portfolioId: ID!, $accounts: [AccountInput!]!) {
+  importAccounts(portfolioId: $portfolioId, accounts: $accounts) { rejected errors { row field message } }
+}"#,
+                json!({ "portfolioId": portfolio_id, "accounts": accounts }),
+            )
+            .await?;
+        if report["importAccounts"]["rejected"].as_u64() != Some(0) {
+            anyhow::bail!(
+                "importAccounts refused rows: {}",
+                report["importAccounts"]["errors"]
+            );
+        }
+    }
+    Ok(portfolio_id)
+}

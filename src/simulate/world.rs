@@ -1,0 +1,218 @@
+//! The simulated world, generated from the seed: agencies with hidden qualities the
+//! service has to discover, and the lender's delinquent accounts with debtors who pay,
+//! promise, dispute or ask to be left alone.
+
+use chrono::{Duration, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// What the service cannot see about an agency: how well it collects and behaves.
+#[derive(Clone, Debug)]
+pub struct Persona {
+    pub code: String,
+    pub name: String,
+    /// In words, for the summary: what it was built to be.
+    pub profile: String,
+    /// Share of its workable accounts it tries each day.
+    pub diligence: f64,
+    /// Chance that an attempt reaches the debtor.
+    pub reach: f64,
+    /// Chance that a conversation ends in a promise to pay.
+    pub persuasion: f64,
+    /// Chance that an attempt ignores the contact rules (night calls, flagged accounts,
+    /// the quiet period).
+    pub rule_breaking: f64,
+    /// Days its system holds reports back.
+    pub report_lag_days: i64,
+    /// Share of the payments it collects that it never reports.
+    pub unreported: f64,
+    /// Remits net of its fee (basis points withheld) instead of gross.
+    pub net_fee_bp: Option<u32>,
+}
+
+impl Persona {
+    /// The agency built to be the worst: the last one.
+    pub fn is_worst(index: usize, count: usize) -> bool {
+        index + 1 == count
+    }
+}
+
+/// `count` agencies from the best (first) to the worst (last), with some jitter.
+pub fn personas(seed: u64, count: usize) -> Vec<Persona> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA6E7C1E5);
+    (0..count)
+        .map(|i| {
+            let quality = if count == 1 {
+                1.0
+            } else {
+                1.0 - 0.7 * i as f64 / (count - 1) as f64
+            };
+            let jitter = |rng: &mut ChaCha8Rng, value: f64| {
+                (value + rng.random_range(-0.03..=0.03)).clamp(0.01, 0.99)
+            };
+            let worst = Persona::is_worst(i, count) && count > 1;
+            let late = worst || i % 4 == 3;
+            let under_reports = worst || i % 5 == 4;
+            let net = i % 3 == 2;
+            let mut traits = vec![match quality {
+                q if q > 0.85 => "strong collector",
+                q if q > 0.6 => "steady collector",
+                q if q > 0.45 => "average collector",
+                _ => "weak collector",
+            }];
+            if late {
+                traits.push("reports late");
+            }
+            if under_reports {
+                traits.push("leaves payments unreported");
+            }
+            if worst {
+                traits.push("breaks contact rules");
+            }
+            if net {
+                traits.push("remits net");
+            }
+            Persona {
+                code: format!("SIM{seed}-{:02}", i + 1),
+                name: format!("{} Recoveries {}", NAMES[i % NAMES.len()], i + 1),
+                profile: traits.join(", "),
+                diligence: jitter(&mut rng, 0.25 + 0.45 * quality),
+                reach: jitter(&mut rng, 0.15 + 0.3 * quality),
+                persuasion: jitter(&mut rng, 0.12 + 0.3 * quality),
+                rule_breaking: if worst { 0.35 } else { 0.0 },
+                report_lag_days: if worst {
+                    2
+                } else if late {
+                    1
+                } else {
+                    0
+                },
+                unreported: if worst {
+                    0.1
+                } else if under_reports {
+                    0.15
+                } else {
+                    0.0
+                },
+                net_fee_bp: net.then_some(1500),
+            }
+        })
+        .collect()
+}
+
+const NAMES: [&str; 12] = [
+    "Northwind",
+    "Bluestone",
+    "Harbor",
+    "Summit",
+    "Cedar",
+    "Granite",
+    "Lakeside",
+    "Pioneer",
+    "Redwood",
+    "Ironbridge",
+    "Meadow",
+    "Copperline",
+];
+
+/// Where debtors live: region code, time zone, area code.
+pub const REGIONS: [(&str, &str, u32); 4] = [
+    ("US-TX", "America/Chicago", 512),
+    ("US-CA", "America/Los_Angeles", 415),
+    ("US-NY", "America/New_York", 212),
+    ("US-FL", "America/New_York", 305),
+];
+
+/// A delinquent account and its debtor's hidden disposition.
+#[derive(Clone, Debug)]
+pub struct Debtor {
+    pub reference: String,
+    pub name: String,
+    pub region: &'static str,
+    pub time_zone: &'static str,
+    pub phone: String,
+    pub balance_minor: i64,
+    pub delinquency_start: NaiveDate,
+    pub flags: Vec<&'static str>,
+    /// Chance of keeping a promise.
+    pub willingness: f64,
+    /// Chance that a kept promise is paid to the lender directly, not to the agency.
+    pub pays_lender_direct: f64,
+}
+
+/// The portfolio's accounts, delinquent as of `start`.
+pub fn debtors(seed: u64, count: usize, start: NaiveDate) -> Vec<Debtor> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xDEB7_0125);
+    (0..count)
+        .map(|i| {
+            let (region, time_zone, area) = REGIONS[rng.random_range(0..REGIONS.len())];
+            let dpd = match rng.random_range(0..10) {
+                0..=5 => rng.random_range(10..=90),
+                6..=8 => rng.random_range(91..=180),
+                _ => rng.random_range(181..=540),
+            };
+            let balance_minor = rng.random_range(150_00..=12_000_00_i64);
+            let roll: f64 = rng.random();
+            let flags = if roll < 0.04 {
+                vec!["DISPUTED"]
+            } else if roll < 0.06 {
+                vec!["CEASE_CONTACT"]
+            } else if roll < 0.065 {
+                vec!["BANKRUPTCY"]
+            } else {
+                Vec::new()
+            };
+            Debtor {
+                reference: format!("SIM{seed}-{:06}", i + 1),
+                name: format!("Debtor {}", i + 1),
+                region,
+                time_zone,
+                phone: format!("+1{area}55{:05}", i % 100_000),
+                balance_minor,
+                delinquency_start: start - Duration::days(dpd),
+                flags,
+                willingness: rng.random_range(0.2..1.0),
+                pays_lender_direct: 0.15,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_builds_the_same_world() {
+        let start = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let a = debtors(7, 50, start);
+        let b = debtors(7, 50, start);
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(a, b)| a.balance_minor == b.balance_minor && a.flags == b.flags)
+        );
+        assert_ne!(
+            debtors(8, 50, start)
+                .iter()
+                .map(|d| d.balance_minor)
+                .collect::<Vec<_>>(),
+            a.iter().map(|d| d.balance_minor).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn agencies_run_from_the_best_to_one_built_to_be_worst() {
+        let agencies = personas(7, 12);
+        let worst = agencies.last().unwrap();
+        assert!(worst.rule_breaking > 0.0 && worst.report_lag_days > 0);
+        assert!(worst.profile.contains("breaks contact rules"));
+        assert!(agencies[0].diligence > worst.diligence);
+        assert!(agencies[0].persuasion > worst.persuasion);
+        assert!(agencies[..11].iter().all(|a| a.rule_breaking == 0.0));
+        assert_eq!(
+            agencies.iter().filter(|a| a.net_fee_bp.is_some()).count(),
+            4
+        );
+    }
+}

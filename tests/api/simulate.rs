@@ -1,0 +1,82 @@
+//! The simulator drives a real server on a manual clock through a fortnight: the books
+//! must balance, and the agency built to be the worst must be caught.
+
+use agencyflow::simulate::{self, Options};
+use chrono::NaiveDate;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+fn options(days: u32, accounts: usize, agencies: usize) -> Options {
+    Options {
+        days,
+        accounts,
+        agencies,
+        seed: 11,
+        rate: None,
+        progress: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fortnight_keeps_the_books_straight_and_catches_the_worst_agency() {
+    let app = spawn_app_with(|settings| {
+        settings.clock.manual = true;
+        settings.clock.start = Some("2026-09-16T12:00:00Z".into());
+    })
+    .await;
+    let report = simulate::drive(
+        app.url.clone(),
+        app.admin_token.clone(),
+        options(14, 2_000, 6),
+    )
+    .await
+    .expect("the simulation runs");
+    println!("{report}");
+
+    assert_eq!(report.start, NaiveDate::from_ymd_opt(2026, 9, 17).unwrap());
+    assert_eq!(report.end, NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+    for check in &report.checks {
+        assert!(check.passed, "{check}\n{report}");
+    }
+    let worst = report
+        .agencies
+        .iter()
+        .find(|a| a.built_worst)
+        .expect("a worst agency");
+    assert!(
+        matches!(worst.status.as_str(), "PROBATION" | "SUSPENDED"),
+        "the worst agency ends {}\n{report}",
+        worst.status
+    );
+    assert!(worst.incidents[2] >= 3, "{report}");
+    assert!(!worst.reassignments.is_empty(), "{report}");
+    let best = &report.agencies[0];
+    assert_eq!(best.status, "ACTIVE", "{report}");
+    assert!(best.collected_minor > worst.collected_minor, "{report}");
+    // Every check had something to check.
+    assert!(report.ledger_entries > 100, "{report}");
+    assert!(report.statements_closed >= 5, "{report}");
+    assert!(
+        report.agencies.iter().all(|a| a.accounts_placed > 0),
+        "{report}"
+    );
+    assert!(
+        report
+            .agencies
+            .iter()
+            .filter(|a| a.commission_minor > 0)
+            .count()
+            >= 5,
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_service_on_the_system_clock_is_refused() {
+    let app = spawn_app().await;
+    let err = simulate::drive(app.url.clone(), app.admin_token.clone(), options(2, 100, 3))
+        .await
+        .err()
+        .expect("a simulation needs a manual clock");
+    assert!(err.to_string().contains("manual clock"), "{err:#}");
+}
