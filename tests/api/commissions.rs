@@ -5,8 +5,9 @@
 use entity::api_token::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, token};
+use crate::helpers::{TestApp, spawn_app, spawn_app_at, token};
 use crate::reconciliation::{import, month};
+use crate::reporting::utc;
 
 const PLAN: &str = "
 mutation($input: CommissionPlanInput!) {
@@ -281,4 +282,141 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
         )
         .await;
     assert_eq!(hidden.code(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn on_the_first_the_job_drafts_last_months_statements_from_its_reconciliation() {
+    let app = spawn_app_at(utc(2026, 10, 31, 12, 0)).await;
+    let month = month(&app).await;
+    let finance = &month.finance;
+    app.gql(
+        Some(finance),
+        PLAN,
+        json!({ "input": {
+            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 2000 }],
+        }}),
+    )
+    .await
+    .data();
+    import(
+        &app,
+        finance,
+        json!([crate::reconciliation::remitted(
+            "L1",
+            "A1",
+            "100.00",
+            8,
+            month.agency_id
+        )]),
+    )
+    .await;
+
+    // On the 31st the previous month is September, which nobody reconciled.
+    let early = app
+        .admin(
+            "mutation { runJob(name: \"commission_statements\") { status error } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(early.data()["runJob"]["status"], "FAILED");
+    assert!(
+        early.data()["runJob"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no reconciliation of 2026-09-01 to 2026-09-30"),
+        "{}",
+        early.body
+    );
+
+    let advanced = app
+        .admin(
+            "mutation($to: DateTime!) { advanceClock(to: $to) {
+               jobRuns { job scheduledFor status summary error } } }",
+            json!({ "to": utc(2026, 11, 1, 6, 0) }),
+        )
+        .await;
+    let runs = advanced.data()["advanceClock"]["jobRuns"]
+        .as_array()
+        .unwrap();
+    // The night's jobs in tick order, each once; the dispatcher at every tick visited.
+    let jobs: Vec<&str> = runs
+        .iter()
+        .map(|run| run["job"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            "qualification_expiry",
+            "webhook_dispatch",
+            "placement_expiry",
+            "webhook_dispatch",
+            "idle_watch",
+            "webhook_dispatch",
+            "performance_snapshot",
+            "webhook_dispatch",
+            "reassignment_review",
+            "webhook_dispatch",
+            "reconciliation",
+            "webhook_dispatch",
+            "commission_statements",
+            "webhook_dispatch",
+            "webhook_dispatch",
+        ]
+    );
+    assert!(
+        runs.iter().all(|run| run["status"] == "SUCCEEDED"),
+        "{runs:?}"
+    );
+    let run_of = |job: &str| {
+        runs.iter()
+            .find(|run| run["job"] == job)
+            .unwrap_or_else(|| panic!("no {job} run: {runs:?}"))
+    };
+    let reconciled = run_of("reconciliation");
+    assert_eq!(reconciled["status"], "SUCCEEDED", "{reconciled}");
+    assert_eq!(
+        reconciled["summary"]["runs"][0]["periodStart"],
+        "2026-10-01"
+    );
+    let drafted = run_of("commission_statements");
+    assert_eq!(drafted["status"], "SUCCEEDED", "{drafted}");
+    assert_eq!(
+        drafted["scheduledFor"]
+            .as_str()
+            .map(|at| at.starts_with("2026-11-01T05:00:00")),
+        Some(true)
+    );
+    assert_eq!(
+        drafted["summary"],
+        json!({ "periodStart": "2026-10-01", "periodEnd": "2026-10-31", "statements": 1,
+                "drafts": 1 })
+    );
+
+    let statements = app
+        .gql(
+            Some(finance),
+            "{ commissionStatements { edges { node {
+               agencyId periodStart periodEnd status reconciliationRunId generatedBy
+               commission { amount } } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = statements.data()["commissionStatements"]["edges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(edges.len(), 1, "{edges:?}");
+    let statement = &edges[0]["node"];
+    assert_eq!(statement["agencyId"], month.agency_id.to_string());
+    assert_eq!(
+        (&statement["periodStart"], &statement["periodEnd"]),
+        (&json!("2026-10-01"), &json!("2026-10-31"))
+    );
+    assert_eq!(statement["status"], "DRAFT");
+    assert_eq!(statement["generatedBy"], "system:scheduler");
+    assert_eq!(
+        statement["reconciliationRunId"],
+        reconciled["summary"]["runs"][0]["reconciliationRunId"]
+    );
+    // A1's 100.00, reported and remitted, at 20%.
+    assert_eq!(statement["commission"]["amount"], "20.00");
 }

@@ -162,6 +162,7 @@ async fn jobs_are_listed_changed_and_run_over_graphql() {
     assert_eq!(
         names,
         [
+            "commission_statements",
             "idle_watch",
             "performance_snapshot",
             "placement_expiry",

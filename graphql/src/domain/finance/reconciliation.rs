@@ -448,6 +448,13 @@ pub fn scheduled_periods(today: NaiveDate, window: Duration) -> Vec<(NaiveDate, 
     }
 }
 
+/// The calendar month before the one holding `today`. On the 1st it is the month of
+/// yesterday, the period the reconciliation job reconciled that morning.
+pub fn previous_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    use chrono::Datelike;
+    month_of(today.with_day(1).unwrap_or(today) - Duration::days(1))
+}
+
 /// The first and last day of the calendar month holding `day`.
 fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     use chrono::Datelike;
@@ -491,6 +498,27 @@ mod tests {
             ]
         );
         assert_eq!(scheduled_periods(date(2027, 1, 7), window).len(), 1);
+    }
+
+    #[test]
+    fn on_the_first_the_previous_month_is_the_one_the_job_reconciled_that_morning() {
+        let window = Duration::days(5);
+        for (year, month) in (1..=12).map(|m| (2028, m)).chain([(2027, 1)]) {
+            let first = date(year, month, 1);
+            assert_eq!(
+                scheduled_periods(first, window),
+                [previous_month(first)],
+                "{first}"
+            );
+        }
+        assert_eq!(
+            previous_month(date(2028, 3, 17)),
+            (date(2028, 2, 1), date(2028, 2, 29))
+        );
+        assert_eq!(
+            previous_month(date(2027, 1, 1)),
+            (date(2026, 12, 1), date(2026, 12, 31))
+        );
     }
 
     fn placement(id: i64, agency_id: i64, from: u32, to: Option<u32>) -> placement::Model {

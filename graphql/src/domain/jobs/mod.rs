@@ -34,10 +34,12 @@ pub enum JobName {
     ReassignmentReview,
     /// The month to date is reconciled against the ledger.
     Reconciliation,
+    /// On the 1st, the previous month's DRAFT commission statements are generated.
+    CommissionStatements,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 7] = [
+    pub const ALL: [JobName; 8] = [
         Self::QualificationExpiry,
         Self::PlacementExpiry,
         Self::IdleWatch,
@@ -45,6 +47,7 @@ impl JobName {
         Self::PerformanceSnapshot,
         Self::ReassignmentReview,
         Self::Reconciliation,
+        Self::CommissionStatements,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl JobName {
             Self::PerformanceSnapshot => "performance_snapshot",
             Self::ReassignmentReview => "reassignment_review",
             Self::Reconciliation => "reconciliation",
+            Self::CommissionStatements => "commission_statements",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use cron::Schedule;
+use entity::commission_statement::StatementStatus;
 use entity::job;
 use entity::job_run::{self, RunTrigger};
 use futures_util::future::join_all;
@@ -20,6 +21,7 @@ use crate::domain::allocation::segment::DpdBucket;
 use crate::domain::audit::{self, Change};
 use crate::domain::clock::{self, Clock, ManualClock};
 use crate::domain::finance::reconciliation::{self, ReconcileSettings};
+use crate::domain::finance::statements;
 use crate::domain::performance::{ScoreSettings, snapshot};
 use crate::domain::reassignment::review;
 use crate::domain::tx::begin_write;
@@ -282,6 +284,19 @@ async fn execute(
                 }));
             }
             json!({ "runs": runs })
+        }
+        JobName::CommissionStatements => {
+            let period = reconciliation::previous_month(today);
+            let made = statements::generate(&ctx.db, &caller, period, &ctx.buckets).await?;
+            json!({
+                "periodStart": period.0,
+                "periodEnd": period.1,
+                "statements": made.len(),
+                "drafts": made
+                    .iter()
+                    .filter(|statement| statement.status == StatementStatus::Draft)
+                    .count(),
+            })
         }
     })
 }
