@@ -50,24 +50,34 @@ impl ClockQuery {
 impl ClockMutation {
     /// Moves a manual clock forward to `to`, running the scheduled jobs at the ticks it
     /// crosses: each enabled job's latest tick in (now, to], in time order, with the clock
-    /// set to it. Advances run one at a time; going back is BAD_USER_INPUT; on the system
-    /// clock this is a CONFLICT.
+    /// set to it. Advances run one at a time, each to its end even if the request times
+    /// out; going back is BAD_USER_INPUT; on the system clock this is a CONFLICT.
     #[graphql(guard = "RoleGuard::new(ADMIN)")]
     async fn advance_clock(
         &self,
         ctx: &Context<'_>,
         to: DateTime<Utc>,
     ) -> async_graphql::Result<ClockAdvance> {
-        let Some(clock) = clock(ctx).manual() else {
-            return Err(AppError::Conflict(
-                "the service runs on the system clock, which cannot be moved: start it with \
-                 clock.manual = true (AGENCYFLOW__CLOCK__MANUAL=true) for a clock that advanceClock moves"
-                    .into(),
-            )
-            .into());
-        };
-        let jobs = ctx.data_unchecked::<JobContext>();
-        let advance = runner::advance_clock(jobs, clock, &caller(ctx)?, to).await?;
+        let clock = clock(ctx).clone();
+        let jobs = ctx.data_unchecked::<JobContext>().clone();
+        let caller = caller(ctx)?;
+        // On a task of its own, so that it runs to its end even if the request times out
+        // or the client goes away: a half-made advance would leave the clock between ticks
+        // and a job run RUNNING.
+        let advancing = tokio::spawn(async move {
+            let Some(manual) = clock.manual() else {
+                return Err(AppError::Conflict(
+                    "the service runs on the system clock, which cannot be moved: start it \
+                     with clock.manual = true (AGENCYFLOW__CLOCK__MANUAL=true) for a clock \
+                     that advanceClock moves"
+                        .into(),
+                ));
+            };
+            runner::advance_clock(&jobs, manual, &caller, to).await
+        });
+        let advance = advancing
+            .await
+            .map_err(|err| AppError::Internal(err.into()))??;
         Ok(ClockAdvance {
             from: advance.from,
             to: advance.to,
