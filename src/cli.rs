@@ -53,7 +53,8 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Load the demo data into an empty database and print an admin and an agency token.
+    /// Load the demo data (a simulated history, then today's book) into an empty database
+    /// and print an admin and an agency token.
     Demo {
         #[arg(long)]
         database: Option<String>,
@@ -196,9 +197,9 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { database } => {
-            let db = migrated(&settings(database)?).await?;
-            let summary = demo::load(&db).await?;
-            println!("{summary}");
+            let settings = settings(database)?;
+            let db = migrated(&settings).await?;
+            println!("{}", demo::load_with_history(&settings, &db).await?);
             print_demo_tokens(&db).await?;
             Ok(())
         }
@@ -216,7 +217,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let mut demo_hint = None;
             if with_demo {
                 if demo::is_empty(&db).await? {
-                    println!("{}", demo::load(&db).await?);
+                    println!("{}", demo::load_with_history(&settings, &db).await?);
                 }
                 // Fresh demo tokens only for a demo database, never for one with real data.
                 if demo::is_demo_database(&db).await? {

@@ -1,6 +1,7 @@
-//! Demo data: twelve agencies with their papers, three portfolios of accounts in the
-//! US, the UK and China, and the placements an allocation would have made. Loaded in
-//! one transaction into an empty database, deterministic for a given date.
+//! Demo data: a simulated history (see `simulate`), then the demo book of today: twelve
+//! agencies with their papers, three portfolios of accounts in the US, the UK and China,
+//! and the placements an allocation would have made. The book loads in one transaction,
+//! deterministic for a given date; both load only into an empty database.
 
 pub(crate) mod accounts;
 pub(crate) mod agencies;
@@ -29,6 +30,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::config::Settings;
+use crate::simulate;
 use accounts::{DemoAccount, PORTFOLIOS};
 use agencies::AGENCIES;
 
@@ -78,13 +81,53 @@ pub async fn is_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
         && portfolio::Entity::find().count(db).await? == 0)
 }
 
-/// Loads the demo data into an empty database, in one transaction.
-pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Summary> {
-    if !is_empty(db).await? {
+fn refuse_unless_empty(empty: bool) -> anyhow::Result<()> {
+    if !empty {
         anyhow::bail!(
             "the database already holds agencies or portfolios; demo data loads only into an empty database"
         );
     }
+    Ok(())
+}
+
+/// The simulated history in front of the demo book: a US card book worked by eight
+/// agencies over the 32 days that end with last month, long enough for scores (30 days).
+fn history() -> simulate::Options {
+    simulate::Options {
+        days: 32,
+        accounts: 2_400,
+        agencies: 8,
+        seed: SEED,
+        rate: None,
+        progress: true,
+    }
+}
+
+/// What `serve --demo` and `demo` load into an empty database: first a simulated history
+/// (through the API, on a manual clock, see [`simulate`]) so scorecards, incidents,
+/// reassignments and statements have something to show, then the demo book of today.
+pub async fn load_with_history(
+    settings: &Settings,
+    db: &DatabaseConnection,
+) -> anyhow::Result<String> {
+    refuse_unless_empty(is_empty(db).await?)?;
+    let report = simulate::in_process(settings, db.clone(), history()).await?;
+    anyhow::ensure!(
+        report.passed(),
+        "the demo's simulated history failed a check:\n{report}"
+    );
+    let summary = insert_book(db).await?;
+    Ok(format!("{report}\n{summary}"))
+}
+
+/// Loads the demo book alone into an empty database, in one transaction.
+pub async fn load(db: &DatabaseConnection) -> anyhow::Result<Summary> {
+    refuse_unless_empty(is_empty(db).await?)?;
+    insert_book(db).await
+}
+
+/// The demo book: agencies, their papers, portfolios, accounts and placements of today.
+async fn insert_book(db: &DatabaseConnection) -> anyhow::Result<Summary> {
     let today = Utc::now().date_naive();
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let tx = begin_write(db).await?;

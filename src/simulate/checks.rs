@@ -338,10 +338,10 @@ mod tests {
 
     fn book() -> BTreeMap<String, Booked> {
         [
-            ("1", 100_00, false),
-            ("2", 50_00, false),
+            ("1", 10_000, false),
+            ("2", 5_000, false),
             ("3", 0, true),
-            ("4", 20_00, false),
+            ("4", 2_000, false),
         ]
         .into_iter()
         .map(|(id, gross, reversal)| {

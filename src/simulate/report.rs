@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::agency::Desk;
+use super::agency::{Desk, Tally};
 use super::checks::Check;
 use super::client::Session;
 use super::{Money, all_pages, fmt_minor, minor};
@@ -34,7 +34,8 @@ pub struct AgencyRow {
     pub reassignments: Vec<String>,
     /// Commission on its approved and paid statements.
     pub commission_minor: i64,
-    pub reports_rejected: u64,
+    /// What its desk did, by the simulator's own count.
+    pub desk: Tally,
 }
 
 pub struct Report {
@@ -112,6 +113,35 @@ impl fmt::Display for Report {
                 fmt_minor(a.commission_minor),
                 a.profile,
                 if a.built_worst { " (the worst)" } else { "" },
+            )?;
+        }
+        writeln!(
+            f,
+            "\nwhat the desks did (the simulator's own count; the service sees only what is reported):\n{:<9} {:>8} {:>13} {:>8} {:>8} {:>12} {:>8} {:>8} {:>9}",
+            "agency",
+            "attempts",
+            "conversations",
+            "promises",
+            "payments",
+            "collected",
+            "reported",
+            "refused",
+            "breaches"
+        )?;
+        for a in &self.agencies {
+            let d = &a.desk;
+            writeln!(
+                f,
+                "{:<9} {:>8} {:>13} {:>8} {:>8} {:>12} {:>8} {:>8} {:>9}",
+                a.code,
+                d.attempts,
+                d.conversations,
+                d.promises,
+                d.payments,
+                fmt_minor(d.collected_minor),
+                d.items_sent,
+                d.rejected,
+                d.breaches
             )?;
         }
         let calls = self.timings.len();
@@ -300,7 +330,7 @@ pub async fn agencies(
             }),
             reassignments: reassignments.remove(&desk.agency_id).unwrap_or_default(),
             commission_minor: commission.get(&desk.agency_id).copied().unwrap_or(0),
-            reports_rejected: desk.tally.rejected,
+            desk: desk.tally.clone(),
         });
     }
     Ok(rows)

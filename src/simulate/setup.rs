@@ -222,7 +222,7 @@ async fn onboard(
                 "regions": regions,
                 "capacity": {
                     "maxActiveAccounts": accounts,
-                    "maxActiveBalance": { "amount": amount(accounts as i64 * 20_000_00), "currency": CURRENCY },
+                    "maxActiveBalance": { "amount": amount(accounts as i64 * 2_000_000), "currency": CURRENCY },
                 },
                 "remittanceMode": if persona.net_fee_bp.is_some() { "NET" } else { "GROSS" },
             }}),

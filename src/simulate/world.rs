@@ -151,7 +151,7 @@ pub fn debtors(seed: u64, count: usize, start: NaiveDate) -> Vec<Debtor> {
                 6..=8 => rng.random_range(91..=180),
                 _ => rng.random_range(181..=540),
             };
-            let balance_minor = rng.random_range(150_00..=12_000_00_i64);
+            let balance_minor = rng.random_range(15_000..=1_200_000_i64); // 150.00 to 12,000.00
             let roll: f64 = rng.random();
             let flags = if roll < 0.04 {
                 vec!["DISPUTED"]

@@ -3,7 +3,7 @@
 use entity::api_token::Role;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, token};
+use crate::helpers::{spawn_app, spawn_app_after, token};
 
 #[tokio::test]
 async fn the_demo_fills_an_empty_database_once() {
@@ -70,5 +70,74 @@ async fn the_demo_fills_an_empty_database_once() {
     assert_eq!(
         audit.data()["auditEvents"]["edges"][0]["node"]["actor"],
         "system:demo"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_a_simulated_history_with_scores_incidents_and_paid_statements() {
+    let app = spawn_app_after(async |settings, db| {
+        let printed = agencyflow::demo::load_with_history(settings, db)
+            .await
+            .expect("load the demo with its history");
+        assert!(
+            printed.contains("demo data loaded: 12 agencies"),
+            "{printed}"
+        );
+        assert!(
+            agencyflow::demo::load_with_history(settings, db)
+                .await
+                .is_err(),
+            "a second load is refused"
+        );
+    })
+    .await;
+    assert!(agencyflow::demo::is_demo_database(&app.db).await.unwrap());
+
+    let scores = app
+        .admin(
+            r#"{ agencyScorecards(segment: "*", window: LAST_90_DAYS, currency: "USD") { rows { agency { code } score rank } } }"#,
+            json!({}),
+        )
+        .await;
+    let rows = scores.data()["agencyScorecards"]["rows"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(rows.len(), 8, "{}", scores.body);
+    assert!(
+        rows.iter().all(|r| !r["score"].is_null()),
+        "every agency has a verdict: {}",
+        scores.body
+    );
+
+    let incidents = app
+        .admin(
+            r#"{ complianceIncidents(filter: { severity: HIGH }, first: 1) { edges { node { rule agency { code } } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        incidents.data()["complianceIncidents"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{}",
+        incidents.body
+    );
+
+    let statements = app
+        .admin(
+            r#"{ commissionStatements(filter: { status: PAID }, first: 50) { edges { node { agency { code } payable { amount } } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        statements.data()["commissionStatements"]["edges"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 8,
+        "{}",
+        statements.body
     );
 }

@@ -116,21 +116,37 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(adjust, None).await
+    spawn(adjust, None, async |_, _| {}).await
 }
 
 /// Spawns the app on a manual clock standing at `start`, handed in as the simulator does.
 pub async fn spawn_app_at(start: DateTime<Utc>) -> TestApp {
-    spawn(|_| {}, Some(Arc::new(ManualClock::new(start)))).await
+    spawn(
+        |_| {},
+        Some(Arc::new(ManualClock::new(start))),
+        async |_, _| {},
+    )
+    .await
+}
+
+/// Spawns the app once `prepare` has filled its fresh, migrated database, as the CLI
+/// does before it serves.
+pub async fn spawn_app_after(prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection)) -> TestApp {
+    spawn(|_| {}, None, prepare).await
 }
 
 /// With `clock`, or else the clock the settings ask for.
-async fn spawn(adjust: impl FnOnce(&mut Settings), clock: Option<Arc<dyn Clock>>) -> TestApp {
+async fn spawn(
+    adjust: impl FnOnce(&mut Settings),
+    clock: Option<Arc<dyn Clock>>,
+    prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection),
+) -> TestApp {
     let (database_url, store) = fresh_store().await;
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
     let db = db::connect(&settings.database).await.expect("connect");
     db::migrate(&db).await.expect("migrate");
+    prepare(&settings, &db).await;
     let app = match clock {
         Some(clock) => Application::with_clock(&settings, db.clone(), clock).await,
         None => Application::with_database(&settings, db.clone()).await,
