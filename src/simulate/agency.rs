@@ -15,12 +15,7 @@ use serde_json::{Value, json};
 
 use super::client::Session;
 use super::world::{Debtor, Persona};
-use super::{Connection, amount, minor};
-
-/// Items per report call (the API's limit).
-const BATCH: usize = 1_000;
-/// Placements per page read.
-const PAGE: usize = 500;
+use super::{BATCH, CURRENCY, all_pages, amount, minor};
 /// Days without calls after a conversation (the US rule).
 const QUIET_DAYS: i64 = 7;
 /// Flags under which a compliant agency does not call.
@@ -36,6 +31,8 @@ pub struct Collection {
     pub paid_at: DateTime<Utc>,
     /// Paid to the lender, not to the agency.
     pub direct: bool,
+    /// Days past due when the account was placed: its commission rate.
+    pub dpd_at_placement: i64,
 }
 
 /// An account as the agency's system knows it.
@@ -47,6 +44,7 @@ struct Held {
     flags: Vec<String>,
     time_zone: Tz,
     phone: String,
+    dpd_at_placement: i64,
     last_conversation: Option<NaiveDate>,
     promise: Option<(i64, NaiveDate)>,
 }
@@ -58,10 +56,12 @@ pub struct Tally {
     pub conversations: u64,
     pub promises: u64,
     pub payments: u64,
-    pub collected_minor: i64,
+    /// What debtors paid on its accounts, to it or to the lender directly.
+    pub paid_minor: i64,
     pub items_sent: u64,
     pub rejected: u64,
-    pub breaches: u64,
+    /// Incidents its reports raised: broken contact rules and complaints.
+    pub incidents: u64,
 }
 
 pub struct Desk {
@@ -84,6 +84,7 @@ pub struct Desk {
 struct PlacementNode {
     id: String,
     status: String,
+    placed_at: DateTime<Utc>,
     /// Absent once the placement has ended: the agency no longer sees the account.
     account: Option<AccountNode>,
 }
@@ -94,6 +95,7 @@ struct AccountNode {
     id: String,
     lender_reference: String,
     outstanding: super::Money,
+    delinquency_start: NaiveDate,
     flags: Vec<String>,
     debtor: DebtorNode,
 }
@@ -106,12 +108,6 @@ struct DebtorNode {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MyPlacements {
-    my_placements: Connection<PlacementNode>,
-}
-
-#[derive(Deserialize)]
 struct Outcome {
     rejected: u64,
     #[serde(default, rename = "incidentsRaised")]
@@ -120,7 +116,7 @@ struct Outcome {
 
 const MY_PLACEMENTS: &str = r#"query MyPlacements($since: DateTime, $first: Int, $after: String) {
   myPlacements(since: $since, first: $first, after: $after) {
-    edges { node { id status account { id lenderReference outstanding { amount } flags debtor { phones timeZone } } } }
+    edges { node { id status placedAt account { id lenderReference outstanding { amount } delinquencyStart flags debtor { phones timeZone } } } }
     pageInfo { hasNextPage endCursor }
   }
 }"#;
@@ -151,68 +147,76 @@ impl Desk {
             last_poll: None,
             activities: Vec::new(),
             payments: Vec::new(),
-            rng: ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003) + index as u64),
+            rng: ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(index as u64)),
             serial: 0,
             tally: Tally::default(),
         }
     }
 
     /// The day's work at `now` (the evening of `day`): learn new and ended placements,
-    /// work the accounts, report what is due. Returns the payments debtors made.
+    /// work the accounts, report what is due. Returns the payments debtors made. After the
+    /// simulated days (`working` false) the desk makes no more calls, but debtors still
+    /// keep the promises they made and held-back reports still go out.
     pub async fn work_day(
         &mut self,
         day: NaiveDate,
         now: DateTime<Utc>,
+        working: bool,
     ) -> anyhow::Result<Vec<Collection>> {
         self.poll(now).await?;
-        let collections = self.work(day);
+        let collections = self.work(day, working);
         self.report(day).await?;
         Ok(collections)
     }
 
+    /// Learns new and ended placements. A placement seen again (a recall warning changes
+    /// it) keeps what the desk knows of it; only flags set by others are added.
     async fn poll(&mut self, now: DateTime<Utc>) -> anyhow::Result<()> {
         let since = self.last_poll.map(|at| at - Duration::seconds(1));
-        let mut after: Option<String> = None;
-        loop {
-            let page: MyPlacements = self
-                .session
-                .call(
-                    MY_PLACEMENTS,
-                    json!({ "since": since, "first": PAGE, "after": after }),
-                )
-                .await?;
-            for edge in page.my_placements.edges {
-                let placement = edge.node;
-                match placement.account {
-                    Some(account) if placement.status == "ACTIVE" => {
-                        let time_zone: Tz = account
-                            .debtor
-                            .time_zone
-                            .parse()
-                            .map_err(|err| anyhow::anyhow!("time zone: {err}"))?;
-                        self.held.insert(
-                            placement.id,
-                            Held {
-                                account_id: account.id,
-                                reference: account.lender_reference,
-                                outstanding_minor: minor(&account.outstanding.amount)?,
-                                flags: account.flags,
-                                time_zone,
-                                phone: account.debtor.phones.into_iter().next().unwrap_or_default(),
-                                last_conversation: None,
-                                promise: None,
-                            },
-                        );
-                    }
-                    _ => {
-                        self.held.remove(&placement.id);
+        let changed: Vec<PlacementNode> = all_pages(
+            &self.session,
+            "myPlacements",
+            MY_PLACEMENTS,
+            json!({ "since": since }),
+        )
+        .await?;
+        for placement in changed {
+            let account = match placement.account {
+                Some(account) if placement.status == "ACTIVE" => account,
+                _ => {
+                    self.held.remove(&placement.id);
+                    continue;
+                }
+            };
+            if let Some(known) = self.held.get_mut(&placement.id) {
+                for flag in account.flags {
+                    if !known.flags.contains(&flag) {
+                        known.flags.push(flag);
                     }
                 }
+                continue;
             }
-            match page.my_placements.page_info.next() {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
+            let time_zone: Tz = account
+                .debtor
+                .time_zone
+                .parse()
+                .map_err(|err| anyhow::anyhow!("time zone: {err}"))?;
+            self.held.insert(
+                placement.id,
+                Held {
+                    account_id: account.id,
+                    reference: account.lender_reference,
+                    outstanding_minor: minor(&account.outstanding.amount)?,
+                    flags: account.flags,
+                    time_zone,
+                    phone: account.debtor.phones.into_iter().next().unwrap_or_default(),
+                    dpd_at_placement: (placement.placed_at.date_naive()
+                        - account.delinquency_start)
+                        .num_days(),
+                    last_conversation: None,
+                    promise: None,
+                },
+            );
         }
         self.last_poll = Some(now);
         Ok(())
@@ -236,7 +240,7 @@ impl Desk {
             .with_timezone(&Utc)
     }
 
-    fn work(&mut self, day: NaiveDate) -> Vec<Collection> {
+    fn work(&mut self, day: NaiveDate, working: bool) -> Vec<Collection> {
         let lag = Duration::days(self.persona.report_lag_days);
         let release = day + lag;
         let mut collections = Vec::new();
@@ -266,7 +270,7 @@ impl Desk {
                     let external_id = self.external_id('P', day);
                     held.outstanding_minor -= paid;
                     self.tally.payments += 1;
-                    self.tally.collected_minor += paid;
+                    self.tally.paid_minor += paid;
                     if !direct && !self.rng.random_bool(self.persona.unreported) {
                         self.payments.push((
                             release,
@@ -274,7 +278,7 @@ impl Desk {
                                 "externalId": external_id,
                                 "accountId": held.account_id,
                                 "amount": amount(paid),
-                                "currency": "USD",
+                                "currency": CURRENCY,
                                 "paidAt": paid_at,
                                 "method": "BANK_TRANSFER",
                                 "paidTo": "AGENCY",
@@ -288,10 +292,13 @@ impl Desk {
                         amount_minor: paid,
                         paid_at,
                         direct,
+                        dpd_at_placement: held.dpd_at_placement,
                     });
                 }
             }
-            self.attempt(day, release, &mut held, willingness);
+            if working {
+                self.attempt(day, release, &mut held, willingness);
+            }
             self.held.insert(placement_id, held);
         }
         collections
@@ -360,7 +367,7 @@ impl Desk {
             self.tally.promises += 1;
             (
                 "PROMISE_TO_PAY",
-                json!({ "promise": { "amount": amount(promised), "currency": "USD", "dueOn": due } }),
+                json!({ "promise": { "amount": amount(promised), "currency": CURRENCY, "dueOn": due } }),
             )
         } else if outcome > 1.0 - complaint_chance {
             (
@@ -410,7 +417,7 @@ impl Desk {
                 .with_context(|| format!("{} reporting activities", self.persona.code))?;
             self.tally.items_sent += chunk.len() as u64;
             self.tally.rejected += outcome.rejected;
-            self.tally.breaches += outcome.incidents_raised;
+            self.tally.incidents += outcome.incidents_raised;
         }
         for chunk in payments.chunks(BATCH) {
             let outcome: Outcome = self

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::agency::Desk;
 use super::client::Session;
 use super::lender::Booked;
 use super::{Money, fmt_minor, minor};
@@ -61,19 +62,24 @@ pub fn ledger_balances(
             .any(|(start, end)| (*start..=*end).contains(&at.date_naive()))
     };
     let mut problems = Vec::new();
+    if booked.values().any(|b| !b.reversal) && (months.is_empty() || claims.is_empty()) {
+        problems.push("the ledger has entries but nothing reconciled them".to_owned());
+    }
     let twice = claims.values().filter(|n| **n > 1).count();
     if twice > 0 {
         problems.push(format!("{twice} entries claimed by two lines"));
     }
-    let unclaimed = booked
+    let unclaimed: Vec<(&String, &Booked)> = booked
         .iter()
         .filter(|(id, b)| {
             !b.reversal && in_months(&b.received_at) && !claims.contains_key(id.as_str())
         })
-        .count();
-    if unclaimed > 0 {
+        .collect();
+    if let Some((id, first)) = unclaimed.first() {
         problems.push(format!(
-            "{unclaimed} entries received in the months are on no line"
+            "{} entries received in the months are on no line, e.g. entry {id} received {}",
+            unclaimed.len(),
+            first.received_at
         ));
     }
     let ledger: i64 = booked
@@ -150,6 +156,9 @@ pub fn statements_add_up(statements: &[Statement]) -> anyhow::Result<Check> {
             ));
         }
     }
+    if statements.is_empty() || lines == 0 {
+        wrong.push("no statement with lines was drafted".to_owned());
+    }
     Ok(Check {
         name: "statement total = sum of its lines",
         passed: wrong.is_empty(),
@@ -190,11 +199,33 @@ pub fn one_holder_at_a_time(holdings: &mut [Holding]) -> Check {
         .len();
     Check {
         name: "no account held by two agencies at once",
-        passed: overlaps.is_empty(),
-        detail: if overlaps.is_empty() {
+        passed: overlaps.is_empty() && !holdings.is_empty(),
+        detail: if holdings.is_empty() {
+            "no placement was made".to_owned()
+        } else if overlaps.is_empty() {
             format!("{} placements of {accounts} accounts", holdings.len())
         } else {
             format!("{} overlaps, e.g. {}", overlaps.len(), overlaps[0])
+        },
+    }
+}
+
+/// Every report the desks sent was accepted: in this world nothing they report is wrong,
+/// so a refusal is the service refusing good data.
+pub fn reports_accepted(desks: &[Desk]) -> Check {
+    let sent: u64 = desks.iter().map(|d| d.tally.items_sent).sum();
+    let refused: Vec<String> = desks
+        .iter()
+        .filter(|d| d.tally.rejected > 0)
+        .map(|d| format!("{} of {}'s", d.tally.rejected, d.persona.code))
+        .collect();
+    Check {
+        name: "every report accepted",
+        passed: refused.is_empty() && sent > 0,
+        detail: if refused.is_empty() {
+            format!("{sent} activities and payments")
+        } else {
+            format!("refused: {}", refused.join(", "))
         },
     }
 }
@@ -420,6 +451,10 @@ mod tests {
                 .unwrap()
                 .passed
         );
+        assert!(
+            !ledger_balances(&book(), &[], &[]).unwrap().passed,
+            "a ledger nobody reconciled fails"
+        );
     }
 
     #[test]
@@ -453,6 +488,10 @@ mod tests {
                 .unwrap()
                 .passed
         );
+        assert!(
+            !statements_add_up(&[]).unwrap().passed,
+            "nothing to check fails"
+        );
     }
 
     #[test]
@@ -473,5 +512,9 @@ mod tests {
         assert!(!one_holder_at_a_time(&mut overlapping).passed);
         let mut open = vec![holding("1", "A", 1, None), holding("1", "B", 5, None)];
         assert!(!one_holder_at_a_time(&mut open).passed);
+        assert!(
+            !one_holder_at_a_time(&mut []).passed,
+            "nothing to check fails"
+        );
     }
 }

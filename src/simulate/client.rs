@@ -41,6 +41,11 @@ impl Api {
         }
     }
 
+    /// How many calls were made so far.
+    pub fn calls(&self) -> usize {
+        self.timings.lock().expect("timings lock").len()
+    }
+
     /// Every call's duration so far.
     pub fn timings(&self) -> Vec<Duration> {
         self.timings.lock().expect("timings lock").clone()

@@ -1,9 +1,9 @@
 //! The lender's side: its ledger receives agencies' remittances (gross, or net of their
-//! fee) a couple of days after debtors pay them, debtors' direct payments the same day,
-//! and a few chargebacks reversing direct payments; finance imports it daily and closes
-//! commission statements with four eyes.
+//! commission) a couple of days after debtors pay them, debtors' direct payments the same
+//! day, and a few chargebacks reversing direct payments; finance imports it daily and
+//! closes each month's commission statements with four eyes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use rand::{Rng, SeedableRng};
@@ -12,10 +12,8 @@ use serde_json::{Value, json};
 
 use super::agency::Collection;
 use super::client::Session;
-use super::{CURRENCY, amount, minor};
-
-/// Entries per import call (the API's limit).
-const BATCH: usize = 1_000;
+use super::world::rate_bp;
+use super::{BATCH, CURRENCY, amount};
 /// Days from a debtor paying an agency to the remittance reaching the lender.
 const REMITTANCE_DAYS: i64 = 2;
 /// Share of direct payments charged back.
@@ -56,9 +54,9 @@ impl Ledger {
         }
     }
 
-    /// Books how the lender will receive the day's payments. `fees`: each NET agency's
-    /// fee in basis points.
-    pub fn expect(&mut self, collections: &[Collection], fees: &HashMap<String, u32>) {
+    /// Books how the lender will receive the day's payments. `net`: the agencies that
+    /// remit net of their commission.
+    pub fn expect(&mut self, collections: &[Collection], net: &HashSet<String>) {
         for c in collections {
             if c.direct {
                 let reference = format!("DIR-{}", c.external_id);
@@ -100,17 +98,15 @@ impl Ledger {
                 "currency": CURRENCY,
                 "receivedAt": received_at,
             });
-            match fees.get(&c.agency_id) {
-                Some(fee_bp) => {
-                    let fee = (c.amount_minor * i64::from(*fee_bp) + 5_000) / 10_000;
-                    entry["channel"] = json!("AGENCY_REMITTANCE_NET");
-                    entry["amount"] = json!(amount(c.amount_minor - fee));
-                    entry["grossAmount"] = json!(amount(c.amount_minor));
-                }
-                None => {
-                    entry["channel"] = json!("AGENCY_REMITTANCE_GROSS");
-                    entry["amount"] = json!(amount(c.amount_minor));
-                }
+            if net.contains(&c.agency_id) {
+                let fee_bp = i64::from(rate_bp(c.dpd_at_placement));
+                let fee = (c.amount_minor * fee_bp + 5_000) / 10_000;
+                entry["channel"] = json!("AGENCY_REMITTANCE_NET");
+                entry["amount"] = json!(amount(c.amount_minor - fee));
+                entry["grossAmount"] = json!(amount(c.amount_minor));
+            } else {
+                entry["channel"] = json!("AGENCY_REMITTANCE_GROSS");
+                entry["amount"] = json!(amount(c.amount_minor));
             }
             self.pending.push((received_at, entry));
         }
@@ -132,7 +128,7 @@ impl Ledger {
             let data: Value = finance
                 .call(
                     r#"mutation ImportLedgerPayments($entries: [LedgerEntryInput!]!) {
-  importLedgerPayments(entries: $entries) { rejected items { reference status message entry { id reversesId amount { amount } grossAmount { amount } receivedAt } } }
+  importLedgerPayments(entries: $entries) { rejected items { reference status message entry { id reversesId receivedAt } } }
 }"#,
                     json!({ "entries": batch }),
                 )
@@ -146,13 +142,11 @@ impl Ledger {
                 let (Some(id), Some(reference)) =
                     (entry["id"].as_str(), item["reference"].as_str())
                 else {
-                    continue;
+                    anyhow::bail!("the ledger answered an item without its entry: {item}");
                 };
                 let reversal = !entry["reversesId"].is_null();
-                let gross_minor = match self.gross.remove(reference) {
-                    Some(gross) => gross,
-                    None => minor(entry["amount"]["amount"].as_str().unwrap_or("0"))?,
-                };
+                // A reversal takes back its original's money: it adds none of its own.
+                let gross_minor = self.gross.remove(reference).unwrap_or(0);
                 let received_at: DateTime<Utc> =
                     serde_json::from_value(entry["receivedAt"].clone())?;
                 self.booked.insert(
@@ -171,27 +165,41 @@ impl Ledger {
     }
 }
 
-/// Finance closes the statements the scheduler drafted: one clerk submits, another
-/// approves and pays. Returns how many were paid.
-pub async fn close_statements(finance: &Session, approver: &Session) -> anyhow::Result<usize> {
+/// Finance closes last month's statements once the matching window has passed: the
+/// statements job drafts them again from the month's final reconciliation, then one clerk
+/// submits each of the simulation's agencies' drafts and another approves and pays them.
+/// Returns how many were paid.
+pub async fn close_month(
+    manager: &Session,
+    finance: &Session,
+    approver: &Session,
+    agency_ids: &[String],
+) -> anyhow::Result<usize> {
+    let run: Value = manager
+        .call(
+            r#"mutation RunJob { runJob(name: "commission_statements") { status error } }"#,
+            json!({}),
+        )
+        .await?;
+    if run["runJob"]["status"] != json!("SUCCEEDED") {
+        anyhow::bail!("commission_statements failed: {}", run["runJob"]["error"]);
+    }
     let mut closed = 0;
-    loop {
-        let data: Value = finance
+    for agency_id in agency_ids {
+        let drafts: Value = finance
             .call(
-                r#"query Drafts { commissionStatements(filter: { status: DRAFT }, first: 100) { edges { node { id } } } }"#,
-                json!({}),
+                r#"query Drafts($agencyId: ID!) {
+  commissionStatements(filter: { agencyId: $agencyId, status: DRAFT }, first: 100) { edges { node { id } } }
+}"#,
+                json!({ "agencyId": agency_id }),
             )
             .await?;
-        let ids: Vec<String> = data["commissionStatements"]["edges"]
+        let ids = drafts["commissionStatements"]["edges"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|edge| edge["node"]["id"].as_str().map(str::to_owned))
-            .collect();
-        if ids.is_empty() {
-            return Ok(closed);
-        }
-        for id in &ids {
+            .filter_map(|edge| edge["node"]["id"].as_str());
+        for id in ids {
             let vars = json!({ "id": id });
             finance
                 .call::<Value>(
@@ -214,4 +222,5 @@ pub async fn close_statements(finance: &Session, approver: &Session) -> anyhow::
             closed += 1;
         }
     }
+    Ok(closed)
 }

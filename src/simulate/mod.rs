@@ -19,7 +19,7 @@ mod report;
 mod setup;
 mod world;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,6 +48,8 @@ pub use report::Report;
 const CURRENCY: &str = "USD";
 /// Rows per page when reading back.
 const PAGE: usize = 500;
+/// Items per report or ledger import call (the API's limit).
+const BATCH: usize = 1_000;
 
 /// How big a world, for how long.
 #[derive(Clone, Debug)]
@@ -76,18 +78,19 @@ impl Options {
 
 /// Runs the simulation in this process: the service on a random port of 127.0.0.1, on
 /// a manual clock set to the first simulated day, over `db`. The simulated days end on
-/// the last day of the previous month, so the history reaches up to today.
+/// the last day of the latest month whose books close (the 8th after it) by today.
 pub async fn in_process(
     settings: &Settings,
     db: DatabaseConnection,
     options: Options,
 ) -> anyhow::Result<Report> {
     options.validate()?;
-    let end = month_start(Utc::now().date_naive()) - Duration::days(1);
-    let start = end - Duration::days(i64::from(options.days) - 1);
-    let clock = Arc::new(ManualClock::new(start.and_time(NaiveTime::MIN).and_utc()));
+    let calendar = Calendar::ending_before(Utc::now().date_naive(), options.days);
+    let clock = Arc::new(ManualClock::new(at(calendar.start, 0, 0)));
     let mut settings = settings.clone();
     settings.server.bind = "127.0.0.1:0".into();
+    // A night of jobs over a large book may take longer than a request usually may.
+    settings.server.request_timeout_secs = settings.server.request_timeout_secs.max(3_600);
     let admin = tokens::create(
         &db,
         &Caller::system("simulate", clock.now()),
@@ -95,7 +98,7 @@ pub async fn in_process(
             role: Role::Admin,
             agency_id: None,
             label: format!("simulation (seed {})", options.seed),
-            expires_at: None,
+            expires_at: Some(calendar.tokens_expire()),
         },
     )
     .await?;
@@ -124,14 +127,14 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
     } else {
         now.date_naive() + Duration::days(1)
     };
-    let end = month_end(first + Duration::days(i64::from(options.days) - 1));
-    let start = end - Duration::days(i64::from(options.days) - 1);
+    let calendar = Calendar::starting(first, options.days);
+    let Calendar { start, end, close } = calendar;
     let mut jobs = JobLog::default();
     jobs.advance(&admin, at(start, 0, 0)).await?;
 
     let personas = world::personas(options.seed, options.agencies);
     let debtors = world::debtors(options.seed, options.accounts, start);
-    let cast = setup::cast(&api, &admin, options.seed, &personas, &debtors, start)
+    let cast = setup::cast(&api, &admin, &personas, &debtors, &calendar, options.seed)
         .await
         .with_context(|| format!("setting up the world (its codes start SIM{}: another run on this service needs another --seed)", options.seed))?;
     let by_reference: Arc<HashMap<String, world::Debtor>> = Arc::new(
@@ -140,11 +143,13 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
             .map(|d| (d.reference.clone(), d))
             .collect(),
     );
-    let fees: HashMap<String, u32> = cast
+    let net: HashSet<String> = cast
         .agencies
         .iter()
-        .filter_map(|(p, id, _)| p.net_fee_bp.map(|fee| (id.clone(), fee)))
+        .filter(|(persona, ..)| persona.remits_net)
+        .map(|(_, id, _)| id.clone())
         .collect();
+    let agency_ids: Vec<String> = cast.agencies.iter().map(|(_, id, _)| id.clone()).collect();
     let mut desks: Vec<Desk> = cast
         .agencies
         .iter()
@@ -164,7 +169,7 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
     let mut closed = 0;
 
     let bar = if options.progress {
-        let bar = ProgressBar::new(u64::from(options.days));
+        let bar = ProgressBar::new((close - start).num_days() as u64 + 1);
         bar.set_style(
             ProgressStyle::with_template("{elapsed_precise} [{bar:40}] day {pos}/{len} {msg}")
                 .expect("a valid template")
@@ -175,53 +180,61 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
         ProgressBar::hidden()
     };
     let mut day = start;
-    while day <= end {
+    loop {
         jobs.advance(&admin, at(day, 6, 0)).await?;
-        if day.day() == 1 && day != start {
-            closed += lender::close_statements(&cast.finance, &cast.approver).await?;
+        if calendar.closes_a_month(day) {
+            closed +=
+                lender::close_month(&cast.manager, &cast.finance, &cast.approver, &agency_ids)
+                    .await?;
         }
-        for strategy_id in &cast.strategy_ids {
-            cast.manager
-                .call::<Value>(
-                    r#"mutation RunAllocation($strategyId: ID!, $portfolioId: ID!, $seed: Int, $key: String) {
+        bar.inc(1);
+        if day == close {
+            break;
+        }
+        let working = day <= end;
+        if working {
+            for strategy_id in &cast.strategy_ids {
+                cast.manager
+                    .call::<Value>(
+                        r#"mutation RunAllocation($strategyId: ID!, $portfolioId: ID!, $seed: Int!, $key: String) {
   runAllocation(strategyId: $strategyId, portfolioId: $portfolioId, seed: $seed, idempotencyKey: $key) { placedCount }
 }"#,
-                    json!({
-                        "strategyId": strategy_id,
-                        "portfolioId": cast.portfolio_id,
-                        "seed": options.seed % 1_000_000,
-                        "key": format!("simulate-{}-{strategy_id}-{day}", options.seed),
-                    }),
-                )
-                .await?;
+                        json!({
+                            "strategyId": strategy_id,
+                            "portfolioId": cast.portfolio_id,
+                            "seed": options.seed % 1_000_000,
+                            "key": format!("simulate-{}-{strategy_id}-{day}", options.seed),
+                        }),
+                    )
+                    .await?;
+            }
         }
         let evening = at(day, 23, 30);
         jobs.advance(&admin, evening).await?;
-        let collections =
-            try_join_all(desks.iter_mut().map(|desk| desk.work_day(day, evening))).await?;
+        let collections = try_join_all(
+            desks
+                .iter_mut()
+                .map(|desk| desk.work_day(day, evening, working)),
+        )
+        .await?;
         for batch in &collections {
-            ledger.expect(batch, &fees);
+            ledger.expect(batch, &net);
         }
         ledger.import_due(&cast.finance, evening).await?;
-        bar.set_message(format!("{day}, {} API calls", api.timings().len()));
-        bar.inc(1);
+        bar.set_message(format!("{day}, {} API calls", api.calls()));
         day += Duration::days(1);
     }
-    // The books close on the 1st: the month's reconciliation (04:00) and statements
-    // (05:00) run as the clock passes them.
-    jobs.advance(&admin, at(end + Duration::days(1), 6, 0))
-        .await?;
-    closed += lender::close_statements(&cast.finance, &cast.approver).await?;
     bar.finish_and_clear();
 
-    let agency_ids: Vec<String> = cast.agencies.iter().map(|(_, id, _)| id.clone()).collect();
     let mut checks = checks::run(&cast.finance, &cast.manager, &agency_ids, &ledger.booked).await?;
+    checks.push(checks::reports_accepted(&desks));
     checks.push(jobs.check());
     let agencies = report::agencies(&cast.manager, &cast.finance, &desks).await?;
     Ok(Report {
         seed: options.seed,
         start,
         end,
+        close,
         accounts: options.accounts,
         agencies,
         timings: api.timings(),
@@ -235,10 +248,19 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
     })
 }
 
-/// The runs the clock's advances made, and the failed ones.
+/// The jobs whose runs the books depend on.
+const NEEDED_JOBS: [&str; 4] = [
+    "performance_snapshot",
+    "reassignment_review",
+    "reconciliation",
+    "commission_statements",
+];
+
+/// The runs the clock's advances made: how many, which jobs succeeded, which failed.
 #[derive(Default)]
 struct JobLog {
     runs: usize,
+    succeeded: BTreeSet<String>,
     failed: Vec<String>,
 }
 
@@ -273,6 +295,9 @@ impl JobLog {
             .await?;
         for run in advanced.advance_clock.job_runs {
             self.runs += 1;
+            if run.status == "SUCCEEDED" {
+                self.succeeded.insert(run.job.clone());
+            }
             if run.status == "FAILED" {
                 self.failed.push(format!(
                     "{} at {}: {}",
@@ -286,23 +311,74 @@ impl JobLog {
     }
 
     fn check(&self) -> checks::Check {
+        let missing: Vec<&str> = NEEDED_JOBS
+            .into_iter()
+            .filter(|job| !self.succeeded.contains(*job))
+            .collect();
         checks::Check {
             name: "every scheduled job run succeeded",
-            // No run at all means the jobs' schedule lies ahead of the clock (a database
-            // the service once ran on in real time): nothing was reconciled or snapshotted.
-            passed: self.failed.is_empty() && self.runs > 0,
-            detail: match self.failed.first() {
-                None if self.runs == 0 => {
-                    "no job ran: were the jobs seeded on a later clock?".into()
+            passed: self.failed.is_empty() && missing.is_empty(),
+            detail: match (self.failed.first(), missing.is_empty()) {
+                (Some(first), _) => {
+                    format!(
+                        "{} of {} failed, e.g. {first}",
+                        self.failed.len(),
+                        self.runs
+                    )
                 }
-                None => format!("{} runs", self.runs),
-                Some(first) => format!(
-                    "{} of {} failed, e.g. {first}",
-                    self.failed.len(),
-                    self.runs
-                ),
+                // Jobs seeded on a later clock (a database once served in real time) are
+                // not due yet: nothing was snapshotted, reconciled or drafted.
+                (None, false) => format!("{} never ran ({} runs)", missing.join(", "), self.runs),
+                (None, true) => format!("{} runs", self.runs),
             },
         }
+    }
+}
+
+/// The simulated days, and the day the books close after them.
+#[derive(Clone, Copy, Debug)]
+pub struct Calendar {
+    pub start: NaiveDate,
+    /// The last simulated day: the last day of a month.
+    pub end: NaiveDate,
+    /// The 8th of the next month: the matching window (5 days by default) has passed and
+    /// late reports and remittances are in, so finance closes the month's statements.
+    pub close: NaiveDate,
+}
+
+/// Days after a month's end when finance closes its statements (on the 8th).
+const CLOSE_AFTER_DAYS: i64 = 8;
+
+impl Calendar {
+    /// `days` days ending on the first month end they can reach from `first`.
+    fn starting(first: NaiveDate, days: u32) -> Self {
+        let end = month_end(first + Duration::days(i64::from(days) - 1));
+        Self::ending(end, days)
+    }
+
+    /// `days` days ending on the last month end whose books close by `today`.
+    fn ending_before(today: NaiveDate, days: u32) -> Self {
+        let end = month_start(today - Duration::days(CLOSE_AFTER_DAYS)) - Duration::days(1);
+        Self::ending(end, days)
+    }
+
+    fn ending(end: NaiveDate, days: u32) -> Self {
+        Self {
+            start: end - Duration::days(i64::from(days) - 1),
+            end,
+            close: end + Duration::days(CLOSE_AFTER_DAYS),
+        }
+    }
+
+    /// Whether finance closes last month's statements on `day`: the 8th of a month whose
+    /// previous month had simulated days.
+    fn closes_a_month(&self, day: NaiveDate) -> bool {
+        i64::from(day.day()) == CLOSE_AFTER_DAYS && month_start(day) > self.start
+    }
+
+    /// The simulation's tokens stop working a day after the close.
+    fn tokens_expire(&self) -> DateTime<Utc> {
+        at(self.close + Duration::days(1), 0, 0)
     }
 }
 
@@ -398,8 +474,11 @@ fn minor(amount: &str) -> anyhow::Result<i64> {
     let value: Decimal = amount
         .parse()
         .with_context(|| format!("'{amount}' is not an amount"))?;
+    anyhow::ensure!(
+        value.normalize().scale() <= 2,
+        "'{amount}' has fractions of a cent"
+    );
     (value * Decimal::ONE_HUNDRED)
-        .trunc()
         .try_into()
         .with_context(|| format!("'{amount}' is out of range"))
 }
@@ -435,13 +514,41 @@ mod tests {
         assert_eq!(fmt_minor(123_456_789), "1,234,567.89");
         assert_eq!(fmt_minor(-5), "-0.05");
         assert!(minor("abc").is_err());
+        assert!(minor("12.505").is_err());
+        assert_eq!(minor("12.500").unwrap(), 1_250);
+    }
+
+    fn d(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
     #[test]
-    fn the_calendar_ends_on_a_month_end() {
-        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    fn the_calendar_ends_on_a_month_end_and_closes_on_the_8th() {
         assert_eq!(month_end(d(2026, 2, 10)), d(2026, 2, 28));
         assert_eq!(month_end(d(2026, 12, 31)), d(2026, 12, 31));
         assert_eq!(month_start(d(2026, 11, 29)), d(2026, 11, 1));
+        let c = Calendar::starting(d(2026, 9, 17), 14);
+        assert_eq!(
+            (c.start, c.end, c.close),
+            (d(2026, 9, 17), d(2026, 9, 30), d(2026, 10, 8))
+        );
+        let c = Calendar::starting(d(2026, 9, 20), 14);
+        assert_eq!((c.start, c.end), (d(2026, 10, 18), d(2026, 10, 31)));
+        assert!(c.closes_a_month(d(2026, 11, 8)));
+        assert!(
+            !c.closes_a_month(d(2026, 10, 8)),
+            "nothing was simulated in September"
+        );
+    }
+
+    #[test]
+    fn in_process_the_books_close_by_today() {
+        let c = Calendar::ending_before(d(2026, 11, 29), 30);
+        assert_eq!(
+            (c.start, c.end, c.close),
+            (d(2026, 10, 2), d(2026, 10, 31), d(2026, 11, 8))
+        );
+        let c = Calendar::ending_before(d(2026, 11, 7), 30);
+        assert_eq!(c.end, d(2026, 9, 30));
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::agency::{Desk, Tally};
 use super::checks::Check;
 use super::client::Session;
-use super::{Money, all_pages, fmt_minor, minor};
+use super::{CURRENCY, Money, all_pages, fmt_minor, minor};
 
 /// One agency at the end of the simulation.
 #[derive(Clone, Debug)]
@@ -42,6 +42,8 @@ pub struct Report {
     pub seed: u64,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// When finance closed the last month's statements.
+    pub close: NaiveDate,
     pub accounts: usize,
     pub agencies: Vec<AgencyRow>,
     /// Every API call's duration.
@@ -73,10 +75,11 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "simulation (seed {}): {} to {}, {} accounts, {} agencies",
+            "simulation (seed {}): {} to {} (books closed {}), {} accounts, {} agencies",
             self.seed,
             self.start,
             self.end,
+            self.close,
             self.accounts,
             self.agencies.len()
         )?;
@@ -117,31 +120,31 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "\nwhat the desks did (the simulator's own count; the service sees only what is reported):\n{:<9} {:>8} {:>13} {:>8} {:>8} {:>12} {:>8} {:>8} {:>9}",
+            "\nwhat the desks did (the simulator's own count; the service sees what is reported):\n{:<9} {:>8} {:>13} {:>8} {:>8} {:>13} {:>8} {:>8} {:>9}",
             "agency",
             "attempts",
             "conversations",
             "promises",
             "payments",
-            "collected",
+            "debtors paid",
             "reported",
             "refused",
-            "breaches"
+            "incidents"
         )?;
         for a in &self.agencies {
             let d = &a.desk;
             writeln!(
                 f,
-                "{:<9} {:>8} {:>13} {:>8} {:>8} {:>12} {:>8} {:>8} {:>9}",
+                "{:<9} {:>8} {:>13} {:>8} {:>8} {:>13} {:>8} {:>8} {:>9}",
                 a.code,
                 d.attempts,
                 d.conversations,
                 d.promises,
                 d.payments,
-                fmt_minor(d.collected_minor),
+                fmt_minor(d.paid_minor),
                 d.items_sent,
                 d.rejected,
-                d.breaches
+                d.incidents
             )?;
         }
         let calls = self.timings.len();
@@ -224,10 +227,10 @@ pub async fn agencies(
 ) -> anyhow::Result<Vec<AgencyRow>> {
     let scores: Value = manager
         .call(
-            r#"query Scores { agencyScorecards(segment: "*", window: SINCE_PLACEMENT, currency: "USD") {
+            r#"query Scores($currency: String!) { agencyScorecards(segment: "*", window: SINCE_PLACEMENT, currency: $currency) {
   rows { agencyId accountsPlaced balancePlaced { amount } collected { amount } recoveryRate incidents { low medium high critical } }
 } }"#,
-            json!({}),
+            json!({ "currency": CURRENCY }),
         )
         .await?;
     let scores: Vec<ScoreRow> = serde_json::from_value(scores["agencyScorecards"]["rows"].clone())?;

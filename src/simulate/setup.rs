@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::{Api, Session};
-use super::world::{Debtor, Persona, REGIONS};
-use super::{CURRENCY, amount};
+use super::world::{Debtor, Persona, REGIONS, TIERS};
+use super::{CURRENCY, Calendar, amount};
 
 /// Accounts per import call (the API's limit is 10,000).
 const IMPORT_BATCH: usize = 5_000;
@@ -46,8 +46,10 @@ const CREATE_TOKEN: &str = r#"mutation CreateApiToken($input: CreateApiTokenInpu
   createApiToken(input: $input) { token }
 }"#;
 
+/// A token for `role`, expiring a day after the books close.
 async fn token(
     admin: &Session,
+    calendar: &Calendar,
     role: &str,
     agency_id: Option<&str>,
     label: &str,
@@ -55,7 +57,12 @@ async fn token(
     let data: Value = admin
         .call(
             CREATE_TOKEN,
-            json!({ "input": { "role": role, "agencyId": agency_id, "label": label } }),
+            json!({ "input": {
+                "role": role,
+                "agencyId": agency_id,
+                "label": label,
+                "expiresAt": calendar.tokens_expire(),
+            }}),
         )
         .await?;
     data["createApiToken"]["token"]
@@ -73,20 +80,22 @@ fn id(data: &Value, field: &str) -> anyhow::Result<String> {
 
 pub const KINDS: [&str; 2] = ["EARLY_STAGE", "LATE_STAGE"];
 
-/// Onboards everyone and everything; `start` is the first simulated day.
+/// Onboards everyone and everything before the first simulated day.
 pub async fn cast(
     api: &Arc<Api>,
     admin: &Session,
-    seed: u64,
     personas: &[Persona],
     debtors: &[Debtor],
-    start: NaiveDate,
+    calendar: &Calendar,
+    seed: u64,
 ) -> anyhow::Result<Cast> {
-    let manager =
-        api.session(token(admin, "VENDOR_MANAGER", None, "simulated vendor manager").await?);
-    let finance = api.session(token(admin, "FINANCE", None, "simulated finance clerk").await?);
-    let approver =
-        api.session(token(admin, "FINANCE", None, "simulated finance controller").await?);
+    let start = calendar.start;
+    let staff = async |role, label| -> anyhow::Result<Session> {
+        Ok(api.session(token(admin, calendar, role, None, label).await?))
+    };
+    let manager = staff("VENDOR_MANAGER", "simulated vendor manager").await?;
+    let finance = staff("FINANCE", "simulated finance clerk").await?;
+    let approver = staff("FINANCE", "simulated finance controller").await?;
     let requirements: Value = admin
         .call(
             "query Requirements { qualificationRequirements { qualificationType kindOfWork region regionScoped active } }",
@@ -111,6 +120,7 @@ pub async fn cast(
         let session = api.session(
             token(
                 admin,
+                calendar,
                 "AGENCY",
                 Some(&agency_id),
                 &format!("{} reporting system", persona.name),
@@ -162,13 +172,17 @@ pub async fn cast(
                         { "trigger": "HIGH_INCIDENTS", "action": "PROBATION", "count": 3 },
                         { "trigger": "CRITICAL_INCIDENT", "action": "RECALL_ALL" },
                         { "trigger": "RECOVERY_BELOW_PEER_MEDIAN", "action": "RECALL_IDLE",
-                          "window": "LAST_30_DAYS", "thresholdBp": 5000, "minAccounts": 30 },
-                        { "trigger": "IDLE_SHARE_ABOVE", "action": "WARN", "thresholdBp": 4000, "minAccounts": 30 },
+                          "window": "LAST_30_DAYS", "thresholdBp": 5000, "minAccounts": 50 },
+                        { "trigger": "IDLE_SHARE_ABOVE", "action": "WARN", "thresholdBp": 4000, "minAccounts": 50 },
                     ],
                 }}),
             )
             .await?;
     }
+    let tiers: Vec<Value> = TIERS
+        .iter()
+        .map(|(bucket, _, rate)| json!({ "dpdBuckets": [bucket], "rateBp": rate }))
+        .collect();
     for (_, agency_id, _) in &agencies {
         finance
             .call::<Value>(
@@ -179,12 +193,7 @@ pub async fn cast(
                     "agencyId": agency_id,
                     "effectiveFrom": start - Duration::days(1),
                     "currency": CURRENCY,
-                    "tiers": [
-                        { "dpdBuckets": ["M1"], "rateBp": 1000 },
-                        { "dpdBuckets": ["M2", "M3"], "rateBp": 1500 },
-                        { "dpdBuckets": ["M4-6"], "rateBp": 2000 },
-                        { "dpdBuckets": ["WRITE_OFF"], "rateBp": 2500 },
-                    ],
+                    "tiers": tiers,
                     "bonus": { "targetRecoveryBp": 1500, "extraRateBp": 200 },
                     "clawbackDays": 60,
                 }}),
@@ -224,7 +233,7 @@ async fn onboard(
                     "maxActiveAccounts": accounts,
                     "maxActiveBalance": { "amount": amount(accounts as i64 * 2_000_000), "currency": CURRENCY },
                 },
-                "remittanceMode": if persona.net_fee_bp.is_some() { "NET" } else { "GROSS" },
+                "remittanceMode": if persona.remits_net { "NET" } else { "GROSS" },
             }}),
         )
         .await?;

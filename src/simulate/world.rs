@@ -26,8 +26,8 @@ pub struct Persona {
     pub report_lag_days: i64,
     /// Share of the payments it collects that it never reports.
     pub unreported: f64,
-    /// Remits net of its fee (basis points withheld) instead of gross.
-    pub net_fee_bp: Option<u32>,
+    /// Remits net of its commission instead of gross.
+    pub remits_net: bool,
 }
 
 impl Persona {
@@ -42,15 +42,11 @@ pub fn personas(seed: u64, count: usize) -> Vec<Persona> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA6E7C1E5);
     (0..count)
         .map(|i| {
-            let quality = if count == 1 {
-                1.0
-            } else {
-                1.0 - 0.7 * i as f64 / (count - 1) as f64
-            };
+            let quality = 1.0 - 0.7 * i as f64 / (count.max(2) - 1) as f64;
             let jitter = |rng: &mut ChaCha8Rng, value: f64| {
                 (value + rng.random_range(-0.03..=0.03)).clamp(0.01, 0.99)
             };
-            let worst = Persona::is_worst(i, count) && count > 1;
+            let worst = Persona::is_worst(i, count);
             let late = worst || i % 4 == 3;
             let under_reports = worst || i % 5 == 4;
             let net = i % 3 == 2;
@@ -70,7 +66,7 @@ pub fn personas(seed: u64, count: usize) -> Vec<Persona> {
                 traits.push("breaks contact rules");
             }
             if net {
-                traits.push("remits net");
+                traits.push("remits net of its fee");
             }
             Persona {
                 code: format!("SIM{seed}-{:02}", i + 1),
@@ -94,7 +90,7 @@ pub fn personas(seed: u64, count: usize) -> Vec<Persona> {
                 } else {
                     0.0
                 },
-                net_fee_bp: net.then_some(1500),
+                remits_net: net,
             }
         })
         .collect()
@@ -114,6 +110,26 @@ const NAMES: [&str; 12] = [
     "Meadow",
     "Copperline",
 ];
+
+/// The commission plan's rates by DPD bucket at placement (the service's default buckets:
+/// name, first day past due, rate in basis points), within DOMAIN's typical ranges. NET
+/// agencies withhold the same rate from what they remit.
+pub const TIERS: [(&str, i64, u32); 5] = [
+    ("M1", 1, 1_500),
+    ("M2", 31, 2_000),
+    ("M3", 61, 2_000),
+    ("M4-6", 91, 2_800),
+    ("WRITE_OFF", 181, 3_500),
+];
+
+/// The rate of an account `dpd` days past due at placement.
+pub fn rate_bp(dpd: i64) -> u32 {
+    TIERS
+        .iter()
+        .rev()
+        .find(|(_, first, _)| dpd >= *first)
+        .map_or(TIERS[0].2, |(_, _, rate)| *rate)
+}
 
 /// Where debtors live: region code, time zone, area code.
 pub const REGIONS: [(&str, &str, u32); 4] = [
@@ -202,6 +218,15 @@ mod tests {
     }
 
     #[test]
+    fn the_rate_follows_the_dpd_bucket() {
+        assert_eq!(rate_bp(0), 1_500);
+        assert_eq!(rate_bp(30), 1_500);
+        assert_eq!(rate_bp(31), 2_000);
+        assert_eq!(rate_bp(180), 2_800);
+        assert_eq!(rate_bp(181), 3_500);
+    }
+
+    #[test]
     fn agencies_run_from_the_best_to_one_built_to_be_worst() {
         let agencies = personas(7, 12);
         let worst = agencies.last().unwrap();
@@ -210,9 +235,6 @@ mod tests {
         assert!(agencies[0].diligence > worst.diligence);
         assert!(agencies[0].persuasion > worst.persuasion);
         assert!(agencies[..11].iter().all(|a| a.rule_breaking == 0.0));
-        assert_eq!(
-            agencies.iter().filter(|a| a.net_fee_bp.is_some()).count(),
-            4
-        );
+        assert_eq!(agencies.iter().filter(|a| a.remits_net).count(), 4);
     }
 }

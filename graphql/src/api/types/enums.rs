@@ -300,8 +300,9 @@ pub enum ScoreWindow {
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum ReassignmentTrigger {
     /// Recovery rate over `window` below `thresholdBp` of the segment's peer median, for
-    /// an agency with at least `minAccounts` placed in the window (no verdict on fewer,
-    /// nor without a peer).
+    /// an agency with at least `minAccounts` placed in the window and `performance.min_days`
+    /// (30) days since its first placement in the segment; the peers qualify the same way
+    /// (no verdict on thinner data, nor without a peer).
     RecoveryBelowPeerMedian,
     /// Idle accounts above `thresholdBp` of the accounts held, with at least
     /// `minAccounts` held.

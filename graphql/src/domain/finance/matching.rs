@@ -5,8 +5,11 @@
 //!    the window of it, the closest in time first;
 //! 2. splits: one payment to two or three entries that add up to it, or two or three
 //!    payments to one entry, all within the window;
-//! 3. what is left pairs up as AMOUNT_MISMATCH when a payment and an entry are within the
-//!    window of each other;
+//! 3. what is left pairs up as AMOUNT_MISMATCH when a payment and an entry received in the
+//!    period are within the window of each other (an entry of a neighbouring period is
+//!    taken only by an exact or split match: a provisional pairing across periods would
+//!    be undone when the payment's own remittance arrives, leaving the entry on no line,
+//!    since its own period leaves out what another period's latest run matched);
 //! 4. payments still left are AGENCY_ONLY; entries still left and received in the period
 //!    are LEDGER_ONLY (those received outside it belong to a neighbouring period).
 //!
@@ -154,7 +157,9 @@ fn account_lines(
         let best = es
             .iter()
             .enumerate()
-            .filter(|(ei, e)| !e_used[*ei] && near(p, e, window))
+            .filter(|(ei, e)| {
+                !e_used[*ei] && near(p, e, window) && e.received_at >= start && e.received_at < end
+            })
             .min_by_key(|(_, e)| (e.received_at - p.paid_at).abs());
         if let Some((ei, _)) = best {
             p_used[pi] = true;
@@ -290,6 +295,23 @@ mod tests {
                 (MatchClass::LedgerOnly, vec![], vec![14]),
                 (MatchClass::Reversed, vec![4], vec![15]),
             ]
+        );
+    }
+
+    #[test]
+    fn an_entry_of_the_month_before_is_taken_only_by_an_exact_match() {
+        let before = Received {
+            received_at: Utc.with_ymd_and_hms(2026, 9, 30, 17, 0, 0).unwrap(),
+            ..got(21, 1, 4_000, 1)
+        };
+        assert_eq!(
+            run(&[paid(1, 1, 10_000, 2)], std::slice::from_ref(&before)),
+            vec![(MatchClass::AgencyOnly, vec![1], vec![])],
+            "no provisional AMOUNT_MISMATCH with September's entry"
+        );
+        assert_eq!(
+            run(&[paid(1, 1, 4_000, 2)], &[before]),
+            vec![(MatchClass::Matched, vec![1], vec![21])]
         );
     }
 

@@ -32,6 +32,9 @@ pub struct Inputs<'a> {
     pub statuses: &'a HashMap<i64, AgencyStatus>,
     /// Active policies by segment.
     pub policies: &'a HashMap<String, reassignment_policy::Model>,
+    /// Days since its first placement in the segment an agency needs before its recovery
+    /// is judged (thin data gives no verdict).
+    pub min_days: i64,
 }
 
 /// A rule that fired.
@@ -146,7 +149,12 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Vec<Proposal> {
                         .map(|rows| {
                             rows.iter()
                                 .copied()
-                                .filter(|f| f.accounts_placed >= *min_accounts)
+                                .filter(|f| {
+                                    f.accounts_placed >= *min_accounts
+                                        && f.first_placed_at.is_some_and(|first| {
+                                            (inputs.as_of - first).num_days() >= inputs.min_days
+                                        })
+                                })
                                 .collect()
                         })
                         .unwrap_or_default();
@@ -162,10 +170,11 @@ pub fn evaluate(inputs: &Inputs<'_>) -> Vec<Proposal> {
                                 measured: pct(rate),
                                 threshold: pct(threshold),
                                 detail: format!(
-                                    "recovery {} against a peer median of {} over {} agencies with at least {min_accounts} accounts placed; the threshold is {} of the median",
+                                    "recovery {} against a peer median of {} over {} agencies with at least {min_accounts} accounts placed and {} days in the segment; the threshold is {} of the median",
                                     pct(rate),
                                     pct(peer_median),
                                     peers.len(),
+                                    inputs.min_days,
                                     pct(Decimal::from(*percent_bp) / Decimal::from(10_000)),
                                 ),
                                 action: rule.action,
@@ -281,6 +290,7 @@ mod tests {
                 collected_minor: collected,
                 accounts_held: held,
                 idle_accounts: idle,
+                first_placed_at: Some(now() - Duration::days(40)),
                 ..Figures::default()
             })
             .collect()
@@ -310,6 +320,7 @@ mod tests {
             lapsed: &HashMap::new(),
             statuses: &statuses,
             policies: &policy(rules),
+            min_days: 30,
         })
     }
 
@@ -341,6 +352,18 @@ mod tests {
         let all = [figures(1, 180_000, 60, 0), figures(2, 60_000, 60, 0)].concat();
         assert!(judge(&all, &[], vec![recovery_rule(61)]).is_empty());
         assert!(judge(&figures(2, 0, 60, 0), &[], vec![recovery_rule(1)]).is_empty());
+        let mut new_agency = figures(2, 0, 60, 0);
+        for f in &mut new_agency {
+            f.first_placed_at = Some(now() - Duration::days(29));
+        }
+        let young: Vec<Figures> = figures(1, 300_000, 60, 0)
+            .into_iter()
+            .chain(new_agency)
+            .collect();
+        assert!(
+            judge(&young, &[], vec![recovery_rule(50)]).is_empty(),
+            "29 days in the segment is too few for a verdict"
+        );
     }
 
     #[test]

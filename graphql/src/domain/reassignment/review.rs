@@ -89,6 +89,7 @@ pub async fn review(
         lapsed: &lapsed,
         statuses: &agencies,
         policies: &policies,
+        min_days: scores.min_days,
     });
     let run = reassignment_run::ActiveModel {
         trigger: Set(trigger),
