@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use super::client::Session;
 use super::world::{Debtor, Persona};
 use super::{BATCH, CURRENCY, all_pages, amount, minor};
-/// Days without calls after a conversation (the US rule).
+
+/// Days without calls after a conversation (the US rule, counted in hours: a call on the
+/// 7th day could fall within 7 × 24 hours of the conversation, so the desk waits a day more).
 const QUIET_DAYS: i64 = 7;
 /// Flags under which a compliant agency does not call.
 const DO_NOT_CALL: [&str; 4] = ["DISPUTED", "CEASE_CONTACT", "BANKRUPTCY", "DECEASED"];
@@ -154,17 +156,14 @@ impl Desk {
     }
 
     /// The day's work at `now` (the evening of `day`): learn new and ended placements,
-    /// work the accounts, report what is due. Returns the payments debtors made. After the
-    /// simulated days (`working` false) the desk makes no more calls, but debtors still
-    /// keep the promises they made and held-back reports still go out.
+    /// work the accounts, report what is due. Returns the payments debtors made.
     pub async fn work_day(
         &mut self,
         day: NaiveDate,
         now: DateTime<Utc>,
-        working: bool,
     ) -> anyhow::Result<Vec<Collection>> {
         self.poll(now).await?;
-        let collections = self.work(day, working);
+        let collections = self.work(day);
         self.report(day).await?;
         Ok(collections)
     }
@@ -240,7 +239,7 @@ impl Desk {
             .with_timezone(&Utc)
     }
 
-    fn work(&mut self, day: NaiveDate, working: bool) -> Vec<Collection> {
+    fn work(&mut self, day: NaiveDate) -> Vec<Collection> {
         let lag = Duration::days(self.persona.report_lag_days);
         let release = day + lag;
         let mut collections = Vec::new();
@@ -296,15 +295,15 @@ impl Desk {
                     });
                 }
             }
-            if working {
-                self.attempt(day, release, &mut held, willingness);
-            }
+            self.attempt(day, release, &mut held, willingness);
             self.held.insert(placement_id, held);
         }
         collections
     }
 
-    /// Maybe one call to the debtor today, and what came of it.
+    /// Maybe one call to the debtor today, and what came of it. An account the desk may
+    /// not call yet (the quiet period after a conversation, a promise not yet due) gets a
+    /// reminder letter about once a week instead.
     fn attempt(&mut self, day: NaiveDate, release: NaiveDate, held: &mut Held, willingness: f64) {
         if held.outstanding_minor == 0 || !self.rng.random_bool(self.persona.diligence) {
             return;
@@ -313,8 +312,31 @@ impl Desk {
         let restricted = held.flags.iter().any(|f| DO_NOT_CALL.contains(&f.as_str()));
         let quiet = held
             .last_conversation
-            .is_some_and(|last| day - last < Duration::days(QUIET_DAYS));
-        if !reckless && (restricted || quiet || held.promise.is_some()) {
+            .is_some_and(|last| day - last <= Duration::days(QUIET_DAYS));
+        if !reckless && restricted {
+            return;
+        }
+        if !reckless && (quiet || held.promise.is_some()) {
+            if self.rng.random_bool(1.0 / 7.0) {
+                let at = Self::at_local(
+                    day,
+                    held.time_zone,
+                    NaiveTime::from_hms_opt(10, 0, 0).expect("valid time"),
+                );
+                let external_id = self.external_id('L', day);
+                self.tally.attempts += 1;
+                self.activities.push((
+                    release,
+                    json!({
+                        "externalId": external_id,
+                        "accountId": held.account_id,
+                        "type": "CONTACT_ATTEMPT",
+                        "occurredAt": at,
+                        "channel": "LETTER",
+                        "result": "LEFT_MESSAGE",
+                    }),
+                ));
+            }
             return;
         }
         let hour = if reckless {

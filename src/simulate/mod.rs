@@ -191,32 +191,25 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
         if day == close {
             break;
         }
-        let working = day <= end;
-        if working {
-            for strategy_id in &cast.strategy_ids {
-                cast.manager
-                    .call::<Value>(
-                        r#"mutation RunAllocation($strategyId: ID!, $portfolioId: ID!, $seed: Int!, $key: String) {
+        for strategy_id in &cast.strategy_ids {
+            cast.manager
+                .call::<Value>(
+                    r#"mutation RunAllocation($strategyId: ID!, $portfolioId: ID!, $seed: Int!, $key: String) {
   runAllocation(strategyId: $strategyId, portfolioId: $portfolioId, seed: $seed, idempotencyKey: $key) { placedCount }
 }"#,
-                        json!({
-                            "strategyId": strategy_id,
-                            "portfolioId": cast.portfolio_id,
-                            "seed": options.seed % 1_000_000,
-                            "key": format!("simulate-{}-{strategy_id}-{day}", options.seed),
-                        }),
-                    )
-                    .await?;
-            }
+                    json!({
+                        "strategyId": strategy_id,
+                        "portfolioId": cast.portfolio_id,
+                        "seed": options.seed % 1_000_000,
+                        "key": format!("simulate-{}-{strategy_id}-{day}", options.seed),
+                    }),
+                )
+                .await?;
         }
         let evening = at(day, 23, 30);
         jobs.advance(&admin, evening).await?;
-        let collections = try_join_all(
-            desks
-                .iter_mut()
-                .map(|desk| desk.work_day(day, evening, working)),
-        )
-        .await?;
+        let collections =
+            try_join_all(desks.iter_mut().map(|desk| desk.work_day(day, evening))).await?;
         for batch in &collections {
             ledger.expect(batch, &net);
         }
