@@ -169,13 +169,19 @@ pub async fn run() -> ExitCode {
     }
 }
 
+/// The settings, with `database` instead of the configured one if given; logging starts.
 fn settings(database: Option<String>) -> anyhow::Result<Settings> {
+    let settings = load_settings(database)?;
+    telemetry::init(&settings.log);
+    Ok(settings)
+}
+
+fn load_settings(database: Option<String>) -> anyhow::Result<Settings> {
     let mut settings = Settings::load()?;
     if let Some(url) = database {
         settings.database.url = SecretString::from(url);
     }
     settings.validate()?;
-    telemetry::init(&settings.log);
     Ok(settings)
 }
 
@@ -288,16 +294,22 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 rate,
                 progress: true,
             };
-            let report = match (url, token) {
-                (Some(url), Some(token)) => {
-                    telemetry::init(&Settings::load()?.log);
+            // The in-process service's database (unused with --url).
+            let database = database
+                .unwrap_or_else(|| format!("sqlite://agencyflow-simulation-{seed}.db?mode=rwc"));
+            let mut settings = load_settings(url.is_none().then(|| database.clone()))?;
+            // The progress bar and the summary are the output: the service's own notes
+            // would drown them (RUST_LOG still wins).
+            settings.log.filter = "warn".into();
+            telemetry::init(&settings.log);
+            let report = match url {
+                Some(url) => {
+                    let token = token.ok_or_else(|| {
+                        anyhow::anyhow!("--url needs --token or AGENCYFLOW_TOKEN")
+                    })?;
                     simulate::drive(url, token, options).await?
                 }
-                _ => {
-                    let database = database.unwrap_or_else(|| {
-                        format!("sqlite://agencyflow-simulation-{seed}.db?mode=rwc")
-                    });
-                    let settings = settings(Some(database.clone()))?;
+                None => {
                     let db = migrated(&settings).await?;
                     if !demo::is_empty(&db).await? {
                         anyhow::bail!(

@@ -139,6 +139,8 @@ pub struct ServerSettings {
     pub upload_limit_bytes: usize,
     pub upload_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
+    /// Log every response at INFO (else at DEBUG, hidden by the usual filters).
+    pub log_requests: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

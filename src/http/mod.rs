@@ -62,7 +62,11 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                        .on_response(DefaultOnResponse::new().level(if settings.log_requests {
+                            Level::INFO
+                        } else {
+                            Level::DEBUG
+                        })),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::map_response(graphql::error_bodies))

@@ -6,10 +6,10 @@
 //! Each day: the morning's jobs run; the vendor manager runs the allocation strategies;
 //! in the evening every agency's system, concurrently and with its own token, polls its
 //! placements, works its accounts as its hidden persona dictates and reports what it did;
-//! the lender's ledger takes in remittances, direct payments and chargebacks. After the
-//! last day the books close on the 1st of the next month: the month is reconciled,
-//! statements are drafted by the scheduler and closed by finance with four eyes. The
-//! summary reads everything back through the API and checks it.
+//! the lender's ledger takes in remittances, direct payments and chargebacks. On the 8th
+//! of a month, once late money is in, finance closes the month before with four eyes. The
+//! simulated days end on a month's last day and the work goes on until that month closes.
+//! The summary reads everything back through the API and checks it.
 
 mod agency;
 mod checks;
@@ -89,6 +89,7 @@ pub async fn in_process(
     let clock = Arc::new(ManualClock::new(at(calendar.start, 0, 0)));
     let mut settings = settings.clone();
     settings.server.bind = "127.0.0.1:0".into();
+    settings.server.log_requests = false;
     // A night of jobs over a large book may take longer than a request usually may.
     settings.server.request_timeout_secs = settings.server.request_timeout_secs.max(3_600);
     let admin = tokens::create(
