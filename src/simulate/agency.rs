@@ -33,7 +33,9 @@ pub struct Collection {
     pub paid_at: DateTime<Utc>,
     /// Paid to the lender, not to the agency.
     pub direct: bool,
-    /// Days past due when the account was placed: its commission rate.
+    /// The placement's level and days past due when the account was placed: its
+    /// commission rate.
+    pub level: String,
     pub dpd_at_placement: i64,
 }
 
@@ -46,6 +48,7 @@ struct Held {
     flags: Vec<String>,
     time_zone: Tz,
     phone: String,
+    level: String,
     dpd_at_placement: i64,
     last_conversation: Option<NaiveDate>,
     promise: Option<(i64, NaiveDate)>,
@@ -86,6 +89,7 @@ pub struct Desk {
 struct PlacementNode {
     id: String,
     status: String,
+    level: String,
     placed_at: DateTime<Utc>,
     /// Absent once the placement has ended: the agency no longer sees the account.
     account: Option<AccountNode>,
@@ -118,7 +122,7 @@ struct Outcome {
 
 const MY_PLACEMENTS: &str = r#"query MyPlacements($since: DateTime, $first: Int, $after: String) {
   myPlacements(since: $since, first: $first, after: $after) {
-    edges { node { id status placedAt account { id lenderReference outstanding { amount } delinquencyStart flags debtor { phones timeZone } } } }
+    edges { node { id status level placedAt account { id lenderReference outstanding { amount } delinquencyStart flags debtor { phones timeZone } } } }
     pageInfo { hasNextPage endCursor }
   }
 }"#;
@@ -209,6 +213,7 @@ impl Desk {
                     flags: account.flags,
                     time_zone,
                     phone: account.debtor.phones.into_iter().next().unwrap_or_default(),
+                    level: placement.level,
                     dpd_at_placement: (placement.placed_at.date_naive()
                         - account.delinquency_start)
                         .num_days(),
@@ -291,6 +296,7 @@ impl Desk {
                         amount_minor: paid,
                         paid_at,
                         direct,
+                        level: held.level.clone(),
                         dpd_at_placement: held.dpd_at_placement,
                     });
                 }

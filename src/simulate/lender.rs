@@ -99,7 +99,7 @@ impl Ledger {
                 "receivedAt": received_at,
             });
             if net.contains(&c.agency_id) {
-                let fee_bp = i64::from(rate_bp(c.dpd_at_placement));
+                let fee_bp = i64::from(rate_bp(&c.level, c.dpd_at_placement));
                 let fee = (c.amount_minor * fee_bp + 5_000) / 10_000;
                 entry["channel"] = json!("AGENCY_REMITTANCE_NET");
                 entry["amount"] = json!(amount(c.amount_minor - fee));

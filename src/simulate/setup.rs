@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::{Api, Session};
-use super::world::{Debtor, Persona, REGIONS, TIERS};
+use super::world::{Debtor, Persona, REGIONS, SECONDARY_RATE_BP, TIERS};
 use super::{CURRENCY, Calendar, amount};
 
 /// Accounts per import call (the API's limit is 10,000).
@@ -132,14 +132,30 @@ pub async fn cast(
     let portfolio_id = portfolio(&manager, seed, debtors).await?;
     let pool: Vec<&str> = agencies.iter().map(|(_, id, _)| id.as_str()).collect();
     let mut strategy_ids = Vec::new();
-    for (suffix, buckets, kind, split) in [
+    // First placements by stage; accounts an agency returned go to another agency at the
+    // next level (a PRIMARY strategy never places an account worked at PRIMARY again).
+    for (suffix, buckets, kind, level, split) in [
         (
             "EARLY",
             vec!["M1", "M2", "M3"],
             "EARLY_STAGE",
+            "PRIMARY",
             "PERFORMANCE_WEIGHTED",
         ),
-        ("LATE", vec!["M4-6", "WRITE_OFF"], "LATE_STAGE", "EQUAL"),
+        (
+            "LATE",
+            vec!["M4-6", "WRITE_OFF"],
+            "LATE_STAGE",
+            "PRIMARY",
+            "EQUAL",
+        ),
+        (
+            "SECOND",
+            vec![],
+            "LATE_STAGE",
+            "SECONDARY",
+            "PERFORMANCE_WEIGHTED",
+        ),
     ] {
         let code = format!("SIM{seed}-{suffix}");
         let data: Value = manager
@@ -148,9 +164,9 @@ pub async fn cast(
   createAllocationStrategy(code: $code, input: $input) { id }
 }"#,
                 json!({ "code": code, "input": {
-                    "name": format!("Simulation {seed}: {}", kind.to_lowercase().replace('_', " ")),
+                    "name": format!("Simulation {seed}: {} {}", level.to_lowercase(), kind.to_lowercase().replace('_', " ")),
                     "kindOfWork": kind,
-                    "level": "PRIMARY",
+                    "level": level,
                     "segment": { "dpdBuckets": buckets },
                     "poolAgencyIds": pool,
                     "periodDays": PERIOD_DAYS,
@@ -179,10 +195,14 @@ pub async fn cast(
             )
             .await?;
     }
-    let tiers: Vec<Value> = TIERS
-        .iter()
-        .map(|(bucket, _, rate)| json!({ "dpdBuckets": [bucket], "rateBp": rate }))
-        .collect();
+    let tiers: Vec<Value> =
+        std::iter::once(json!({ "level": "SECONDARY", "rateBp": SECONDARY_RATE_BP }))
+            .chain(
+                TIERS
+                    .iter()
+                    .map(|(bucket, _, rate)| json!({ "dpdBuckets": [bucket], "rateBp": rate })),
+            )
+            .collect();
     for (_, agency_id, _) in &agencies {
         finance
             .call::<Value>(

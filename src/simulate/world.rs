@@ -122,8 +122,14 @@ pub const TIERS: [(&str, i64, u32); 5] = [
     ("WRITE_OFF", 181, 3_500),
 ];
 
-/// The rate of an account `dpd` days past due at placement.
-pub fn rate_bp(dpd: i64) -> u32 {
+/// The rate of a second placement, whatever the debt's age (DOMAIN: 25–35%).
+pub const SECONDARY_RATE_BP: u32 = 3_000;
+
+/// The rate of a placement at `level` of an account `dpd` days past due at placement.
+pub fn rate_bp(level: &str, dpd: i64) -> u32 {
+    if level == "SECONDARY" {
+        return SECONDARY_RATE_BP;
+    }
     TIERS
         .iter()
         .rev()
@@ -219,11 +225,12 @@ mod tests {
 
     #[test]
     fn the_rate_follows_the_dpd_bucket() {
-        assert_eq!(rate_bp(0), 1_500);
-        assert_eq!(rate_bp(30), 1_500);
-        assert_eq!(rate_bp(31), 2_000);
-        assert_eq!(rate_bp(180), 2_800);
-        assert_eq!(rate_bp(181), 3_500);
+        assert_eq!(rate_bp("PRIMARY", 0), 1_500);
+        assert_eq!(rate_bp("PRIMARY", 30), 1_500);
+        assert_eq!(rate_bp("PRIMARY", 31), 2_000);
+        assert_eq!(rate_bp("PRIMARY", 180), 2_800);
+        assert_eq!(rate_bp("PRIMARY", 181), 3_500);
+        assert_eq!(rate_bp("SECONDARY", 31), 3_000);
     }
 
     #[test]
