@@ -242,6 +242,29 @@ async fn an_agency_polls_its_changes_and_reads_its_own_history_of_an_account() {
         Some("FORBIDDEN")
     );
 
+    // A flag the lender sets on an account B holds reaches B at its next poll.
+    let bravo = token(&app.db, Role::Agency, Some(book.agency_b.id)).await;
+    let before_flag = chrono::Utc::now();
+    let flag = r#"mutation($input: UpdateAccountFlagsInput!) { updateAccountFlags(input: $input) { flags } }"#;
+    app.gql(
+        Some(&manager),
+        flag,
+        json!({ "input": { "accountId": book.accounts[1].id.to_string(), "add": ["CEASE_CONTACT"], "reason": "the debtor wrote to the lender" } }),
+    )
+    .await
+    .data();
+    let flagged = app
+        .gql(
+            Some(&bravo),
+            "query($since: DateTime) { myPlacements(since: $since) { edges { node { status account { id flags } } } } }",
+            json!({ "since": before_flag.to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(
+        flagged.data()["myPlacements"]["edges"],
+        json!([{ "node": { "status": "ACTIVE", "account": { "id": book.accounts[1].id.to_string(), "flags": ["CEASE_CONTACT"] } } }])
+    );
+
     // The account goes to agency B; each side sees its own part of the history.
     fixtures::active_placement(&book.accounts[0], book.agency_b.id)
         .insert(&app.db)
@@ -254,7 +277,6 @@ async fn an_agency_polls_its_changes_and_reads_its_own_history_of_an_account() {
         lender.data()["account"]["placements"],
         json!([{ "status": "RECALLED", "agency": { "code": "ALPHA" } }, { "status": "ACTIVE", "agency": { "code": "BRAVO" } }])
     );
-    let bravo = token(&app.db, Role::Agency, Some(book.agency_b.id)).await;
     let own = app.gql(Some(&bravo), history, id.clone()).await;
     assert_eq!(
         own.data()["account"]["placements"],

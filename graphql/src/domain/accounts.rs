@@ -5,7 +5,7 @@
 use entity::account::{self, AccountFlag, AccountFlags, Product};
 use entity::account_flag_change;
 use entity::placement::{self, PlacementStatus};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
@@ -196,13 +196,27 @@ pub async fn change_flags(
 }
 
 /// Records flag changes (set or lifted, when, by which reported request) for the rules to
-/// judge contacts by the flags in force at the time.
+/// judge contacts by the flags in force at the time, and marks the accounts' ACTIVE
+/// placements changed, so the agencies holding them see the new flags at their next
+/// `myPlacements(since)` poll (a flag another agency or the lender set is theirs to obey).
 pub async fn record_flag_changes<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     changes: impl IntoIterator<Item = (i64, FlagChange, Option<i64>)>,
 ) -> AppResult<()> {
     let changed_by = caller.actor.audit_name();
+    let changes: Vec<(i64, FlagChange, Option<i64>)> = changes.into_iter().collect();
+    let mut accounts: Vec<i64> = changes.iter().map(|(account_id, ..)| *account_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    for chunk in accounts.chunks(5_000) {
+        placement::Entity::update_many()
+            .col_expr(placement::Column::UpdatedAt, Expr::value(caller.now))
+            .filter(placement::Column::AccountId.is_in(chunk.to_vec()))
+            .filter(placement::Column::Status.eq(PlacementStatus::Active))
+            .exec(conn)
+            .await?;
+    }
     let rows: Vec<account_flag_change::ActiveModel> = changes
         .into_iter()
         .map(

@@ -106,8 +106,10 @@ impl PlacementQuery {
         Ok(connection(page, |p| p.id, Placement::from_model)?)
     }
 
-    /// For an agency's system: its placements created, recalled or returned since an
-    /// instant, oldest first. Poll with the time of the previous poll.
+    /// For an agency's system: its placements created, recalled, returned or warned since
+    /// an instant, or whose account's flags changed (a dispute or a cease-contact request
+    /// reported by anyone, or set by the lender), oldest first. Poll with the time of the
+    /// previous poll.
     #[graphql(guard = "RoleGuard::new(&[Role::Agency])")]
     async fn my_placements(
         &self,
