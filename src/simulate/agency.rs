@@ -436,26 +436,37 @@ impl Desk {
         };
         let activities = due(&mut self.activities);
         let payments = due(&mut self.payments);
-        for chunk in activities.chunks(BATCH) {
+        self.send(
+            REPORT_ACTIVITIES,
+            "activities",
+            "reportActivities",
+            &activities,
+        )
+        .await?;
+        self.send(REPORT_PAYMENTS, "payments", "reportPayments", &payments)
+            .await?;
+        Ok(())
+    }
+
+    /// Posts `items` as `$variable` of `mutation`, in batches, and counts the outcomes of
+    /// its `field`.
+    async fn send(
+        &mut self,
+        mutation: &str,
+        variable: &str,
+        field: &str,
+        items: &[Value],
+    ) -> anyhow::Result<()> {
+        for chunk in items.chunks(BATCH) {
             let outcome: Outcome = self
                 .session
-                .call::<Value>(REPORT_ACTIVITIES, json!({ "activities": chunk }))
+                .call::<Value>(mutation, json!({ variable: chunk }))
                 .await
-                .and_then(|data| Ok(serde_json::from_value(data["reportActivities"].clone())?))
-                .with_context(|| format!("{} reporting activities", self.persona.code))?;
+                .and_then(|data| Ok(serde_json::from_value(data[field].clone())?))
+                .with_context(|| format!("{} sending {variable}", self.persona.code))?;
             self.tally.items_sent += chunk.len() as u64;
             self.tally.rejected += outcome.rejected;
             self.tally.incidents += outcome.incidents_raised;
-        }
-        for chunk in payments.chunks(BATCH) {
-            let outcome: Outcome = self
-                .session
-                .call::<Value>(REPORT_PAYMENTS, json!({ "payments": chunk }))
-                .await
-                .and_then(|data| Ok(serde_json::from_value(data["reportPayments"].clone())?))
-                .with_context(|| format!("{} reporting payments", self.persona.code))?;
-            self.tally.items_sent += chunk.len() as u64;
-            self.tally.rejected += outcome.rejected;
         }
         Ok(())
     }
