@@ -30,12 +30,10 @@ use super::AppState;
 use super::limits::is_multipart;
 use super::metrics::{OperationSlot, record_operation};
 use super::negotiate::{ResponseType, negotiate};
+use super::request_id;
 
-const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Files one multipart request may carry.
 const MAX_UPLOADS: usize = 4;
-/// The audit log keeps request ids up to this length.
-const MAX_REQUEST_ID_LEN: usize = 64;
 
 pub async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.graphiql {
@@ -74,7 +72,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             "send the request as application/json (or multipart/form-data for uploads)",
         );
     }
-    let request_id = request_id(&parts.headers);
+    let request_id = request_id::of(&parts.headers);
     // The one reading of the clock for this request: everything it does happens now.
     let now = state.clock.now();
     let auth = match authenticate(&state, &parts.headers, response_type, now).await {
@@ -195,14 +193,6 @@ async fn authenticate(
             ))
         }
     }
-}
-
-fn request_id(headers: &HeaderMap) -> String {
-    let id = headers
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    id.chars().take(MAX_REQUEST_ID_LEN).collect()
 }
 
 fn is_supported_content_type(content_type: &str) -> bool {

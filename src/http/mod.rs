@@ -5,6 +5,7 @@ mod health;
 mod limits;
 pub mod metrics;
 pub mod negotiate;
+mod request_id;
 
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     let request_span = |request: &Request<_>| {
         let request_id = request
             .headers()
-            .get("x-request-id")
+            .get(request_id::HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         tracing::info_span!(
@@ -58,6 +59,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route_layer(middleware::from_fn(metrics::track_http))
         .layer(
             ServiceBuilder::new()
+                .map_request(request_id::drop_unfit)
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
