@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
+use agencyflow_graphql::error::AppError;
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use axum::BoxError;
@@ -31,6 +32,7 @@ use super::limits::is_multipart;
 use super::metrics::{OperationSlot, record_operation};
 use super::negotiate::{ResponseType, negotiate};
 use super::request_id;
+use crate::db;
 
 /// Files one multipart request may carry.
 const MAX_UPLOADS: usize = 4;
@@ -181,7 +183,14 @@ async fn authenticate(
     else {
         return Ok(Auth::Invalid);
     };
-    match tokens::authenticate(&state.db, secret, now).await {
+    let looked_up = match tokens::authenticate(&state.db, secret, now).await {
+        Err(AppError::Db(err)) if db::is_dropped_connection(&err) => {
+            tracing::warn!(error = %err, "the database dropped a pooled connection; looking the token up again");
+            tokens::authenticate(&state.db, secret, now).await
+        }
+        looked_up => looked_up,
+    };
+    match looked_up {
         Ok(Some(actor)) => Ok(Auth::Authenticated(actor)),
         Ok(None) => Ok(Auth::Invalid),
         Err(err) => {

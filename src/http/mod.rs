@@ -43,7 +43,9 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
             .get(request_id::HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        tracing::info_span!(
+        // At ERROR level, so the span (and with it the request id on every line logged
+        // inside it) exists whatever level the filter lets through.
+        tracing::error_span!(
             "request",
             method = %request.method(),
             path = %request.uri().path(),

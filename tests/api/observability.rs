@@ -1,10 +1,13 @@
 //! What operators see: request ids, log lines, readiness, and a database that drops its
 //! connections.
 
-use sea_orm::{ConnectionTrait, Database};
-use serde_json::json;
+use std::process::Stdio;
 
-use crate::helpers::spawn_app;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{answer, spawn_app};
 
 /// Terminates every connection the server holds to its PostgreSQL test database, as a
 /// database restart or failover does.
@@ -58,7 +61,12 @@ async fn a_caller_request_id_is_kept_only_when_short_and_plain() {
     assert_eq!(id_for("trace-me.42_A").await, "trace-me.42_A");
     let fit = "a".repeat(64);
     assert_eq!(id_for(&fit).await, fit);
-    for unfit in ["x".repeat(10_000), "a".repeat(65), "two words".into(), "a;b".into()] {
+    for unfit in [
+        "x".repeat(10_000),
+        "a".repeat(65),
+        "two words".into(),
+        "a;b".into(),
+    ] {
         let given = id_for(&unfit).await;
         assert_ne!(given, unfit);
         assert!(
@@ -67,4 +75,127 @@ async fn a_caller_request_id_is_kept_only_when_short_and_plain() {
             given.len()
         );
     }
+}
+
+#[tokio::test]
+async fn readiness_says_why_it_is_not_ready() {
+    let app = spawn_app().await;
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+
+    app.db.close_by_ref().await.unwrap();
+    let refused = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let body = refused.json::<Value>().await.unwrap();
+    assert_eq!(body["status"], "unavailable", "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.contains("pool is closed"), "{reason}");
+}
+
+/// Serves the database at `database_url` from the binary, logging in `format`, and
+/// returns the process with the address it listens on.
+async fn serve(database_url: &str, format: &str) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agencyflow"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", database_url])
+        .env("AGENCYFLOW_ENV", "test")
+        .env(
+            "AGENCYFLOW_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env("AGENCYFLOW__LOG__FORMAT", format)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve prints where it listens");
+        if let Some(rest) = line.strip_prefix("agencyflow listening on http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    (child, address)
+}
+
+/// Asks the server at `address` for agencies as `token`, under the request id `id`, and
+/// expects an INTERNAL error quoting that id.
+async fn fail_internally(address: &str, token: &str, id: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-request-id", id)
+        .body(json!({ "query": "{ agencies(first: 1) { edges { node { id } } } }" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let failed = answer(response).await;
+    assert_eq!(failed.code(), Some("INTERNAL"), "{}", failed.body);
+    assert_eq!(failed.body["errors"][0]["extensions"]["requestId"], id);
+}
+
+/// What the process wrote to stderr until now; it is stopped.
+async fn stderr_of(mut child: tokio::process::Child) -> String {
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    String::from_utf8(output.stderr).unwrap()
+}
+
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
+    let app = spawn_app().await;
+    // A column the service reads is gone: its queries fail as INTERNAL errors.
+    app.db
+        .execute_unprepared("ALTER TABLE agencies RENAME COLUMN code TO code_gone")
+        .await
+        .unwrap();
+
+    let (child, address) = serve(&app.database_url, "json").await;
+    fail_internally(&address, &app.admin_token, "probe-json-1").await;
+    let logs = stderr_of(child).await;
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let cause = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "internal error")
+        .unwrap_or_else(|| panic!("no line logs the cause:\n{logs}"));
+    assert_eq!(cause["request_id"], "probe-json-1", "{cause}");
+    assert!(
+        cause["fields"]["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("code")),
+        "{cause}"
+    );
+    for line in lines.iter().filter(|line| line.get("span").is_some()) {
+        assert_eq!(line["request_id"], "probe-json-1", "{line}");
+    }
+
+    let (child, address) = serve(&app.database_url, "pretty").await;
+    fail_internally(&address, &app.admin_token, "probe-pretty-1").await;
+    let logs = stderr_of(child).await;
+    assert!(!logs.contains('\x1b'), "colour codes in a pipe:\n{logs}");
+    let cause = logs
+        .lines()
+        .find(|line| line.contains("internal error"))
+        .unwrap_or_else(|| panic!("no line logs the cause:\n{logs}"));
+    assert!(cause.contains(r#"request_id="probe-pretty-1""#), "{cause}");
 }
