@@ -78,6 +78,7 @@ impl Application {
         .data(http)
         .data(dispatch)
         .data(jobs.clone())
+        .data(settings.security.token_lifetime())
         .extension(Tracing)
         .extension(OperationName)
         .finish();

@@ -3,13 +3,11 @@
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 
-use agencyflow_graphql::domain::Caller;
-use agencyflow_graphql::domain::tokens::{self, NewToken};
-use chrono::{Duration, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
-use entity::agency;
-use entity::api_token::Role;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+mod out;
+mod token;
+
+use clap::{Parser, Subcommand};
+use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
 use crate::app::{Application, shutdown_signal};
@@ -51,7 +49,7 @@ enum Command {
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
-        command: TokenCommand,
+        command: token::TokenCommand,
     },
     /// Load the demo data (a simulated history, then today's book) into an empty database
     /// and print an admin and an agency token.
@@ -114,48 +112,6 @@ enum BenchCommand {
         #[arg(long)]
         database: Option<String>,
     },
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Create a token; the secret is printed alone on the last line of stdout.
-    Create {
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// The agency code an AGENCY token acts for.
-        #[arg(long)]
-        agency: Option<String>,
-        /// What the token is for.
-        #[arg(long, default_value = "created with the CLI")]
-        label: String,
-        /// Days until the token expires [default: never].
-        #[arg(long)]
-        expires_in_days: Option<u32>,
-        #[arg(long)]
-        database: Option<String>,
-    },
-}
-
-#[derive(Copy, Clone, ValueEnum)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-enum RoleArg {
-    Admin,
-    VendorManager,
-    Agency,
-    Finance,
-    Auditor,
-}
-
-impl From<RoleArg> for Role {
-    fn from(role: RoleArg) -> Self {
-        match role {
-            RoleArg::Admin => Role::Admin,
-            RoleArg::VendorManager => Role::VendorManager,
-            RoleArg::Agency => Role::Agency,
-            RoleArg::Finance => Role::Finance,
-            RoleArg::Auditor => Role::Auditor,
-        }
-    }
 }
 
 pub async fn run() -> ExitCode {
@@ -330,47 +286,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("a consistency check failed")
             }
         }
-        Command::Token {
-            command:
-                TokenCommand::Create {
-                    role,
-                    agency,
-                    label,
-                    expires_in_days,
-                    database,
-                },
-        } => {
-            let db = migrated(&settings(database)?).await?;
-            let agency_id = match agency {
-                Some(code) => Some(
-                    agency::Entity::find()
-                        .filter(agency::Column::Code.eq(code.as_str()))
-                        .one(&db)
-                        .await?
-                        .ok_or_else(|| anyhow::anyhow!("--agency: no agency with code '{code}'"))?
-                        .id,
-                ),
-                None => None,
-            };
-            let created = tokens::create(
-                &db,
-                &Caller::system("cli", Utc::now()),
-                NewToken {
-                    role: role.into(),
-                    agency_id,
-                    label,
-                    expires_at: expires_in_days
-                        .map(|days| Utc::now() + Duration::days(i64::from(days))),
-                },
-            )
-            .await?;
-            eprintln!(
-                "token {} created; the secret below is shown once",
-                created.token.id
-            );
-            println!("{}", created.secret);
-            Ok(())
-        }
+        Command::Token { command } => token::execute(command).await,
     }
 }
 

@@ -16,6 +16,7 @@ use agencyflow_graphql::domain::jobs::store::JobDefault;
 use agencyflow_graphql::domain::jobs::{JobName, schedule};
 use agencyflow_graphql::domain::performance::{IncidentPoints, ScoreSettings, Weights};
 use agencyflow_graphql::domain::reporting::ReportingSettings;
+use agencyflow_graphql::domain::tokens::TokenLifetime;
 use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -26,6 +27,8 @@ use serde::Deserialize;
 const DEFAULTS: &str = include_str!("../config/default.toml");
 /// Longest idle threshold: a year, beyond any placement period.
 const MAX_IDLE_DAYS: u32 = 365;
+/// Longest token lifetime that may be configured: ten years.
+const MAX_TOKEN_LIFETIME_DAYS: u32 = 3_650;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Settings {
@@ -179,6 +182,19 @@ pub struct SecuritySettings {
     /// The key of the national-ID hash (HMAC-SHA256). Changing it makes every stored
     /// hash unmatchable.
     pub national_id_key: SecretString,
+    /// Days a token lives when its creator asks for no expiry.
+    pub token_lifetime_days: u32,
+    /// The longest a token may live, in days from its creation.
+    pub max_token_lifetime_days: u32,
+}
+
+impl SecuritySettings {
+    pub fn token_lifetime(&self) -> TokenLifetime {
+        TokenLifetime {
+            default: chrono::Duration::days(self.token_lifetime_days.into()),
+            max: chrono::Duration::days(self.max_token_lifetime_days.into()),
+        }
+    }
 }
 
 impl Settings {
@@ -337,6 +353,16 @@ impl Settings {
                  (set AGENCYFLOW__SECURITY__NATIONAL_ID_KEY, e.g. to `openssl rand -base64 48`)"
             );
         }
+        let security = &self.security;
+        if !(1..=security.max_token_lifetime_days).contains(&security.token_lifetime_days) {
+            bail!(
+                "security.token_lifetime_days: must be 1 to security.max_token_lifetime_days ({})",
+                security.max_token_lifetime_days
+            );
+        }
+        if security.max_token_lifetime_days > MAX_TOKEN_LIFETIME_DAYS {
+            bail!("security.max_token_lifetime_days: must be at most {MAX_TOKEN_LIFETIME_DAYS}");
+        }
         if self.graphql.default_page_size == 0 {
             bail!("graphql.default_page_size: must be at least 1");
         }
@@ -414,6 +440,7 @@ mod tests {
                 .starts_with("sqlite://")
         );
         assert!(settings.clock().unwrap().manual().is_none());
+        assert_eq!(settings.security.token_lifetime(), TokenLifetime::default());
     }
 
     #[test]
@@ -464,6 +491,16 @@ mod tests {
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.starts_with("security.national_id_key"), "{err}");
         assert!(!err.contains("short"));
+
+        let mut settings = defaults();
+        settings.security.token_lifetime_days = settings.security.max_token_lifetime_days + 1;
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("security.token_lifetime_days")
+        );
 
         let mut settings = defaults();
         settings.compliance.idle_days = 0;

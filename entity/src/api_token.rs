@@ -18,6 +18,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// When the token last authenticated a request (kept to the minute).
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(

@@ -90,9 +90,14 @@ pub async fn in_process(
     let mut settings = settings.clone();
     settings.server.bind = "127.0.0.1:0".into();
     settings.server.log_requests = false;
+    // Its tokens live until the books close, a month or so after the last simulated day.
+    settings.security.max_token_lifetime_days = settings
+        .security
+        .max_token_lifetime_days
+        .max(options.days.saturating_add(45));
     // A night of jobs over a large book may take longer than a request usually may.
     settings.server.request_timeout_secs = settings.server.request_timeout_secs.max(3_600);
-    let admin = tokens::create(
+    let admin = tokens::create_within(
         &db,
         &Caller::system("simulate", clock.now()),
         NewToken {
@@ -101,6 +106,7 @@ pub async fn in_process(
             label: format!("simulation (seed {})", options.seed),
             expires_at: Some(calendar.tokens_expire()),
         },
+        settings.security.token_lifetime(),
     )
     .await?;
     let app = Application::with_clock(&settings, db, clock).await?;

@@ -2,6 +2,7 @@
 
 use std::process::{Command, Output};
 
+use entity::api_token::Role;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
@@ -216,4 +217,87 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
         .expect("the server stops within its grace period")
         .unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+#[tokio::test]
+async fn token_list_shows_the_working_tokens_and_token_revoke_stops_one() {
+    let app = spawn_app().await;
+    let secret = crate::helpers::token(&app.db, Role::Finance, None).await;
+    let id = app
+        .admin("{ apiTokens { edges { node { id role } } } }", json!({}))
+        .await
+        .data()["apiTokens"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|edge| edge["node"]["role"] == "FINANCE")
+        .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let run = async |args: Vec<String>| {
+        let output = tokio::task::spawn_blocking(move || {
+            agencyflow(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let url = app.database_url.clone();
+    let args = |words: &[&str]| {
+        words
+            .iter()
+            .map(|w| w.to_string())
+            .chain(["--database".to_owned(), url.clone()])
+            .collect::<Vec<_>>()
+    };
+    let row_of = |listing: &str| {
+        listing
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(id.as_str()))
+            .map(str::to_owned)
+    };
+
+    let listing = run(args(&["token", "list"])).await;
+    assert!(listing.starts_with("ID  PREFIX"), "{listing}");
+    let row = row_of(&listing).unwrap_or_else(|| panic!("token {id} is not listed:\n{listing}"));
+    assert!(row.contains("FINANCE") && row.contains("active"), "{row}");
+    assert!(row.contains(&secret[..10]), "the prefix: {row}");
+    assert!(!listing.contains(&secret), "never the secret");
+
+    let revoked = run(args(&["token", "revoke", &id])).await;
+    assert!(revoked.contains("revoked"), "{revoked}");
+    let refused = app.gql(Some(&secret), "{ me { role } }", json!({})).await;
+    assert_eq!(refused.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(row_of(&run(args(&["token", "list"])).await), None);
+    let all = run(args(&["token", "list", "--all"])).await;
+    assert!(
+        row_of(&all).is_some_and(|row| row.contains("revoked")),
+        "{all}"
+    );
+
+    let audit = app
+        .admin(
+            r#"{ auditEvents(first: 10, filter: { entityType: "api_token" }) { edges { node { action actor entityId } } } }"#,
+            json!({}),
+        )
+        .await;
+    let events = audit.data()["auditEvents"]["edges"].to_string();
+    assert!(
+        events.contains(&format!(
+            r#"{{"action":"api_token.revoke","actor":"system:cli","entityId":"{id}"}}"#
+        )),
+        "{events}"
+    );
+
+    let again = tokio::task::spawn_blocking(move || {
+        agencyflow(&["token", "revoke", &id, "--database", &app.database_url])
+    })
+    .await
+    .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already revoked"));
 }

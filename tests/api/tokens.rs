@@ -1,7 +1,9 @@
-use serde_json::json;
+use chrono::{DateTime, Duration, Utc};
+use entity::api_token::Role;
+use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 const CREATE: &str = r#"
 mutation Create($input: CreateApiTokenInput!) {
@@ -131,4 +133,96 @@ async fn a_revoked_token_stops_working_and_cannot_be_revoked_twice() {
         app.admin(REVOKE, json!({ "id": "424242" })).await.code(),
         Some("NOT_FOUND")
     );
+}
+
+#[tokio::test]
+async fn a_token_expires_after_the_default_lifetime_and_never_past_the_maximum() {
+    let app = spawn_app_with(|settings| {
+        settings.security.token_lifetime_days = 30;
+        settings.security.max_token_lifetime_days = 100;
+    })
+    .await;
+    let expiry = r#"
+    mutation Create($input: CreateApiTokenInput!) {
+      createApiToken(input: $input) { apiToken { createdAt expiresAt } }
+    }"#;
+    let created = app
+        .admin(
+            expiry,
+            json!({ "input": { "role": "AUDITOR", "label": "default lifetime" } }),
+        )
+        .await;
+    let token = &created.data()["createApiToken"]["apiToken"];
+    let at = |field: &str| {
+        token[field]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+    };
+    assert_eq!(at("expiresAt") - at("createdAt"), Duration::days(30));
+
+    let at_most = (Utc::now() + Duration::days(99)).to_rfc3339();
+    app.admin(
+        expiry,
+        json!({ "input": { "role": "AUDITOR", "label": "x", "expiresAt": at_most } }),
+    )
+    .await
+    .data();
+    let too_late = (Utc::now() + Duration::days(101)).to_rfc3339();
+    let refused = app
+        .admin(
+            expiry,
+            json!({ "input": { "role": "AUDITOR", "label": "x", "expiresAt": too_late } }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("BAD_USER_INPUT"), "{}", refused.body);
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["field"],
+        "expiresAt"
+    );
+}
+
+#[tokio::test]
+async fn a_token_records_when_it_was_last_used() {
+    let app = spawn_app().await;
+    let secret = crate::helpers::token(&app.db, Role::Auditor, None).await;
+    let last_used = async || {
+        let listed = app
+            .admin(
+                "{ apiTokens { edges { node { role lastUsedAt } } } }",
+                json!({}),
+            )
+            .await;
+        listed.data()["apiTokens"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|edge| edge["node"]["role"] == "AUDITOR")
+            .map(|edge| edge["node"]["lastUsedAt"].clone())
+            .unwrap()
+    };
+    assert_eq!(last_used().await, Value::Null);
+
+    app.gql(Some(&secret), ME, json!({})).await.data();
+    // Written in the background, after the answer.
+    let mut recorded = Value::Null;
+    for _ in 0..50 {
+        recorded = last_used().await;
+        if !recorded.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let at = recorded
+        .as_str()
+        .unwrap_or_else(|| panic!("lastUsedAt stays null"))
+        .parse::<DateTime<Utc>>()
+        .unwrap();
+    assert!((Utc::now() - at).num_seconds().abs() < 60, "{at}");
+
+    // Within the minute a second use writes nothing new.
+    app.gql(Some(&secret), ME, json!({})).await.data();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(last_used().await, recorded);
 }

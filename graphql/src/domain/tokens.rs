@@ -1,12 +1,15 @@
-//! API tokens: random secrets shown once, stored as SHA-256, revocable, optionally expiring.
+//! API tokens: random secrets shown once, stored as SHA-256, revocable, expiring (after a
+//! default lifetime unless asked otherwise, never past a maximum), with the time each was
+//! last used.
 
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{agency, api_token, api_token::Role};
 use rand::RngCore;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -19,12 +22,32 @@ use super::validate;
 use crate::error::{AppError, AppResult};
 
 const SECRET_PREFIX: &str = "af_";
+/// A token's last use is written at most this often, so requests rarely write.
+const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 pub struct NewToken {
     pub role: Role,
     pub agency_id: Option<i64>,
     pub label: String,
+    /// When the token stops working; after the default lifetime when absent.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// How long tokens live: `default` when no expiry is asked for, never longer than `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenLifetime {
+    pub default: Duration,
+    pub max: Duration,
+}
+
+impl Default for TokenLifetime {
+    /// The configuration's defaults: 90 days, at most 365.
+    fn default() -> Self {
+        Self {
+            default: Duration::days(90),
+            max: Duration::days(365),
+        }
+    }
 }
 
 /// A freshly created token: the secret exists only in this value.
@@ -58,11 +81,22 @@ fn audit_view(token: &api_token::Model) -> serde_json::Value {
     })
 }
 
-/// Creates a token in its own transaction, audited.
+/// Creates a token with the default lifetime ([`TokenLifetime::default`]).
 pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
     new: NewToken,
+) -> AppResult<CreatedToken> {
+    create_within(db, caller, new, TokenLifetime::default()).await
+}
+
+/// Creates a token in its own transaction, audited. Without an expiry it expires after
+/// `lifetime.default`; an expiry past `lifetime.max` from now is BAD_USER_INPUT.
+pub async fn create_within(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    new: NewToken,
+    lifetime: TokenLifetime,
 ) -> AppResult<CreatedToken> {
     let label = validate::text("label", &new.label, 200)?;
     match (new.role, new.agency_id) {
@@ -80,12 +114,20 @@ pub async fn create(
         }
         _ => {}
     }
-    if let Some(expires_at) = new.expires_at
-        && expires_at <= caller.now
-    {
+    let expires_at = new.expires_at.unwrap_or(caller.now + lifetime.default);
+    if expires_at <= caller.now {
         return Err(AppError::bad_input(
             "expiresAt",
             "the expiry must be in the future",
+        ));
+    }
+    if expires_at > caller.now + lifetime.max {
+        return Err(AppError::bad_input(
+            "expiresAt",
+            format!(
+                "a token lives at most {} days (security.max_token_lifetime_days)",
+                lifetime.max.num_days()
+            ),
         ));
     }
 
@@ -105,8 +147,9 @@ pub async fn create(
         label: Set(label),
         created_by: Set(caller.actor.audit_name()),
         created_at: Set(caller.now),
-        expires_at: Set(new.expires_at),
+        expires_at: Set(Some(expires_at)),
         revoked_at: Set(None),
+        last_used_at: Set(None),
         ..Default::default()
     }
     .insert(&tx)
@@ -164,28 +207,62 @@ pub async fn revoke(
     Ok(token)
 }
 
+/// Whether the token authenticates at `now`: not revoked, not expired.
+pub fn is_active(token: &api_token::Model, now: DateTime<Utc>) -> bool {
+    token.revoked_at.is_none() && token.expires_at.is_none_or(|at| at > now)
+}
+
 /// The actor a bearer secret stands for, or `None` when it is unknown, revoked or expired
-/// at `now` (the instant of the request on the service clock).
-pub async fn authenticate<C: ConnectionTrait>(
-    conn: &C,
+/// at `now` (the instant of the request on the service clock). The token's last use is
+/// recorded in the background, at most once a minute, so the request does not wait on it.
+pub async fn authenticate(
+    db: &DatabaseConnection,
     secret: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Actor>> {
     if !secret.starts_with(SECRET_PREFIX) {
         return Ok(None);
     }
-    let token = api_token::Entity::find()
+    let Some(token) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash(secret)))
-        .one(conn)
-        .await?;
-    Ok(token
-        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now))
+        .one(db)
+        .await?
+        .filter(|t| is_active(t, now))
         .filter(|t| t.role != Role::Agency || t.agency_id.is_some())
-        .map(|t| Actor {
-            principal: Principal::Token(t.id),
-            role: t.role,
-            agency_id: t.agency_id,
-        }))
+    else {
+        return Ok(None);
+    };
+    if token
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+    {
+        let (db, id) = (db.clone(), token.id);
+        tokio::spawn(async move {
+            if let Err(err) = record_use(&db, id, now).await {
+                tracing::warn!(token = id, error = %err, "could not record a token's last use");
+            }
+        });
+    }
+    Ok(Some(Actor {
+        principal: Principal::Token(token.id),
+        role: token.role,
+        agency_id: token.agency_id,
+    }))
+}
+
+/// Sets the token's last use to `now` unless another request did within the minute.
+async fn record_use<C: ConnectionTrait>(conn: &C, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(api_token::Column::LastUsedAt.is_null())
+                .add(api_token::Column::LastUsedAt.lte(now - LAST_USED_RESOLUTION)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn list<C: ConnectionTrait>(
@@ -200,6 +277,44 @@ pub async fn list<C: ConnectionTrait>(
         Direction::Ascending,
     )
     .await
+}
+
+/// Every token with its agency, oldest first; only those active at `now` unless `all`.
+pub async fn list_all<C: ConnectionTrait>(
+    conn: &C,
+    all: bool,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(api_token::Model, Option<agency::Model>)>> {
+    let mut select = api_token::Entity::find().find_also_related(agency::Entity);
+    if !all {
+        select = select.filter(active_at(now));
+    }
+    Ok(select.order_by_asc(api_token::Column::Id).all(conn).await?)
+}
+
+/// The newest token with this label that is active now (on the real clock: the CLI and
+/// the demo run outside the service clock).
+pub async fn find_active_by_label<C: ConnectionTrait>(
+    conn: &C,
+    label: &str,
+) -> AppResult<Option<api_token::Model>> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::Label.eq(label))
+        .filter(active_at(Utc::now()))
+        .order_by_desc(api_token::Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// Tokens neither revoked nor expired at `now`, as [`is_active`] judges one.
+fn active_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(api_token::Column::RevokedAt.is_null())
+        .add(
+            Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(now)),
+        )
 }
 
 #[cfg(test)]

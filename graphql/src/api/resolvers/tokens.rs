@@ -8,7 +8,7 @@ use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::enums::Role;
 use crate::api::types::token::{ApiToken, CreatedApiToken};
-use crate::domain::tokens::{self, NewToken};
+use crate::domain::tokens::{self, NewToken, TokenLifetime};
 
 #[derive(Default)]
 pub struct TokenQuery;
@@ -23,7 +23,8 @@ pub struct CreateApiTokenInput {
     pub agency_id: Option<ID>,
     /// What the token is for, e.g. "Acme Recoveries reporting system".
     pub label: String,
-    /// When the token stops working; never, if absent.
+    /// When the token stops working: at most `security.max_token_lifetime_days` (365)
+    /// from now; `security.token_lifetime_days` (90) from now if absent.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -62,7 +63,8 @@ impl TokenMutation {
             label: input.label,
             expires_at: input.expires_at,
         };
-        let created = tokens::create(db(ctx), &caller, new).await?;
+        let lifetime = *ctx.data_unchecked::<TokenLifetime>();
+        let created = tokens::create_within(db(ctx), &caller, new, lifetime).await?;
         Ok(CreatedApiToken {
             token: created.secret,
             api_token: created.token.into(),

@@ -20,6 +20,8 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the token last authenticated a request, to the minute; null if never.
+    pub last_used_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub agency_id: Option<i64>,
 }
@@ -35,6 +37,7 @@ impl From<api_token::Model> for ApiToken {
             created_at: model.created_at,
             expires_at: model.expires_at,
             revoked_at: model.revoked_at,
+            last_used_at: model.last_used_at,
             agency_id: model.agency_id,
         }
     }
