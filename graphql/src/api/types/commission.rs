@@ -113,6 +113,8 @@ pub struct CommissionStatement {
     pub currency: String,
     pub status: StatementStatus,
     pub reconciliation_run_id: ID,
+    /// The eligible basis: the money on payment lines the plan pays commission on (the
+    /// bonus's basis too).
     pub basis: Money,
     /// The sum of the rounded lines.
     pub commission: Money,
