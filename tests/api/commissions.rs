@@ -228,7 +228,23 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
         )
         .await;
     let read = &read.data()["commissionStatement"];
-    assert!(read["csv"].as_str().unwrap().contains("CLAWBACK"));
+    // Named as finance and the agency know them: agency code, the lender's account
+    // reference, the agency's payment id, the ledger reference.
+    let csv: Vec<&str> = read["csv"].as_str().unwrap().lines().collect();
+    assert_eq!(
+        csv[0],
+        "line,kind,agency_code,account_reference,payment_references,ledger_references,rule,\
+         rate_bp,basis,commission,currency,note"
+    );
+    assert_eq!(
+        csv[1].split_once(',').map(|(_, rest)| rest),
+        Some(
+            "CLAWBACK,ALPHA,A1,p1,L1,\"clawback: ledger entry L1 reversed on 2026-11-10, \
+             within the 60-day window\",2000,-100.00,-20.00,USD,\
+             earned on the statement of 2026-10-01 to 2026-10-31"
+        ),
+        "{csv:?}"
+    );
     assert_eq!(read["json"]["payable"], "-15.00");
     let disputed = app
         .gql(
