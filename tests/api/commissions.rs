@@ -228,7 +228,23 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
         )
         .await;
     let read = &read.data()["commissionStatement"];
-    assert!(read["csv"].as_str().unwrap().contains("CLAWBACK"));
+    // Named as finance and the agency know them: agency code, the lender's account
+    // reference, the agency's payment id, the ledger reference.
+    let csv: Vec<&str> = read["csv"].as_str().unwrap().lines().collect();
+    assert_eq!(
+        csv[0],
+        "line,kind,agency_code,account_reference,payment_references,ledger_references,rule,\
+         rate_bp,basis,commission,currency,note"
+    );
+    assert_eq!(
+        csv[1].split_once(',').map(|(_, rest)| rest),
+        Some(
+            "CLAWBACK,ALPHA,A1,p1,L1,\"clawback: ledger entry L1 reversed on 2026-11-10, \
+             within the 60-day window\",2000,-100.00,-20.00,USD,\
+             earned on the statement of 2026-10-01 to 2026-10-31"
+        ),
+        "{csv:?}"
+    );
     assert_eq!(read["json"]["payable"], "-15.00");
     let disputed = app
         .gql(
@@ -419,4 +435,54 @@ async fn on_the_first_the_job_drafts_last_months_statements_from_its_reconciliat
     );
     // A1's 100.00, reported and remitted, at 20%.
     assert_eq!(statement["commission"]["amount"], "20.00");
+}
+
+#[tokio::test]
+async fn a_plan_that_excludes_direct_payments_leaves_them_out_of_every_base() {
+    let app = spawn_app().await;
+    let agency = crate::fixtures::agency(&app.db, "ALPHA").await;
+    let portfolio = crate::fixtures::portfolio(&app.db, "BIG").await;
+    for reference in ["B1", "B2"] {
+        let account = crate::fixtures::account(&app.db, portfolio.id, reference, 10_000_000).await;
+        crate::reporting::place(&app, &account, agency.id, utc(2026, 10, 1, 0, 0)).await;
+    }
+    let finance = token(&app.db, Role::Finance, None).await;
+    app.gql(
+        Some(&finance),
+        PLAN,
+        json!({ "input": {
+            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 1000 }],
+            "bonus": { "targetRecoveryBp": 100, "extraRateBp": 100 },
+            "directPaymentsEarn": false,
+        }}),
+    )
+    .await
+    .data();
+    import(
+        &app,
+        &finance,
+        json!([
+            crate::reconciliation::remitted("R1", "B1", "37939.88", 8, agency.id),
+            {
+                "reference": "D1", "accountReference": "B2", "channel": "LENDER_DIRECT",
+                "amount": "120.12", "receivedAt": "2026-10-20T09:00:00Z",
+            },
+        ]),
+    )
+    .await;
+    let october = ("2026-10-01", "2026-10-31");
+    reconcile(&app, &finance, october).await;
+    let statement = generate(&app, &finance, october).await;
+    // 1% of the eligible 37,939.88, not of the 38,060.00 received.
+    assert_eq!(
+        kinds(&statement),
+        [
+            ("PAYMENT".to_owned(), "3793.99".to_owned()),
+            ("PAYMENT".to_owned(), "0.00".to_owned()),
+            ("BONUS".to_owned(), "379.40".to_owned()),
+        ]
+    );
+    assert_eq!(statement["lines"][2]["basis"]["amount"], "37939.88");
+    assert_eq!(statement["basis"]["amount"], "37939.88");
+    assert_eq!(statement["commission"]["amount"], "4173.39");
 }

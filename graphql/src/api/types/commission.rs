@@ -113,6 +113,8 @@ pub struct CommissionStatement {
     pub currency: String,
     pub status: StatementStatus,
     pub reconciliation_run_id: ID,
+    /// The eligible basis: the money on payment lines the plan pays commission on (the
+    /// bonus's basis too).
     pub basis: Money,
     /// The sum of the rounded lines.
     pub commission: Money,
@@ -189,12 +191,11 @@ impl CommissionStatement {
             .collect::<AppResult<_>>()?)
     }
 
-    /// The statement as CSV: one row per line, amounts as decimals.
+    /// The statement as CSV: one row per line, amounts as decimals; the agency by its
+    /// code, accounts by the lender's reference, payments by the agency's externalId,
+    /// ledger entries by their reference.
     async fn csv(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        Ok(export::statement_csv(
-            &self.model,
-            &self.stored_lines(ctx).await?,
-        )?)
+        Ok(export::statement_csv(db(ctx), &self.model, &self.stored_lines(ctx).await?).await?)
     }
 
     /// The statement and its lines as one JSON document.

@@ -99,8 +99,61 @@ fn describe(position: usize, tier: &Tier) -> String {
     format!("{}: {}", parts.join(", "), percent(tier.rate_bp))
 }
 
+/// How the plan prices an earning: the tier it earns by, or why it earns nothing.
+#[derive(Debug)]
+pub enum Pricing<'a> {
+    Earns {
+        plan_id: i64,
+        position: usize,
+        tier: &'a Tier,
+    },
+    Excluded {
+        plan_id: Option<i64>,
+        reason: &'static str,
+    },
+}
+
+/// The eligible set, the one rule every base follows (the rate and tier of a payment
+/// line, the per-account cap, the bonus and the statement's basis; a clawback takes back
+/// only what a line earned): an earning is eligible when a plan was in force when the
+/// money arrived, the plan pays on its channel (money paid to the lender directly only
+/// with `direct_payments_earn`), and one of the plan's tiers matches its placement.
+pub fn pricing(e: &Earning) -> Pricing<'_> {
+    let Some((plan_id, rules)) = &e.plan else {
+        return Pricing::Excluded {
+            plan_id: None,
+            reason: "no commission plan in force",
+        };
+    };
+    let excluded = |reason| Pricing::Excluded {
+        plan_id: Some(*plan_id),
+        reason,
+    };
+    if e.direct && !rules.direct_payments_earn {
+        return excluded("paid to the lender directly: this plan pays no commission on it");
+    }
+    match tier_for(rules, e) {
+        Some((position, tier)) => Pricing::Earns {
+            plan_id: *plan_id,
+            position,
+            tier,
+        },
+        None => excluded("no tier of the plan matches this placement"),
+    }
+}
+
+/// The sum of the eligible earnings' bases (see [`pricing`]).
+pub fn eligible_basis(earnings: &[Earning]) -> i64 {
+    earnings
+        .iter()
+        .filter(|e| matches!(pricing(e), Pricing::Earns { .. }))
+        .map(|e| e.basis_minor)
+        .sum()
+}
+
 /// The payment lines, in order, with a per-account cap (from the plan in force at the
-/// period's end) applied as they accumulate.
+/// period's end) applied as they accumulate. An earning outside the eligible set is a
+/// line of no commission that says why.
 pub fn payment_lines(earnings: &[Earning], cap_per_account_minor: Option<i64>) -> Vec<LineDraft> {
     let mut earned: HashMap<i64, i64> = HashMap::new();
     earnings
@@ -119,24 +172,15 @@ pub fn payment_lines(earnings: &[Earning], cap_per_account_minor: Option<i64>) -
                 commission_minor,
                 note: String::new(),
             };
-            let Some((plan_id, rules)) = &e.plan else {
-                return line(None, "no commission plan in force".into(), 0, 0);
-            };
-            if e.direct && !rules.direct_payments_earn {
-                return line(
-                    Some(*plan_id),
-                    "paid to the lender directly: this plan pays no commission on it".into(),
-                    0,
-                    0,
-                );
-            }
-            let Some((position, tier)) = tier_for(rules, e) else {
-                return line(
-                    Some(*plan_id),
-                    "no tier of the plan matches this placement".into(),
-                    0,
-                    0,
-                );
+            let (plan_id, position, tier) = match pricing(e) {
+                Pricing::Earns {
+                    plan_id,
+                    position,
+                    tier,
+                } => (plan_id, position, tier),
+                Pricing::Excluded { plan_id, reason } => {
+                    return line(plan_id, reason.into(), 0, 0);
+                }
             };
             let mut commission = at_rate(e.basis_minor, tier.rate_bp);
             let mut rule = describe(position, tier);
@@ -149,21 +193,23 @@ pub fn payment_lines(earnings: &[Earning], cap_per_account_minor: Option<i64>) -
                 }
                 *so_far += commission;
             }
-            line(Some(*plan_id), rule, tier.rate_bp, commission)
+            line(Some(plan_id), rule, tier.rate_bp, commission)
         })
         .collect()
 }
 
-/// The bonus line, when the period's recovery (basis ÷ balance placed) beats the target.
+/// The bonus line, when the period's recovery (the eligible basis ÷ balance placed)
+/// beats the target; it pays the extra rate on the eligible basis.
 pub fn bonus_line(
     (plan_id, rules): (i64, &PlanRules),
-    basis_minor: i64,
+    earnings: &[Earning],
     balance_placed_minor: i64,
 ) -> Option<LineDraft> {
     let bonus = rules.bonus.as_ref()?;
     if balance_placed_minor <= 0 {
         return None;
     }
+    let basis_minor = eligible_basis(earnings);
     let recovery_bp =
         Decimal::from(basis_minor) * Decimal::from(10_000) / Decimal::from(balance_placed_minor);
     (recovery_bp > Decimal::from(bonus.target_recovery_bp)).then(|| LineDraft {
@@ -284,8 +330,66 @@ mod tests {
     #[test]
     fn the_bonus_needs_recovery_above_the_target() {
         let plan = plan();
-        assert_eq!(bonus_line((9, &plan), 10_000, 100_000), None, "exactly 10%");
-        let bonus = bonus_line((9, &plan), 10_001, 100_000).unwrap();
+        let on = |basis| [earning(basis, 50_000, "M1")];
+        assert_eq!(
+            bonus_line((9, &plan), &on(10_000), 100_000),
+            None,
+            "exactly 10%"
+        );
+        let bonus = bonus_line((9, &plan), &on(10_001), 100_000).unwrap();
         assert_eq!((bonus.rate_bp, bonus.commission_minor), (200, 200));
+    }
+
+    #[test]
+    fn every_base_uses_the_eligible_set() {
+        // The figures: 37,939.88 remitted by the agency and 120.12 paid to the
+        // lender directly, on a plan that pays nothing on direct payments.
+        let mut plan = plan();
+        plan.cap_per_account_minor = None;
+        plan.bonus = Some(Bonus {
+            target_recovery_bp: 100,
+            extra_rate_bp: 100,
+        });
+        let under = |plan: &PlanRules, e: Earning| Earning {
+            plan: Some((9, plan.clone())),
+            ..e
+        };
+        let remitted = earning(3_793_988, 10_000_000, "M3");
+        let direct = Earning {
+            account_id: 2,
+            direct: true,
+            ..earning(12_012, 10_000_000, "M3")
+        };
+        let secondary = Earning {
+            account_id: 3,
+            level: PlacementLevel::Secondary,
+            ..earning(50_000, 10_000_000, "M3")
+        };
+        let earnings = [remitted, direct, secondary].map(|e| under(&plan, e));
+        assert_eq!(
+            eligible_basis(&earnings),
+            3_793_988,
+            "neither direct nor tierless"
+        );
+        let bonus = bonus_line((9, &plan), &earnings, 20_000_000).unwrap();
+        assert_eq!(
+            (bonus.basis_minor, bonus.commission_minor),
+            (3_793_988, 37_940)
+        );
+        let lines = payment_lines(&earnings, Some(1_000_000));
+        assert_eq!(
+            lines.iter().map(|l| l.commission_minor).collect::<Vec<_>>(),
+            [948_497, 0, 0]
+        );
+        assert!(lines[1].rule.starts_with("paid to the lender directly"));
+        assert!(lines[2].rule.starts_with("no tier"));
+
+        // Where direct payments earn, they are in every base.
+        plan.direct_payments_earn = true;
+        let earnings = earnings.map(|e| under(&plan, e));
+        assert_eq!(eligible_basis(&earnings), 3_806_000);
+        let bonus = bonus_line((9, &plan), &earnings, 20_000_000).unwrap();
+        assert_eq!(bonus.commission_minor, 38_060);
+        assert_eq!(payment_lines(&earnings, None)[1].commission_minor, 3_003);
     }
 }

@@ -2,7 +2,8 @@
 //! reconciliation, then DRAFT → SUBMITTED → APPROVED → PAID, or DISPUTED by the agency.
 //!
 //! - Lines: one per matched (or ledger-only) payment attributed to the agency, priced by
-//!   the plan in force when the money arrived ([`super::commission`]); a bonus line; a
+//!   the plan in force when the money arrived ([`super::commission`]); a bonus line (on
+//!   the eligible set, as the statement's basis: [`super::commission::pricing`]); a
 //!   clawback line per payment reversed within the clawback window after an earlier
 //!   statement paid on it; a line per manual adjustment not yet carried.
 //! - Regenerating a DRAFT (or DISPUTED) statement rebuilds it from the same facts, so it
@@ -202,11 +203,10 @@ pub async fn generate(
         let end_plan = plans::in_force(&all_plans, group.0, period_end, &group.1);
         let mut lines =
             commission::payment_lines(&own, end_plan.and_then(|p| p.rules.cap_per_account_minor));
-        let basis: i64 = own.iter().map(|e| e.basis_minor).sum();
         if let Some(plan) = end_plan {
             lines.extend(commission::bonus_line(
                 (plan.id, &plan.rules),
-                basis,
+                &own,
                 placed.get(&group).copied().unwrap_or_default(),
             ));
         }
@@ -234,7 +234,7 @@ pub async fn generate(
             caller,
             existing.get(&group),
             (&group, period_start, period_end, run.id),
-            &lines,
+            (&lines, commission::eligible_basis(&own)),
             fees.get(&group).copied().unwrap_or_default(),
         )
         .await?;
@@ -249,7 +249,8 @@ pub async fn generate(
     Ok(out)
 }
 
-fn totals(lines: &[LineDraft], fee_withheld_minor: i64) -> (i64, i64, serde_json::Value) {
+/// The commission and the totals of a statement with these lines.
+fn totals(lines: &[LineDraft], fee_withheld_minor: i64) -> (i64, serde_json::Value) {
     let of = |kind: LineKind| -> i64 {
         lines
             .iter()
@@ -257,14 +258,8 @@ fn totals(lines: &[LineDraft], fee_withheld_minor: i64) -> (i64, i64, serde_json
             .map(|l| l.commission_minor)
             .sum()
     };
-    let basis: i64 = lines
-        .iter()
-        .filter(|l| l.kind == LineKind::Payment)
-        .map(|l| l.basis_minor)
-        .sum();
     let commission: i64 = lines.iter().map(|l| l.commission_minor).sum();
     (
-        basis,
         commission,
         json!({
             "paymentsMinor": of(LineKind::Payment),
@@ -283,11 +278,11 @@ async fn store<C: ConnectionTrait>(
     caller: &Caller,
     existing: Option<&commission_statement::Model>,
     ((agency_id, currency), period_start, period_end, run_id): (&Group, NaiveDate, NaiveDate, i64),
-    lines: &[LineDraft],
+    (lines, basis): (&[LineDraft], i64),
     fee_withheld_minor: i64,
 ) -> AppResult<commission_statement::Model> {
     let now = caller.now;
-    let (basis, commission, totals) = totals(lines, fee_withheld_minor);
+    let (commission, totals) = totals(lines, fee_withheld_minor);
     let before = existing.map(view);
     let statement = match existing {
         Some(current) => {
