@@ -7,8 +7,9 @@ mod out;
 mod token;
 
 use clap::{Parser, Subcommand};
+use entity::api_token::Role;
 use sea_orm::DatabaseConnection;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::app::{Application, shutdown_signal};
 use crate::config::Settings;
@@ -35,7 +36,8 @@ enum Command {
         /// Database URL [default: DATABASE_URL or database.url].
         #[arg(long)]
         database: Option<String>,
-        /// Fill an empty database with demo data first and print an admin and an agency token.
+        /// Fill an empty database with demo data first and print a token per role (kept
+        /// across restarts in a file beside the database).
         #[arg(long)]
         demo: bool,
     },
@@ -52,7 +54,7 @@ enum Command {
         command: token::TokenCommand,
     },
     /// Load the demo data (a simulated history, then today's book) into an empty database
-    /// and print an admin and an agency token.
+    /// and print a token per role.
     Demo {
         #[arg(long)]
         database: Option<String>,
@@ -161,8 +163,11 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Demo { database } => {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
-            println!("{}", demo::load_with_history(&settings, &db).await?);
-            print_demo_tokens(&db).await?;
+            println!(
+                "{}",
+                demo::load_with_history(&settings, &db, demo::Size::FULL).await?
+            );
+            print_demo_tokens(&settings, &db).await?;
             Ok(())
         }
         Command::Serve {
@@ -179,11 +184,14 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let mut demo_hint = None;
             if with_demo {
                 if demo::is_empty(&db).await? {
-                    println!("{}", demo::load_with_history(&settings, &db).await?);
+                    println!(
+                        "{}",
+                        demo::load_with_history(&settings, &db, demo::Size::FULL).await?
+                    );
                 }
-                // Fresh demo tokens only for a demo database, never for one with real data.
+                // Demo tokens only for a demo database, never for one with real data.
                 if demo::is_demo_database(&db).await? {
-                    demo_hint = Some(print_demo_tokens(&db).await?);
+                    demo_hint = Some(print_demo_tokens(&settings, &db).await?);
                 } else {
                     println!(
                         "the database holds data that is not the demo's: nothing loaded, no token minted \
@@ -249,6 +257,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 seed,
                 rate,
                 progress: true,
+                roster: None,
             };
             // The in-process service's database (unused with --url).
             let database = database
@@ -290,10 +299,17 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Mints a demo admin and agency token, prints both and returns the admin one.
-async fn print_demo_tokens(db: &DatabaseConnection) -> anyhow::Result<String> {
-    let tokens = demo::issue_tokens(db).await?;
-    println!("admin token: {}", tokens.admin);
-    println!("agency token ({}): {}", tokens.agency_code, tokens.agency);
-    Ok(tokens.admin)
+/// Prints the demo's tokens (reused across restarts) and returns the ADMIN one.
+async fn print_demo_tokens(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<String> {
+    let file = demo::tokens_file(settings.database.url.expose_secret());
+    let tokens = demo::tokens(db, &file).await?;
+    println!("demo tokens (kept in {}):", file.display());
+    for token in &tokens {
+        println!("  {token}");
+    }
+    tokens
+        .iter()
+        .find(|t| t.role == Role::Admin)
+        .map(|t| t.secret.clone())
+        .ok_or_else(|| anyhow::anyhow!("the demo has no ADMIN token"))
 }

@@ -64,7 +64,7 @@ pub async fn run(
     }
     let started = Instant::now();
     let today = Utc::now().date_naive();
-    let template = &accounts::PORTFOLIOS[0];
+    let template = &accounts::US_CARDS;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let tx = begin_write(db).await?;
     demo::insert_agencies(&tx, today, &mut demo::Summary::default()).await?;

@@ -325,7 +325,7 @@ async fn load(
     count: usize,
     rng: &mut ChaCha8Rng,
 ) -> anyhow::Result<(agency::Model, Vec<account::Model>)> {
-    let template = &accounts::PORTFOLIOS[0];
+    let template = &accounts::US_CARDS;
     let now = Utc::now();
     let placed_on = now.date_naive() - chrono::Duration::days(PLACED_DAYS_AGO);
     let placed_at = placed_on

@@ -19,21 +19,24 @@ pub struct DemoPortfolio {
     pub principal: (i64, i64),
 }
 
+/// A US card book: the benchmarks' template (the demo's US book is the simulated one).
+pub const US_CARDS: DemoPortfolio = DemoPortfolio {
+    code: "US-CARDS-2026Q3",
+    name: "US credit cards, Q3 2026 delinquencies",
+    currency: "USD",
+    accounts: 2000,
+    regions: &[
+        ("US-CA", "America/Los_Angeles", "+1"),
+        ("US-TX", "America/Chicago", "+1"),
+        ("US-NY", "America/New_York", "+1"),
+        ("US-FL", "America/New_York", "+1"),
+    ],
+    products: &[Product::Card, Product::Card, Product::Bnpl, Product::Auto],
+    principal: (300, 25_000),
+};
+
+/// The books that arrived this month and wait for their first allocation.
 pub const PORTFOLIOS: &[DemoPortfolio] = &[
-    DemoPortfolio {
-        code: "US-CARDS-2026Q3",
-        name: "US credit cards, Q3 2026 delinquencies",
-        currency: "USD",
-        accounts: 2000,
-        regions: &[
-            ("US-CA", "America/Los_Angeles", "+1"),
-            ("US-TX", "America/Chicago", "+1"),
-            ("US-NY", "America/New_York", "+1"),
-            ("US-FL", "America/New_York", "+1"),
-        ],
-        products: &[Product::Card, Product::Card, Product::Bnpl, Product::Auto],
-        principal: (300, 25_000),
-    },
     DemoPortfolio {
         code: "UK-LOANS-2026",
         name: "UK instalment loans, 2026",

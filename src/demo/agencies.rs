@@ -1,5 +1,8 @@
-//! The demo's twelve agencies and their qualifications: call centres, late-stage
-//! specialists, a digital agency, two law firms; some papers expired or expiring.
+//! The demo's agencies. Six US collectors work the US card book in the simulated history
+//! (onboarded through the API by the simulation, see [`SIMULATED`]); the book adds nine
+//! more with their qualifications: call centres and late-stage specialists in the UK and
+//! China, a digital agency, two law firms, one on probation and one still onboarding,
+//! some papers expired or expiring. Those hold no work yet.
 
 use chrono::{Duration, NaiveDate};
 use entity::agency::{AgencyStatus, Channel, KindOfWork, RemittanceMode};
@@ -26,35 +29,18 @@ pub struct DemoAgency {
 use Channel::*;
 use KindOfWork::*;
 
+/// The agencies the simulated history onboards and plays, from the best collector to the
+/// worst (which now and then ignores the contact rules): code and legal name.
+pub const SIMULATED: &[(&str, &str)] = &[
+    ("ACME", "Acme Recoveries LLC"),
+    ("BLUEWATER", "Bluewater Collections Inc."),
+    ("SUMMIT", "Summit Recovery Specialists LLC"),
+    ("LIBERTY", "Liberty Credit Partners LLC"),
+    ("KEYSTONE", "Keystone Receivables Inc."),
+    ("GULFSTAR", "Gulfstar Collections LLC"),
+];
+
 pub const AGENCIES: &[DemoAgency] = &[
-    DemoAgency {
-        code: "ACME",
-        legal_name: "Acme Recoveries LLC",
-        status: AgencyStatus::Active,
-        kinds: &[EarlyStage],
-        channels: &[Call, Sms, Email, Letter],
-        regions: &["US-CA", "US-TX", "US-NY", "US-FL"],
-        max_active_accounts: 900,
-        max_active_balance: 15_000_000,
-        capacity_currency: "USD",
-        remittance: RemittanceMode::Gross,
-        licence_expires_in_days: 400,
-        status_reason: None,
-    },
-    DemoAgency {
-        code: "BLUEWATER",
-        legal_name: "Bluewater Collections Inc.",
-        status: AgencyStatus::Active,
-        kinds: &[EarlyStage],
-        channels: &[Call, Sms, Letter],
-        regions: &["US-CA", "US-TX", "US-NY", "US-FL"],
-        max_active_accounts: 700,
-        max_active_balance: 12_000_000,
-        capacity_currency: "USD",
-        remittance: RemittanceMode::Net,
-        licence_expires_in_days: 18,
-        status_reason: None,
-    },
     DemoAgency {
         code: "CARDINAL",
         legal_name: "Cardinal Contact Centre Ltd",
@@ -81,20 +67,6 @@ pub const AGENCIES: &[DemoAgency] = &[
         capacity_currency: "CNY",
         remittance: RemittanceMode::Gross,
         licence_expires_in_days: 250,
-        status_reason: None,
-    },
-    DemoAgency {
-        code: "SUMMIT",
-        legal_name: "Summit Recovery Specialists LLC",
-        status: AgencyStatus::Active,
-        kinds: &[LateStage, ChargedOff],
-        channels: &[Call, Letter, FieldVisit],
-        regions: &["US-CA", "US-TX", "US-NY", "US-FL"],
-        max_active_accounts: 800,
-        max_active_balance: 30_000_000,
-        capacity_currency: "USD",
-        remittance: RemittanceMode::Gross,
-        licence_expires_in_days: 520,
         status_reason: None,
     },
     DemoAgency {

@@ -17,7 +17,7 @@ mod client;
 mod lender;
 mod report;
 mod setup;
-mod world;
+pub mod world;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::num::NonZeroU32;
@@ -62,6 +62,9 @@ pub struct Options {
     pub rate: Option<NonZeroU32>,
     /// Draw a progress bar on the terminal.
     pub progress: bool,
+    /// Who the first `agencies` agencies are; the simulator's own (`SIM<seed>-01` …)
+    /// when `None`.
+    pub roster: Option<world::Roster>,
 }
 
 impl Options {
@@ -72,7 +75,26 @@ impl Options {
             "--agencies: at least 2, so there is someone to reassign to"
         );
         anyhow::ensure!(self.accounts >= 10, "--accounts: at least 10");
+        if let Some(roster) = &self.roster {
+            anyhow::ensure!(
+                roster.agencies.len() >= self.agencies,
+                "the roster names {} agencies, fewer than {}",
+                roster.agencies.len(),
+                self.agencies
+            );
+        }
         Ok(())
+    }
+
+    /// The world's names: the roster's first `agencies`, or the simulator's own.
+    fn roster(&self) -> world::Roster {
+        match &self.roster {
+            Some(roster) => world::Roster {
+                agencies: roster.agencies[..self.agencies].to_vec(),
+                ..roster.clone()
+            },
+            None => world::Roster::simulated(self.seed, self.agencies),
+        }
     }
 }
 
@@ -139,11 +161,12 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
     let mut jobs = JobLog::default();
     jobs.advance(&admin, at(start, 0, 0)).await?;
 
-    let personas = world::personas(options.seed, options.agencies);
-    let debtors = world::debtors(options.seed, options.accounts, start);
-    let cast = setup::cast(&api, &admin, &personas, &debtors, &calendar, options.seed)
+    let roster = options.roster();
+    let personas = world::personas(options.seed, &roster);
+    let debtors = world::debtors(options.seed, &roster.prefix, options.accounts, start);
+    let cast = setup::cast(&api, &admin, &personas, &debtors, &calendar, &roster)
         .await
-        .with_context(|| format!("setting up the world (its codes start SIM{}: another run on this service needs another --seed)", options.seed))?;
+        .with_context(|| format!("setting up the world (its codes start {}: another run on this service needs another --seed)", roster.prefix))?;
     let by_reference: Arc<HashMap<String, world::Debtor>> = Arc::new(
         debtors
             .into_iter()

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::{Api, Session};
-use super::world::{Debtor, Persona, REGIONS, SECONDARY_RATE_BP, TIERS};
+use super::world::{Debtor, Persona, REGIONS, Roster, SECONDARY_RATE_BP, TIERS};
 use super::{CURRENCY, Calendar, amount};
 
 /// Accounts per import call (the API's limit is 10,000).
@@ -87,7 +87,7 @@ pub async fn cast(
     personas: &[Persona],
     debtors: &[Debtor],
     calendar: &Calendar,
-    seed: u64,
+    roster: &Roster,
 ) -> anyhow::Result<Cast> {
     let start = calendar.start;
     let staff = async |role, label| -> anyhow::Result<Session> {
@@ -129,7 +129,7 @@ pub async fn cast(
         );
         agencies.push((persona.clone(), agency_id, session));
     }
-    let portfolio_id = portfolio(&manager, seed, debtors).await?;
+    let portfolio_id = portfolio(&manager, roster, debtors).await?;
     let pool: Vec<&str> = agencies.iter().map(|(_, id, _)| id.as_str()).collect();
     let mut strategy_ids = Vec::new();
     // First placements by stage; accounts an agency returned go to another agency at the
@@ -157,14 +157,14 @@ pub async fn cast(
             "PERFORMANCE_WEIGHTED",
         ),
     ] {
-        let code = format!("SIM{seed}-{suffix}");
+        let code = format!("{}-{suffix}", roster.prefix);
         let data: Value = manager
             .call(
                 r#"mutation CreateAllocationStrategy($code: String!, $input: AllocationStrategyInput!) {
   createAllocationStrategy(code: $code, input: $input) { id }
 }"#,
                 json!({ "code": code, "input": {
-                    "name": format!("Simulation {seed}: {} {}", level.to_lowercase(), kind.to_lowercase().replace('_', " ")),
+                    "name": format!("{}: {} {}", roster.book, level.to_lowercase(), kind.to_lowercase().replace('_', " ")),
                     "kindOfWork": kind,
                     "level": level,
                     "segment": { "dpdBuckets": buckets },
@@ -310,11 +310,15 @@ async fn onboard(
     Ok(agency_id)
 }
 
-async fn portfolio(manager: &Session, seed: u64, debtors: &[Debtor]) -> anyhow::Result<String> {
+async fn portfolio(
+    manager: &Session,
+    roster: &Roster,
+    debtors: &[Debtor],
+) -> anyhow::Result<String> {
     let data: Value = manager
         .call(
             r#"mutation CreatePortfolio($input: CreatePortfolioInput!) { createPortfolio(input: $input) { id } }"#,
-            json!({ "input": { "code": format!("SIM{seed}"), "name": format!("Simulated card book (seed {seed})"), "currency": CURRENCY } }),
+            json!({ "input": { "code": roster.prefix, "name": roster.book, "currency": CURRENCY } }),
         )
         .await?;
     let portfolio_id = id(&data, "createPortfolio")?;

@@ -37,11 +37,48 @@ impl Persona {
     }
 }
 
-/// `count` agencies from the best (first) to the worst (last), with some jitter.
-pub fn personas(seed: u64, count: usize) -> Vec<Persona> {
+/// Who the agencies are and what the world is called: the simulator's own (`SIM<seed>`)
+/// unless a caller (the demo) brings its own.
+#[derive(Clone, Debug)]
+pub struct Roster {
+    /// The portfolio's code, and the prefix of its account references and strategy codes.
+    pub prefix: String,
+    /// The portfolio's name.
+    pub book: String,
+    /// The agencies' codes and legal names, from the best to the worst.
+    pub agencies: Vec<(String, String)>,
+    /// Chance that an attempt of the worst agency ignores the contact rules.
+    pub reckless: f64,
+}
+
+impl Roster {
+    /// The simulator's own world: `count` agencies coded `SIM<seed>-01` onwards.
+    pub fn simulated(seed: u64, count: usize) -> Self {
+        Self {
+            prefix: format!("SIM{seed}"),
+            book: format!("Simulated card book (seed {seed})"),
+            agencies: (0..count)
+                .map(|i| {
+                    (
+                        format!("SIM{seed}-{:02}", i + 1),
+                        format!("{} Recoveries {}", NAMES[i % NAMES.len()], i + 1),
+                    )
+                })
+                .collect(),
+            reckless: 0.35,
+        }
+    }
+}
+
+/// The roster's agencies from the best (first) to the worst (last), with some jitter.
+pub fn personas(seed: u64, roster: &Roster) -> Vec<Persona> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA6E7C1E5);
-    (0..count)
-        .map(|i| {
+    let count = roster.agencies.len();
+    roster
+        .agencies
+        .iter()
+        .enumerate()
+        .map(|(i, (code, name))| {
             let quality = 1.0 - 0.7 * i as f64 / (count.max(2) - 1) as f64;
             let jitter = |rng: &mut ChaCha8Rng, value: f64| {
                 (value + rng.random_range(-0.03..=0.03)).clamp(0.01, 0.99)
@@ -69,13 +106,13 @@ pub fn personas(seed: u64, count: usize) -> Vec<Persona> {
                 traits.push("remits net of its fee");
             }
             Persona {
-                code: format!("SIM{seed}-{:02}", i + 1),
-                name: format!("{} Recoveries {}", NAMES[i % NAMES.len()], i + 1),
+                code: code.clone(),
+                name: name.clone(),
                 profile: traits.join(", "),
                 diligence: jitter(&mut rng, 0.25 + 0.45 * quality),
                 reach: jitter(&mut rng, 0.15 + 0.3 * quality),
                 persuasion: jitter(&mut rng, 0.12 + 0.3 * quality),
-                rule_breaking: if worst { 0.35 } else { 0.0 },
+                rule_breaking: if worst { roster.reckless } else { 0.0 },
                 report_lag_days: if worst {
                     2
                 } else if late {
@@ -162,8 +199,8 @@ pub struct Debtor {
     pub pays_lender_direct: f64,
 }
 
-/// The portfolio's accounts, delinquent as of `start`.
-pub fn debtors(seed: u64, count: usize, start: NaiveDate) -> Vec<Debtor> {
+/// The portfolio's accounts, delinquent as of `start`, referenced `<prefix>-000001` onwards.
+pub fn debtors(seed: u64, prefix: &str, count: usize, start: NaiveDate) -> Vec<Debtor> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xDEB7_0125);
     (0..count)
         .map(|i| {
@@ -185,7 +222,7 @@ pub fn debtors(seed: u64, count: usize, start: NaiveDate) -> Vec<Debtor> {
                 Vec::new()
             };
             Debtor {
-                reference: format!("SIM{seed}-{:06}", i + 1),
+                reference: format!("{prefix}-{:06}", i + 1),
                 name: format!("Debtor {}", i + 1),
                 region,
                 time_zone,
@@ -207,15 +244,15 @@ mod tests {
     #[test]
     fn the_same_seed_builds_the_same_world() {
         let start = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        let a = debtors(7, 50, start);
-        let b = debtors(7, 50, start);
+        let a = debtors(7, "SIM7", 50, start);
+        let b = debtors(7, "SIM7", 50, start);
         assert!(
             a.iter()
                 .zip(&b)
                 .all(|(a, b)| a.balance_minor == b.balance_minor && a.flags == b.flags)
         );
         assert_ne!(
-            debtors(8, 50, start)
+            debtors(8, "SIM8", 50, start)
                 .iter()
                 .map(|d| d.balance_minor)
                 .collect::<Vec<_>>(),
@@ -235,7 +272,7 @@ mod tests {
 
     #[test]
     fn agencies_run_from_the_best_to_one_built_to_be_worst() {
-        let agencies = personas(7, 12);
+        let agencies = personas(7, &Roster::simulated(7, 12));
         let worst = agencies.last().unwrap();
         assert!(worst.rule_breaking > 0.0 && worst.report_lag_days > 0);
         assert!(worst.profile.contains("breaks contact rules"));

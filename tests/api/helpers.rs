@@ -246,6 +246,18 @@ impl TestApp {
         &self,
         token: Option<&str>,
         query: &str,
+        variables: Value,
+        file: Vec<u8>,
+    ) -> Answer {
+        self.upload_to(token, query, None, variables, file).await
+    }
+
+    /// [`Self::upload`] to the operation named `operation` of a document with several.
+    pub async fn upload_to(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        operation: Option<&str>,
         mut variables: Value,
         file: Vec<u8>,
     ) -> Answer {
@@ -253,7 +265,8 @@ impl TestApp {
         let form = reqwest::multipart::Form::new()
             .text(
                 "operations",
-                json!({ "query": query, "variables": variables }).to_string(),
+                json!({ "query": query, "operationName": operation, "variables": variables })
+                    .to_string(),
             )
             .text("map", json!({ "0": ["variables.file"] }).to_string())
             .part(

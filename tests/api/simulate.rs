@@ -14,6 +14,7 @@ fn options(days: u32, accounts: usize, agencies: usize) -> Options {
         seed: 11,
         rate: None,
         progress: false,
+        roster: None,
     }
 }
 
