@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 use crate::fixtures;
 use crate::helpers::{TestApp, spawn_app, spawn_app_after, token};
 
-/// A small demo, so the tests stay fast: three of the six simulated agencies.
+/// A small demo, so the tests stay fast: fewer accounts, the same agencies (and ids) as
+/// the whole one, so the README's examples hold.
 pub const SMALL: Size = Size {
     accounts: 400,
-    agencies: 3,
+    agencies: Size::FULL.agencies,
 };
 
 /// A fresh app over a small demo, once the jobs of a first start on the real clock have
@@ -71,16 +72,19 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
         )
         .await;
     let listed = codes(agencies.data(), &["agencies", "edges"]);
-    assert_eq!(listed.len(), 12, "{listed:?}");
+    assert_eq!(listed.len(), 15, "{listed:?}");
     assert!(
         listed.iter().all(|code| !code.starts_with("SIM")),
         "no simulator agency in the demo: {listed:?}"
     );
-    assert_eq!(
-        agencies.data()["agencies"]["edges"][0]["node"],
-        json!({ "id": "1", "code": "ACME", "status": "ACTIVE", "kindsOfWork": ["EARLY_STAGE", "LATE_STAGE"], "qualifications": agencies.data()["agencies"]["edges"][0]["node"]["qualifications"] }),
-        "the README's agency 1 is ACME"
-    );
+    // The README's ids: agency 1 is ACME, 7 is CARDINAL.
+    for (index, code) in [(0, "ACME"), (6, "CARDINAL")] {
+        let node = &agencies.data()["agencies"]["edges"][index]["node"];
+        assert_eq!(
+            (node["id"].as_str(), node["code"].as_str()),
+            (Some((index + 1).to_string().as_str()), Some(code))
+        );
+    }
     let text = agencies.body.to_string();
     for expected in [
         "LEGAL",
@@ -107,10 +111,17 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
         .iter()
         .map(|e| e["node"]["agency"]["code"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        holders,
-        BTreeSet::from(["ACME".into(), "BLUEWATER".into(), "SUMMIT".into()])
-    );
+    let simulated: BTreeSet<String> = [
+        "ACME",
+        "BLUEWATER",
+        "SUMMIT",
+        "LIBERTY",
+        "KEYSTONE",
+        "GULFSTAR",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(holders, simulated);
 
     // The league table: every agency that holds work, with real figures.
     let league = app
@@ -123,7 +134,7 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(rows.len(), 3, "{}", league.body);
+    assert_eq!(rows.len(), simulated.len(), "{}", league.body);
     for row in &rows {
         let positive = |field: &Value| {
             field
@@ -140,7 +151,7 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
         );
     }
 
-    // The incidents a month of three agencies would raise, not thousands.
+    // The incidents a month would raise, not thousands.
     let incidents = compliance_incident::Entity::find()
         .count(&app.db)
         .await
@@ -170,10 +181,12 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
             .as_array()
             .unwrap()
             .len()
-            >= 3,
+            >= simulated.len(),
         "{}",
         statements.body
     );
+
+    readme_examples_work_as_printed(&app).await;
 
     let auditor = token(&app.db, Role::Auditor, None).await;
     let audit = app.gql(Some(&auditor), r#"{ auditEvents(filter: { action: "demo.load" }) { edges { node { actor after } } } }"#, json!({})).await;
@@ -273,4 +286,78 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
         );
     }
     assert_eq!(demo::tokens(&app.db, &file).await.unwrap(), third);
+}
+
+/// The README's example queries and its allocation example, each run as the role its
+/// comment names (ADMIN otherwise), find something on a fresh demo.
+async fn readme_examples_work_as_printed(app: &TestApp) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let block_after = |heading: &str| {
+        readme
+            .split_once(heading)
+            .and_then(|(_, rest)| rest.split_once("```graphql\n"))
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(block, _)| block.to_owned())
+            .unwrap_or_else(|| panic!("the README has examples after {heading}"))
+    };
+    let acme = agency_token(app, "ACME").await;
+    let mut examples = Vec::new();
+    for block in [
+        block_after("### Example queries"),
+        block_after("Example, on a fresh demo: 70% of the UK early-stage"),
+    ] {
+        examples.extend(documents(&block));
+    }
+    assert!(examples.len() >= 7, "{examples:?}");
+    for (comment, query) in examples {
+        let caller = if comment.contains("AGENCY token") {
+            &acme
+        } else {
+            &app.admin_token
+        };
+        let answer = app.gql(Some(caller), &query, json!({})).await;
+        let text = answer.body.to_string();
+        assert!(
+            answer.body.get("errors").is_none() && !text.contains("[]") && !text.contains(":0,"),
+            "the README example \"{comment}\" finds nothing on the demo:\n{query}\n{}",
+            answer.body
+        );
+    }
+}
+
+/// The GraphQL documents of a README block, each with the comment before it: a document
+/// starts on a line that is not indented.
+fn documents(block: &str) -> Vec<(String, String)> {
+    let mut documents: Vec<(String, String)> = Vec::new();
+    let mut comment = String::new();
+    for line in block.lines() {
+        if let Some(text) = line.strip_prefix("# ") {
+            comment = text.to_owned();
+        } else if line.starts_with(['{', 'm', 'q']) {
+            documents.push((comment.clone(), format!("{line}\n")));
+        } else if let Some((_, query)) = documents.last_mut() {
+            query.push_str(line);
+            query.push('\n');
+        }
+    }
+    documents
+}
+
+async fn agency_token(app: &TestApp, code: &str) -> String {
+    let agencies = app
+        .admin(
+            "{ agencies(first: 50) { edges { node { id code } } } }",
+            json!({}),
+        )
+        .await;
+    let id = agencies.data()["agencies"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["code"] == code)
+        .and_then(|e| e["node"]["id"].as_str())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no agency {code}"));
+    token(&app.db, Role::Agency, Some(id)).await
 }

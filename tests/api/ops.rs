@@ -10,7 +10,7 @@ use entity::api_token::Role;
 use serde_json::{Value, json};
 
 use crate::demo::demo_app;
-use crate::helpers::{TestApp, spawn_app_at, token};
+use crate::helpers::{TestApp, spawn_app, spawn_app_at, token};
 
 fn operations() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql/operations");
@@ -477,4 +477,51 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         .await;
     run.ran.insert("AdvanceClock".to_owned());
     run.finish();
+}
+
+/// The README is the product's manual: it points nowhere outside the repository, shows the
+/// review decisions beside the statuses they lead to, and its roles table says what ADMIN
+/// may not do: the operations that need an agency's identity, which answer ADMIN FORBIDDEN.
+#[tokio::test]
+async fn the_readme_is_self_contained_and_its_roles_table_is_true() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    assert!(
+        !readme.contains("../"),
+        "the README points outside the repository"
+    );
+    for shown in ["`VERIFY`", "`REJECT`", "`VERIFIED`", "`REJECTED`"] {
+        assert!(readme.contains(shown), "the README shows {shown}");
+    }
+    let admin_row = readme
+        .lines()
+        .find(|line| line.starts_with("| `ADMIN` |"))
+        .expect("the roles table has an ADMIN row");
+    let app = spawn_app().await;
+    for (field, document) in [
+        ("myPlacements", "{ myPlacements { edges { node { id } } } }"),
+        (
+            "reportActivities",
+            "mutation { reportActivities(activities: []) { rejected } }",
+        ),
+        (
+            "reportPayments",
+            "mutation { reportPayments(payments: []) { rejected } }",
+        ),
+        (
+            "acknowledgeIncident",
+            r#"mutation { acknowledgeIncident(id: "1", note: "n") { id } }"#,
+        ),
+        (
+            "disputeCommissionStatement",
+            r#"mutation { disputeCommissionStatement(id: "1", reason: "r") { id } }"#,
+        ),
+    ] {
+        let answer = app.admin(document, json!({})).await;
+        assert_eq!(answer.code(), Some("FORBIDDEN"), "{field}: {}", answer.body);
+        assert!(
+            admin_row.contains(&format!("`{field}`")),
+            "the roles table's ADMIN row says ADMIN may not {field}: {admin_row}"
+        );
+    }
 }

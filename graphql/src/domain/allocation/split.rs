@@ -193,6 +193,33 @@ mod tests {
     }
 
     #[test]
+    fn shares_are_of_the_whole_run_not_of_each_region() {
+        // EQUAL: agency 1 serves Texas only, agency 2 Texas and California.
+        let candidates = [
+            candidate(1, 500_000, None, &["US-TX"]),
+            candidate(2, 500_000, None, &["US-TX", "US-CA"]),
+        ];
+        let mut accounts = items(100, "US-TX");
+        accounts.extend(items(100, "US-CA").into_iter().map(|mut item| {
+            item.account_id += 100;
+            item
+        }));
+        let outcome = allocate(accounts, &candidates, true, 7);
+        let counts = counts(&outcome);
+        assert_eq!(counts[&1] + counts[&2], 200);
+        assert!(counts[&1].abs_diff(counts[&2]) <= 2, "{counts:?}");
+        let texas_to_2 = outcome
+            .placed
+            .iter()
+            .filter(|(account, agency)| *account <= 100 && *agency == 2)
+            .count();
+        assert!(
+            texas_to_2 <= 10,
+            "agency 1 takes its half of the run from Texas: {texas_to_2} Texan accounts went to 2"
+        );
+    }
+
+    #[test]
     fn each_shortfall_has_its_reason() {
         let mut held_before = items(1, "UK");
         held_before[0].previous_holders = vec![1];
