@@ -19,7 +19,11 @@ use crate::{bench, db, demo, simulate, telemetry};
 #[command(
     name = "agencyflow",
     version,
-    about = "Govern outsourced debt-collection agencies through one GraphQL API"
+    about = "Govern outsourced debt-collection agencies through one GraphQL API",
+    after_help = "Examples:\n  \
+        agencyflow serve --demo\n  \
+        agencyflow token create --role ADMIN\n  \
+        agencyflow <command> --help"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +33,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply migrations and serve the GraphQL API over HTTP.
+    #[command(after_help = "Examples:\n  \
+        agencyflow serve --demo\n  \
+        agencyflow serve --bind 0.0.0.0:8080 --database postgres://agencyflow@db/agencyflow")]
     Serve {
         /// Address to listen on [default: server.bind, 127.0.0.1:8080].
         #[arg(long)]
@@ -42,25 +49,37 @@ enum Command {
         demo: bool,
     },
     /// Apply pending migrations and exit.
+    #[command(
+        after_help = "Example:\n  agencyflow migrate --database postgres://agencyflow@db/agencyflow"
+    )]
     Migrate {
         #[arg(long)]
         database: Option<String>,
     },
     /// Print the GraphQL schema (SDL); graphql/schema.graphql is this output.
+    #[command(after_help = "Example:\n  agencyflow schema > graphql/schema.graphql")]
     Schema,
-    /// Manage API tokens.
+    /// Create, list and revoke API tokens.
+    #[command(after_help = "Examples:\n  \
+        agencyflow token create --role ADMIN\n  \
+        agencyflow token list\n  \
+        agencyflow token revoke 12")]
     Token {
         #[command(subcommand)]
         command: token::TokenCommand,
     },
     /// Load the demo data (a simulated history, then today's book) into an empty database
     /// and print a token per role.
+    #[command(after_help = "Example:\n  agencyflow demo --database 'sqlite://demo.db?mode=rwc'")]
     Demo {
         #[arg(long)]
         database: Option<String>,
     },
     /// Simulate a lender and its agencies for weeks through the real GraphQL API, then
     /// print a summary and check the books (a failed check fails the command).
+    #[command(after_help = "Examples:\n  \
+        agencyflow simulate --days 30 --accounts 5000 --agencies 6\n  \
+        agencyflow simulate --url http://127.0.0.1:8080/graphql --token <admin token> --days 30")]
     Simulate {
         /// Drive the service at this GraphQL URL (it must run on a manual clock) instead
         /// of starting one in-process.
@@ -87,6 +106,9 @@ enum Command {
         rate: Option<NonZeroU32>,
     },
     /// Measure a workflow on generated data (not a test; see the README's figures).
+    #[command(after_help = "Examples:\n  \
+        agencyflow bench allocation --accounts 100000\n  \
+        agencyflow bench reporting --batches 20")]
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
@@ -96,6 +118,8 @@ enum Command {
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Time a dry and a real allocation run over many accounts, in an empty database.
+    #[command(after_help = "Example:\n  \
+        agencyflow bench allocation --accounts 100000 --database 'sqlite://bench.db?mode=rwc'")]
     Allocation {
         #[arg(long, default_value_t = 100_000)]
         accounts: usize,
@@ -106,6 +130,8 @@ enum BenchCommand {
     },
     /// Post batches of 1,000 activities over HTTP to the real server as an agency, in an
     /// empty database, then replay the first batch.
+    #[command(after_help = "Example:\n  \
+        agencyflow bench reporting --batches 20 --accounts 2000 --database 'sqlite://bench.db?mode=rwc'")]
     Reporting {
         #[arg(long, default_value_t = 20)]
         batches: usize,
@@ -151,22 +177,15 @@ async fn migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Schema => {
-            print!("{}", agencyflow_graphql::sdl());
-            Ok(())
-        }
+        Command::Schema => out::text(agencyflow_graphql::sdl()),
         Command::Migrate { database } => {
             migrated(&settings(database)?).await?;
-            println!("migrations applied");
-            Ok(())
+            out::line("migrations applied")
         }
         Command::Demo { database } => {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
-            println!(
-                "{}",
-                demo::load_with_history(&settings, &db, demo::Size::FULL).await?
-            );
+            out::line(demo::load_with_history(&settings, &db, demo::Size::FULL).await?)?;
             print_demo_tokens(&settings, &db).await?;
             Ok(())
         }
@@ -184,28 +203,27 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let mut demo_hint = None;
             if with_demo {
                 if demo::is_empty(&db).await? {
-                    println!(
-                        "{}",
-                        demo::load_with_history(&settings, &db, demo::Size::FULL).await?
-                    );
+                    out::line(demo::load_with_history(&settings, &db, demo::Size::FULL).await?)?;
                 }
                 // Demo tokens only for a demo database, never for one with real data.
                 if demo::is_demo_database(&db).await? {
                     demo_hint = Some(print_demo_tokens(&settings, &db).await?);
                 } else {
-                    println!(
+                    out::line(
                         "the database holds data that is not the demo's: nothing loaded, no token minted \
-                         (use `agencyflow token create`)"
-                    );
+                         (use `agencyflow token create`)",
+                    )?;
                 }
             }
             let app = Application::with_database(&settings, db).await?;
             let addr = app.local_addr();
-            println!("agencyflow listening on http://{addr}/graphql (GraphiQL in a browser)");
+            out::line(format_args!(
+                "agencyflow listening on http://{addr}/graphql (GraphiQL in a browser)"
+            ))?;
             if let Some(admin) = demo_hint {
-                println!(
+                out::line(format_args!(
                     "try: curl -s http://{addr}/graphql -H 'content-type: application/json' \\\n       -H 'authorization: Bearer {admin}' -d '{{\"query\":\"{{ me {{ role }} }}\"}}'"
-                );
+                ))?;
             }
             tracing::info!(%addr, "listening");
             app.run_until(shutdown_signal()).await
@@ -223,7 +241,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let report =
                 bench::allocation::run(&db, &settings.allocation.dpd_buckets, accounts, seed)
                     .await?;
-            println!("{report}");
+            out::line(report)?;
             Ok(())
         }
         Command::Bench {
@@ -237,7 +255,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
             let report = bench::reporting::run(&db, settings, batches, accounts).await?;
-            println!("{report}");
+            out::line(report)?;
             Ok(())
         }
         Command::Simulate {
@@ -282,13 +300,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                         );
                     }
                     let report = simulate::in_process(&settings, db, options).await?;
-                    println!(
+                    out::line(format_args!(
                         "the simulated history is in {database}: `agencyflow serve --database '{database}'` serves it"
-                    );
+                    ))?;
                     report
                 }
             };
-            println!("{report}");
+            out::line(&report)?;
             if report.passed() {
                 Ok(())
             } else {
@@ -303,9 +321,9 @@ async fn execute(command: Command) -> anyhow::Result<()> {
 async fn print_demo_tokens(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<String> {
     let file = demo::tokens_file(settings.database.url.expose_secret());
     let tokens = demo::tokens(db, &file).await?;
-    println!("demo tokens (kept in {}):", file.display());
+    out::line(format_args!("demo tokens (kept in {}):", file.display()))?;
     for token in &tokens {
-        println!("  {token}");
+        out::line(format_args!("  {token}"))?;
     }
     tokens
         .iter()

@@ -1,5 +1,7 @@
-//! Prometheus metrics: HTTP requests and latency by route, GraphQL operations and
-//! latency by operation name, GraphQL errors by code.
+//! Prometheus metrics: HTTP requests and latency by method, route and status, GraphQL
+//! operations and latency by operation name, GraphQL errors by code; the business metrics
+//! the domain records (`agencyflow_graphql::domain::metrics`) through the same recorder.
+//! The README lists every metric and label.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -16,6 +18,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+/// Jobs take from milliseconds (nothing due) to an hour (a night's work on a large book).
+const JOB_BUCKETS: &[f64] = &[0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0];
 
 /// The process-wide recorder, installed on first use (a process has one global recorder).
 pub fn handle() -> PrometheusHandle {
@@ -28,6 +32,11 @@ pub fn handle() -> PrometheusHandle {
                     LATENCY_BUCKETS,
                 )
                 .expect("latency buckets are not empty")
+                .set_buckets_for_metric(
+                    Matcher::Full("job_run_duration_seconds".into()),
+                    JOB_BUCKETS,
+                )
+                .expect("job buckets are not empty")
                 .build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; ours then stays unused.
@@ -37,19 +46,20 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Axum middleware: counts and times every HTTP request by route template and status.
+/// Axum middleware: counts and times every HTTP request by method, route template and
+/// status.
 pub async fn track_http(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
-    let path = request
+    let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status)
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "path" => path)
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
 }

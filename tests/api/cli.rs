@@ -301,3 +301,104 @@ async fn token_list_shows_the_working_tokens_and_token_revoke_stops_one() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already revoked"));
 }
+
+/// Runs agencyflow with a stdout whose reader has gone, as `agencyflow … | head` leaves it.
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_agencyflow"))
+        .args(args)
+        .env("AGENCYFLOW_ENV", "test")
+        .env(
+            "AGENCYFLOW_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env_remove("DATABASE_URL")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run agencyflow")
+}
+
+#[tokio::test]
+async fn every_command_exits_quietly_when_its_reader_goes_away() {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let bench = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
+        let commands: [&[&str]; 7] = [
+            &["--help"],
+            &["schema"],
+            &["migrate", "--database", &url],
+            &["token", "create", "--role", "AUDITOR", "--database", &url],
+            &["token", "list", "--all", "--database", &url],
+            &["token", "revoke", "1", "--database", &url],
+            &[
+                "bench",
+                "reporting",
+                "--batches",
+                "1",
+                "--accounts",
+                "20",
+                "--database",
+                &bench,
+            ],
+        ];
+        for args in commands {
+            let output = with_closed_stdout(args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.success() && !stderr.contains("panicked"),
+                "agencyflow {}: {}\n{stderr}",
+                args.join(" "),
+                output.status
+            );
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// The subcommands a `--help` lists.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_command_says_what_it_does_and_shows_an_example() {
+    let mut pending = vec![Vec::<String>::new()];
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let output = agencyflow(&args);
+        let help = String::from_utf8_lossy(&output.stdout).into_owned();
+        let command = format!("agencyflow {}", path.join(" "));
+        assert!(output.status.success(), "{command} --help failed");
+        let what = help.lines().next().unwrap_or_default();
+        assert!(
+            what.split_whitespace().count() >= 3,
+            "{command}: says what it does? {help}"
+        );
+        assert!(
+            help.contains("Example") && help.contains(&format!("{} ", command.trim_end())),
+            "{command} --help shows no example:\n{help}"
+        );
+        for sub in subcommands(&help) {
+            pending.push(path.iter().cloned().chain([sub]).collect());
+        }
+        seen += 1;
+    }
+    assert!(seen >= 13, "only {seen} commands have a --help");
+}

@@ -247,7 +247,7 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(
-        text.contains("http_requests_total{method=\"POST\",path=\"/graphql\",status=\"200\"}"),
+        text.contains("http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"),
         "{text}"
     );
 }

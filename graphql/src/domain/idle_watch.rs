@@ -19,6 +19,7 @@ use serde_json::json;
 
 use super::actor::Caller;
 use super::incidents::{NewIncident, raise_many};
+use super::metrics;
 use super::tx::begin_write;
 use crate::error::{AppError, AppResult};
 
@@ -67,6 +68,7 @@ pub async fn watch(
         )
         .await?;
         tx.commit().await?;
+        metrics::incidents_raised(&raised);
         outcome.count += raised.len();
         outcome.sample.extend(
             raised

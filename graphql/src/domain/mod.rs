@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod intake;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod page;

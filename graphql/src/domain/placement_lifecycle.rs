@@ -25,6 +25,7 @@ use serde_json::json;
 
 use super::actor::Caller;
 use super::audit::{self, Change};
+use super::metrics;
 use super::outbox::{self, Event};
 use super::tx::begin_write;
 use super::validate;
@@ -197,6 +198,7 @@ async fn end_all(
         }
         let ended = end_placements(&tx, caller, batch, &ending).await?;
         tx.commit().await?;
+        metrics::placements_ended(ending.status(), ended.len());
         outcome.count += ended.len();
         outcome.sample.extend(
             ended

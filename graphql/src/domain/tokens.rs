@@ -292,20 +292,6 @@ pub async fn list_all<C: ConnectionTrait>(
     Ok(select.order_by_asc(api_token::Column::Id).all(conn).await?)
 }
 
-/// The newest token with this label that is active now (on the real clock: the CLI and
-/// the demo run outside the service clock).
-pub async fn find_active_by_label<C: ConnectionTrait>(
-    conn: &C,
-    label: &str,
-) -> AppResult<Option<api_token::Model>> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::Label.eq(label))
-        .filter(active_at(Utc::now()))
-        .order_by_desc(api_token::Column::Id)
-        .one(conn)
-        .await?)
-}
-
 /// Tokens neither revoked nor expired at `now`, as [`is_active`] judges one.
 fn active_at(now: DateTime<Utc>) -> Condition {
     Condition::all()

@@ -207,6 +207,7 @@ pub async fn dispatch_due(
             *counter += 1;
         }
     }
+    super::metrics::webhook_deliveries(&outcome);
     Ok(outcome)
 }
 

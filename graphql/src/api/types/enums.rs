@@ -407,3 +407,18 @@ pub enum CommissionLineKind {
     /// A manual correction.
     Adjustment,
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::resolver_utils::EnumType;
+
+    use super::ReportItemCode;
+    use crate::domain::reporting::ItemCode;
+
+    #[test]
+    fn item_codes_read_in_metrics_as_in_the_api() {
+        for item in ReportItemCode::items() {
+            assert_eq!(ItemCode::from(item.value).as_str(), item.name);
+        }
+    }
+}

@@ -39,7 +39,7 @@ use crate::domain::eligibility::{EligibilityBook, Question, ReasonCode};
 use crate::domain::outbox::{self, Event};
 use crate::domain::performance::scorecards;
 use crate::domain::tx::begin_write;
-use crate::domain::{money, portfolios};
+use crate::domain::{metrics, money, portfolios};
 use crate::error::{AppError, AppResult};
 
 /// Rows per INSERT, inside both stores' bind-parameter limits.
@@ -244,6 +244,7 @@ pub async fn run(
     )
     .await?;
     tx.commit().await?;
+    metrics::placements_created(outcome.placed_count);
     Ok(outcome)
 }
 

@@ -24,7 +24,7 @@ use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::outbox::{self, Event};
 use crate::domain::tx::begin_write;
-use crate::domain::validate;
+use crate::domain::{metrics, validate};
 use crate::error::{AppError, AppResult};
 
 /// Longest rule or category code.
@@ -115,6 +115,7 @@ pub async fn raise(
         ))
     })?;
     tx.commit().await?;
+    metrics::incidents_raised([&incident]);
     Ok(incident)
 }
 

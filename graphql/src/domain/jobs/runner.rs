@@ -26,7 +26,7 @@ use crate::domain::performance::{ScoreSettings, snapshot};
 use crate::domain::reassignment::review;
 use crate::domain::tx::begin_write;
 use crate::domain::webhooks::{self, DispatchSettings};
-use crate::domain::{expiry, idle_watch, placement_lifecycle};
+use crate::domain::{expiry, idle_watch, metrics, placement_lifecycle};
 use crate::error::{AppError, AppResult};
 
 /// What jobs need to run.
@@ -189,6 +189,7 @@ async fn claim_and_run(
         Claim::Run(run) => run,
         Claim::Skipped(run) => {
             tracing::warn!(job = %name, %tick, "still running from an earlier tick: skipped");
+            metrics::job_run(name, run.status, None);
             return Ok(Some(run));
         }
         Claim::Taken => return Ok(None),
@@ -198,9 +199,11 @@ async fn claim_and_run(
         tracing::warn!(job = %name, error = ?err, "job failed; the next tick tries again");
         err.to_string()
     });
+    let took = started.elapsed();
     // The run's instant on the service clock, moved on by the real time it took.
-    let finished_at = now + Duration::from_std(started.elapsed()).unwrap_or_default();
+    let finished_at = now + Duration::from_std(took).unwrap_or_default();
     let finished = store::finish(&ctx.db, run, finished_at, outcome).await?;
+    metrics::job_run(name, finished.status, Some(took));
     store::prune(&ctx.db, name, now - ctx.keep_runs).await?;
     // Recorded in job_runs; the log only at debug level (webhook_dispatch runs every 10 s).
     tracing::debug!(job = %name, status = ?finished.status, "job run finished");

@@ -29,7 +29,7 @@ use crate::domain::compliance::rules::{
 use crate::domain::incidents::{self, NewIncident};
 use crate::domain::outbox::{self, Event};
 use crate::domain::tx::begin_write;
-use crate::domain::{accounts, money, validate};
+use crate::domain::{accounts, metrics, money, validate};
 use crate::error::{AppError, AppResult};
 
 /// One activity as an agency reports it.
@@ -353,6 +353,7 @@ pub async fn report(
     let mut earlier =
         incidents::by_activity(&tx, duplicates.iter().map(|(_, row)| row.id).collect()).await?;
     tx.commit().await?;
+    metrics::incidents_raised(raised_by_activity.values().flatten());
 
     for (index, row) in by_index {
         let incidents = raised_by_activity.remove(&row.id).unwrap_or_default();
@@ -362,7 +363,9 @@ pub async fn report(
         let incidents = earlier.remove(&row.id).unwrap_or_default();
         batch.duplicate(index, &row.external_id.clone(), row, incidents);
     }
-    Ok(batch.finish())
+    let outcomes = batch.finish();
+    metrics::items_reported("activity", &outcomes);
+    Ok(outcomes)
 }
 
 struct Evaluation {

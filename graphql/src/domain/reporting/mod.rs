@@ -70,6 +70,27 @@ pub enum ItemCode {
     OutsideTailPeriod,
 }
 
+impl ItemCode {
+    /// The code as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::ComplianceBreach => "COMPLIANCE_BREACH",
+            Self::Duplicate => "DUPLICATE",
+            Self::Conflict => "CONFLICT",
+            Self::InvalidField => "INVALID_FIELD",
+            Self::AccountNotHeld => "ACCOUNT_NOT_HELD",
+            Self::OccurredInFuture => "OCCURRED_IN_FUTURE",
+            Self::OccurredBeforePlacement => "OCCURRED_BEFORE_PLACEMENT",
+            Self::AmountExceedsBalance => "AMOUNT_EXCEEDS_BALANCE",
+            Self::CurrencyMismatch => "CURRENCY_MISMATCH",
+            Self::PaidInFuture => "PAID_IN_FUTURE",
+            Self::PaidBeforePlacement => "PAID_BEFORE_PLACEMENT",
+            Self::OutsideTailPeriod => "OUTSIDE_TAIL_PERIOD",
+        }
+    }
+}
+
 /// A rejected item's code, the field at fault if one is, and a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemError {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use entity::account;
 use entity::payment::{self, PaidTo, PaymentMethod};
-use entity::placement;
+use entity::placement::{self, PlacementStatus};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
@@ -27,7 +27,7 @@ use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::placement_lifecycle;
 use crate::domain::tx::begin_write;
-use crate::domain::{accounts, money, validate};
+use crate::domain::{accounts, metrics, money, validate};
 use crate::error::AppResult;
 
 /// One payment as an agency reports it.
@@ -230,8 +230,9 @@ pub async fn report(
         .filter(|a| a.outstanding_minor == 0 && before[&a.id].outstanding_minor > 0)
         .map(|a| a.id)
         .collect();
-    placement_lifecycle::close_paid(&tx, caller, cleared).await?;
+    let paid = placement_lifecycle::close_paid(&tx, caller, cleared).await?;
     tx.commit().await?;
+    metrics::placements_ended(PlacementStatus::Paid, paid.len());
 
     for (Accepted { index, .. }, row) in accepted.iter().zip(rows) {
         batch.accept(*index, &row.external_id.clone(), row, Vec::new());
@@ -239,7 +240,9 @@ pub async fn report(
     for (index, row) in duplicates {
         batch.duplicate(index, &row.external_id.clone(), row, Vec::new());
     }
-    Ok(batch.finish())
+    let outcomes = batch.finish();
+    metrics::items_reported("payment", &outcomes);
+    Ok(outcomes)
 }
 
 struct Accepted {
