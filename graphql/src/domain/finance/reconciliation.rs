@@ -36,11 +36,14 @@ const CHUNK: usize = 500;
 /// How many changed lines a summary lists.
 const CHANGES_LISTED: usize = 50;
 
-/// How reconciliation matches and attributes.
+/// How reconciliation matches and attributes, and when a month's books close.
 #[derive(Clone, Debug)]
 pub struct ReconcileSettings {
     pub window: Duration,
     pub tail: Duration,
+    /// The day of the following month on which a period's reconciliation closes and its
+    /// commission statements may be drafted (`finance.close_day`).
+    pub close_day: u32,
 }
 
 /// The instants of a period of whole days: `[start 00:00, end + 1 day 00:00)` UTC.
