@@ -172,6 +172,7 @@ pub fn job_context(
         reconcile: ReconcileSettings {
             window: chrono::Duration::days(settings.finance.match_window_days.into()),
             tail: chrono::Duration::days(settings.reporting.payment_tail_days.into()),
+            close_day: settings.finance.close_day,
         },
         stale_after: chrono::Duration::seconds(settings.scheduler.stale_after_secs as i64),
         keep_runs: chrono::Duration::days(settings.scheduler.keep_runs_days.into()),

@@ -57,11 +57,13 @@ pub struct ClockSettings {
     pub start: Option<String>,
 }
 
-/// `[finance]`: reconciliation.
+/// `[finance]`: reconciliation and the monthly close.
 #[derive(Clone, Debug, Deserialize)]
 pub struct FinanceSettings {
     /// Days a ledger entry may arrive before or after the payment it matches.
     pub match_window_days: u32,
+    /// The day of the following month a period's books close: statements wait for it.
+    pub close_day: u32,
 }
 
 /// `[performance]`: how figures become a score (DOMAIN defaults).
@@ -398,6 +400,9 @@ impl Settings {
         self.scores()?;
         if !(0..=31).contains(&self.finance.match_window_days) {
             bail!("finance.match_window_days: must be 0 to 31 days");
+        }
+        if !(1..=28).contains(&self.finance.close_day) {
+            bail!("finance.close_day: must be a day of the month from 1 to 28");
         }
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;

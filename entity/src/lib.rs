@@ -32,6 +32,7 @@ pub mod reassignment_decision;
 pub mod reassignment_policy;
 pub mod reassignment_run;
 pub mod reconciliation_item;
+pub mod reconciliation_match;
 pub mod reconciliation_run;
 
 pub mod prelude {
@@ -64,5 +65,6 @@ pub mod prelude {
     pub use super::reassignment_policy::Entity as ReassignmentPolicy;
     pub use super::reassignment_run::Entity as ReassignmentRun;
     pub use super::reconciliation_item::Entity as ReconciliationItem;
+    pub use super::reconciliation_match::Entity as ReconciliationMatch;
     pub use super::reconciliation_run::Entity as ReconciliationRun;
 }

@@ -72,7 +72,8 @@ fn kinds(statement: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
-    let app = spawn_app().await;
+    // After November's books closed.
+    let app = spawn_app_at(utc(2026, 12, 8, 9, 0)).await;
     let month = month(&app).await;
     let alpha = month.agency_id;
     let finance = &month.finance;
@@ -301,7 +302,7 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
 }
 
 #[tokio::test]
-async fn on_the_first_the_job_drafts_last_months_statements_from_its_reconciliation() {
+async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_last_reconciliation() {
     let app = spawn_app_at(utc(2026, 10, 31, 12, 0)).await;
     let month = month(&app).await;
     let finance = &month.finance;
@@ -354,7 +355,8 @@ async fn on_the_first_the_job_drafts_last_months_statements_from_its_reconciliat
     let runs = advanced.data()["advanceClock"]["jobRuns"]
         .as_array()
         .unwrap();
-    // The night's jobs in tick order, each once; the dispatcher at every tick visited.
+    // The night's jobs in tick order, each once; the dispatcher at every tick visited. No
+    // statements on the 1st: October's books are still open.
     let jobs: Vec<&str> = runs
         .iter()
         .map(|run| run["job"].as_str().unwrap())
@@ -374,8 +376,6 @@ async fn on_the_first_the_job_drafts_last_months_statements_from_its_reconciliat
             "webhook_dispatch",
             "reconciliation",
             "webhook_dispatch",
-            "commission_statements",
-            "webhook_dispatch",
             "webhook_dispatch",
         ]
     );
@@ -394,12 +394,60 @@ async fn on_the_first_the_job_drafts_last_months_statements_from_its_reconciliat
         reconciled["summary"]["runs"][0]["periodStart"],
         "2026-10-01"
     );
-    let drafted = run_of("commission_statements");
+
+    // Before the close day (the 7th) drafting refuses, and the job waits, saying why.
+    let waiting = "the books of 2026-10-01 to 2026-10-31 close on 2026-11-07";
+    let early = app
+        .gql(
+            Some(finance),
+            GENERATE,
+            json!({ "start": "2026-10-01", "end": "2026-10-31" }),
+        )
+        .await;
+    assert_eq!(early.code(), Some("CONFLICT"));
+    assert!(
+        early.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(waiting),
+        "{}",
+        early.body
+    );
+    let early = app
+        .admin(
+            "mutation { runJob(name: \"commission_statements\") { status summary } }",
+            json!({}),
+        )
+        .await;
+    let early = &early.data()["runJob"];
+    assert_eq!(early["status"], "SUCCEEDED");
+    assert_eq!(early["summary"]["waitingUntil"], "2026-11-07");
+    assert_eq!(early["summary"]["statements"], 0);
+    assert!(
+        early["summary"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(waiting),
+        "{early}"
+    );
+
+    let closed = app
+        .admin(
+            "mutation($to: DateTime!) { advanceClock(to: $to) {
+               jobRuns { job scheduledFor status summary error } } }",
+            json!({ "to": utc(2026, 11, 7, 6, 0) }),
+        )
+        .await;
+    let closed = closed.data()["advanceClock"]["jobRuns"].as_array().unwrap();
+    let drafted = closed
+        .iter()
+        .find(|run| run["job"] == "commission_statements")
+        .unwrap_or_else(|| panic!("no commission_statements run: {closed:?}"));
     assert_eq!(drafted["status"], "SUCCEEDED", "{drafted}");
     assert_eq!(
         drafted["scheduledFor"]
             .as_str()
-            .map(|at| at.starts_with("2026-11-01T05:00:00")),
+            .map(|at| at.starts_with("2026-11-07T05:00:00")),
         Some(true)
     );
     assert_eq!(

@@ -2,6 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 use entity::api_token::Role;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use crate::fixtures;
@@ -103,14 +104,47 @@ pub async fn import(app: &TestApp, finance: &str, entries: Value) -> Value {
 }
 
 async fn reconcile(app: &TestApp, finance: &str) -> Value {
-    app.gql(
-        Some(finance),
-        RUN,
-        json!({ "start": "2026-10-01", "end": "2026-10-31" }),
-    )
-    .await
-    .data()["runReconciliation"]
+    reconcile_period(app, finance, ("2026-10-01", "2026-10-31")).await
+}
+
+async fn reconcile_period(app: &TestApp, finance: &str, (start, end): (&str, &str)) -> Value {
+    app.gql(Some(finance), RUN, json!({ "start": start, "end": end }))
+        .await
+        .data()["runReconciliation"]
         .clone()
+}
+
+/// (class, payment ids, ledger entry ids) of a run's items on one account.
+fn lines_of(run: &Value, account: i64) -> Vec<(String, Value, Value)> {
+    let account = account.to_string();
+    run["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["accountId"].as_str() == Some(account.as_str()))
+        .map(|item| {
+            (
+                item["class"].as_str().unwrap().to_owned(),
+                item["paymentIds"].clone(),
+                item["ledgerEntryIds"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The stored ids of ledger entries, by reference.
+fn entry_ids(imported: &Value) -> std::collections::HashMap<String, String> {
+    imported["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item["reference"].as_str().unwrap().to_owned(),
+                item["entry"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// account id → class, of a run's items.
@@ -169,6 +203,8 @@ async fn a_fixture_month_gives_every_class_and_a_rerun_shows_what_changed() {
             (2, "AGENCY_ONLY".to_owned()),
             (3, "AMOUNT_MISMATCH".to_owned()),
             (4, "LEDGER_ONLY".to_owned()),
+            // L5 was reversed: it leaves matching, and p5's money never stayed.
+            (5, "AGENCY_ONLY".to_owned()),
             (5, "REVERSED".to_owned()),
             (6, "MATCHED".to_owned()),
         ]
@@ -369,4 +405,122 @@ async fn a_ledger_csv_file_imports_row_by_row() {
         report["items"][3]["status"], "IMPORTED",
         "a reversal of row 1"
     );
+}
+
+#[tokio::test]
+async fn a_payment_is_matched_once_across_runs_of_overlapping_periods() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    // p1 (100.00 on 5 October) could match either remittance.
+    let imported = import(
+        &app,
+        &month.finance,
+        json!([
+            remitted("L1", "A1", "100.00", 8, alpha),
+            remitted("L1b", "A1", "100.00", 9, alpha),
+        ]),
+    )
+    .await;
+    let ids = entry_ids(&imported);
+    let a1 = month.accounts[0];
+    let october = reconcile(&app, &month.finance).await;
+    let matched = lines_of(&october, a1);
+    assert_eq!(matched[0].0, "MATCHED");
+    assert_eq!(matched[0].2, json!([ids["L1"]]));
+    let p1 = matched[0].1.clone();
+
+    // A run of 5 October to 4 November covers p1 too: October's run holds it.
+    let overlapping = reconcile_period(&app, &month.finance, ("2026-10-05", "2026-11-04")).await;
+    assert_eq!(
+        lines_of(&overlapping, a1),
+        [("LEDGER_ONLY".to_owned(), json!([]), json!([ids["L1b"]]))],
+        "p1 is not matched a second time"
+    );
+    // Re-running October keeps what it matched.
+    let again = reconcile(&app, &month.finance).await;
+    assert_eq!(lines_of(&again, a1)[0], matched[0]);
+
+    // The database refuses a second match of the payment, whatever the code does.
+    let payment_id: i64 = p1[0].as_str().unwrap().parse().unwrap();
+    let run_id: i64 = overlapping["id"].as_str().unwrap().parse().unwrap();
+    let twice = entity::reconciliation_match::ActiveModel {
+        run_id: Set(run_id),
+        payment_id: Set(Some(payment_id)),
+        ledger_entry_id: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await;
+    assert!(twice.is_err(), "a unique key on the matched payment");
+}
+
+#[tokio::test]
+async fn a_reversed_entry_leaves_matching_to_the_money_that_stayed() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    // L1 bounced and was presented again as L1b.
+    let imported = import(
+        &app,
+        &month.finance,
+        json!([
+            remitted("L1", "A1", "100.00", 6, alpha),
+            { "reference": "L1-R", "reverses": "L1", "receivedAt": "2026-10-07T09:00:00Z" },
+            remitted("L1b", "A1", "100.00", 9, alpha),
+        ]),
+    )
+    .await;
+    let ids = entry_ids(&imported);
+    let run = reconcile(&app, &month.finance).await;
+    let lines = lines_of(&run, month.accounts[0]);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        (lines[0].0.as_str(), &lines[0].2),
+        ("REVERSED", &json!([ids["L1"]]))
+    );
+    assert_eq!(
+        lines[0].1,
+        json!([]),
+        "no payment pairs with reversed money"
+    );
+    assert_eq!(
+        (lines[1].0.as_str(), &lines[1].2),
+        ("MATCHED", &json!([ids["L1b"]]))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_ledger_imports_at_once_queue_instead_of_conflicting() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let entries: Vec<Value> = (0..200)
+        .map(|n| {
+            remitted(
+                &format!("Q{n}"),
+                &format!("A{}", n % 6 + 1),
+                "1.00",
+                20,
+                month.agency_id,
+            )
+        })
+        .collect();
+    let variables = json!({ "entries": entries });
+    let (one, two, three) = tokio::join!(
+        app.gql(Some(&month.finance), IMPORT, variables.clone()),
+        app.gql(Some(&month.finance), IMPORT, variables.clone()),
+        app.gql(Some(&month.finance), IMPORT, variables.clone()),
+    );
+    let mut counts: Vec<(i64, i64)> = [one, two, three]
+        .iter()
+        .map(|answer| {
+            let report = &answer.data()["importLedgerPayments"];
+            (
+                report["imported"].as_i64().unwrap(),
+                report["duplicates"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [(0, 200), (0, 200), (200, 0)]);
 }

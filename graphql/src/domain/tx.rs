@@ -32,3 +32,8 @@ pub async fn serialise<C: ConnectionTrait>(conn: &C, key: i64) -> Result<(), DbE
 /// The advisory-lock key of finance's reconciliation and statement generation: one at a
 /// time, so no ledger entry or adjustment is claimed twice.
 pub const FINANCE_LOCK: i64 = 0x4146_4649_4e41_4e43;
+
+/// The advisory-lock key of ledger imports: one at a time, so a second import of the same
+/// references (or reversals of the same entry) waits for the first and then finds them,
+/// instead of failing on the unique keys.
+pub const LEDGER_LOCK: i64 = 0x4146_4c45_4447_4552;

@@ -13,6 +13,7 @@ use crate::api::types::enums::{PlacementLevel, StatementStatus};
 use crate::api::types::money::Amount;
 use crate::domain::finance::plans;
 use crate::domain::finance::statements::{self, Step};
+use crate::domain::jobs::runner::JobContext;
 use crate::domain::money;
 use crate::error::{AppError, AppResult};
 
@@ -189,7 +190,8 @@ impl CommissionMutation {
     }
 
     /// Builds every agency's statement for the period from its latest reconciliation;
-    /// a DRAFT or DISPUTED statement is rebuilt, the others are returned unchanged.
+    /// a DRAFT or DISPUTED statement is rebuilt, the others are returned unchanged. A
+    /// CONFLICT until the period's books close (`finance.close_day` of the next month).
     #[graphql(guard = "RoleGuard::new(FINANCE)")]
     async fn generate_commission_statements(
         &self,
@@ -202,6 +204,7 @@ impl CommissionMutation {
             &caller(ctx)?,
             (period_start, period_end),
             &settings(ctx).dpd_buckets,
+            ctx.data_unchecked::<JobContext>().reconcile.close_day,
         )
         .await?;
         Ok(made

@@ -5,7 +5,9 @@
 //! a DUPLICATE (the same reference with the same content: returns the stored entry) or
 //! REJECTED with the field at fault (nothing stored, so it can be fixed and sent again).
 //! A reversal names the reference it takes back and copies its account and amounts; an
-//! entry is reversed at most once.
+//! entry is reversed at most once. Imports run one at a time (a PostgreSQL advisory lock
+//! across processes; SQLite serialises writers): a concurrent one waits, then sees the
+//! first's entries as DUPLICATEs.
 
 use std::collections::HashMap;
 
@@ -25,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::money;
-use crate::domain::tx::begin_write;
+use crate::domain::tx::{LEDGER_LOCK, begin_write, serialise};
 use crate::error::{AppError, AppResult};
 
 /// Most entries per call.
@@ -117,6 +119,8 @@ pub async fn import(
     }
     let now = caller.now;
     let tx = begin_write(db).await?;
+    // Imports queue: each reads what the ones before it stored.
+    serialise(&tx, LEDGER_LOCK).await?;
     let references: Vec<String> = inputs
         .iter()
         .flat_map(|i| [Some(i.reference.trim().to_owned()), i.reverses.clone()])

@@ -13,8 +13,9 @@
 //! 4. payments still left are AGENCY_ONLY; entries still left and received in the period
 //!    are LEDGER_ONLY (those received outside it belong to a neighbouring period).
 //!
-//! A line holding an entry that was reversed is REVERSED; a reversed entry left alone is
-//! REVERSED too, never LEDGER_ONLY.
+//! An entry that was reversed takes no part in matching (the money is gone, so a payment
+//! pairs with the money that stayed, such as a re-presented remittance): received in the
+//! period, it is a REVERSED line of its own, never LEDGER_ONLY.
 
 use std::collections::BTreeMap;
 
@@ -73,8 +74,22 @@ pub fn reconcile(
             .or_default()
             .push(p);
     }
+    let (start, end) = period;
+    let mut lines: Vec<Line> = received
+        .iter()
+        .filter(|e| e.reversed && e.received_at >= start && e.received_at < end)
+        .map(|e| Line {
+            class: MatchClass::Reversed,
+            account_id: e.account_id,
+            currency: e.currency.clone(),
+            payment_ids: Vec::new(),
+            ledger_ids: vec![e.id],
+            reported_minor: 0,
+            received_minor: e.gross_minor,
+        })
+        .collect();
     let mut entries: BTreeMap<Key, Vec<&Received>> = BTreeMap::new();
-    for e in received {
+    for e in received.iter().filter(|e| !e.reversed) {
         entries
             .entry((e.account_id, e.currency.clone()))
             .or_default()
@@ -83,7 +98,6 @@ pub fn reconcile(
     let mut keys: Vec<Key> = payments.keys().chain(entries.keys()).cloned().collect();
     keys.sort();
     keys.dedup();
-    let mut lines = Vec::new();
     for key in keys {
         let mut ps = payments.remove(&key).unwrap_or_default();
         let mut es = entries.remove(&key).unwrap_or_default();
@@ -91,6 +105,7 @@ pub fn reconcile(
         es.sort_by_key(|e| (e.received_at, e.id));
         lines.extend(account_lines(&key, &ps, &es, window, period));
     }
+    lines.sort_by(|a, b| (a.account_id, &a.currency).cmp(&(b.account_id, &b.currency)));
     lines
 }
 
@@ -181,21 +196,14 @@ fn account_lines(
     }
     groups
         .into_iter()
-        .map(|(class, pis, eis)| {
-            let reversed = eis.iter().any(|&ei| es[ei].reversed);
-            Line {
-                class: if reversed {
-                    MatchClass::Reversed
-                } else {
-                    class
-                },
-                account_id: *account_id,
-                currency: currency.clone(),
-                payment_ids: pis.iter().map(|&pi| ps[pi].id).collect(),
-                ledger_ids: eis.iter().map(|&ei| es[ei].id).collect(),
-                reported_minor: pis.iter().map(|&pi| ps[pi].amount_minor).sum(),
-                received_minor: eis.iter().map(|&ei| es[ei].gross_minor).sum(),
-            }
+        .map(|(class, pis, eis)| Line {
+            class,
+            account_id: *account_id,
+            currency: currency.clone(),
+            payment_ids: pis.iter().map(|&pi| ps[pi].id).collect(),
+            ledger_ids: eis.iter().map(|&ei| es[ei].id).collect(),
+            reported_minor: pis.iter().map(|&pi| ps[pi].amount_minor).sum(),
+            received_minor: eis.iter().map(|&ei| es[ei].gross_minor).sum(),
         })
         .collect()
 }
@@ -293,7 +301,22 @@ mod tests {
                 (MatchClass::AgencyOnly, vec![2], vec![]),
                 (MatchClass::AmountMismatch, vec![3], vec![13]),
                 (MatchClass::LedgerOnly, vec![], vec![14]),
-                (MatchClass::Reversed, vec![4], vec![15]),
+                (MatchClass::Reversed, vec![], vec![15]),
+                (MatchClass::AgencyOnly, vec![4], vec![]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reversed_entry_leaves_matching_to_the_money_that_stayed() {
+        // A remittance bounced and was presented again: the payment is the second one's.
+        let mut bounced = got(11, 1, 10_000, 6);
+        bounced.reversed = true;
+        assert_eq!(
+            run(&[paid(1, 1, 10_000, 5)], &[bounced, got(12, 1, 10_000, 9)]),
+            vec![
+                (MatchClass::Reversed, vec![], vec![11]),
+                (MatchClass::Matched, vec![1], vec![12]),
             ]
         );
     }

@@ -3,8 +3,11 @@
 //!
 //! - The period is whole UTC days, `periodStart` to `periodEnd` inclusive. Payments made in
 //!   it are reconciled against entries received from `window_days` before it to
-//!   `window_days` after it, leaving out entries the latest run of another period matched,
-//!   so each entry counts once.
+//!   `window_days` after it, leaving out the payments and entries the latest run of another
+//!   period matched (MATCHED or AMOUNT_MISMATCH), so each is matched once across all runs,
+//!   even of overlapping periods: a run records what it matched in `reconciliation_matches`,
+//!   unique per payment and per entry, taking over what the period's earlier runs held.
+//! - A reversed entry takes no part in matching ([`super::matching`]).
 //! - LEDGER_ONLY money is attributed to the agency holding the account when it arrived,
 //!   or to the one whose placement ended within the tail period before.
 //! - Re-running a period gives the same items when nothing changed; the summary lists
@@ -16,10 +19,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::job_run::RunTrigger;
 use entity::placement;
 use entity::reconciliation_item::{self, Ids, MatchClass};
-use entity::{ledger_entry, payment, reconciliation_run};
+use entity::{ledger_entry, payment, reconciliation_match, reconciliation_run};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -36,11 +40,14 @@ const CHUNK: usize = 500;
 /// How many changed lines a summary lists.
 const CHANGES_LISTED: usize = 50;
 
-/// How reconciliation matches and attributes.
+/// How reconciliation matches and attributes, and when a month's books close.
 #[derive(Clone, Debug)]
 pub struct ReconcileSettings {
     pub window: Duration,
     pub tail: Duration,
+    /// The day of the following month on which a period's reconciliation closes and its
+    /// commission statements may be drafted (`finance.close_day`).
+    pub close_day: u32,
 }
 
 /// The instants of a period of whole days: `[start 00:00, end + 1 day 00:00)` UTC.
@@ -90,12 +97,16 @@ pub async fn run(
     let window = settings.window;
     let tx = begin_write(db).await?;
     serialise(&tx, FINANCE_LOCK).await?;
-    let payments = payment::Entity::find()
+    let claimed = matched_elsewhere(&tx, (period_start, period_end), window).await?;
+    let payments: Vec<payment::Model> = payment::Entity::find()
         .filter(payment::Column::PaidAt.gte(from))
         .filter(payment::Column::PaidAt.lt(to))
         .order_by_asc(payment::Column::Id)
         .all(&tx)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|p| !claimed.payments.contains(&p.id))
+        .collect();
     // The placement and agency of each reported payment.
     let placements_by_payment: HashMap<i64, (i64, i64)> = payments
         .iter()
@@ -111,7 +122,6 @@ pub async fn run(
             paid_at: p.paid_at,
         })
         .collect();
-    let claimed = claimed_elsewhere(&tx, (period_start, period_end), window).await?;
     let entries = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::ReceivedAt.gte(from - window))
         .filter(ledger_entry::Column::ReceivedAt.lt(to + window))
@@ -131,7 +141,7 @@ pub async fn run(
         .collect();
     let received: Vec<Received> = entries
         .iter()
-        .filter(|e| e.reverses_id.is_none() && !claimed.contains(&e.id))
+        .filter(|e| e.reverses_id.is_none() && !claimed.entries.contains(&e.id))
         .map(|e| Received {
             id: e.id,
             account_id: e.account_id,
@@ -208,6 +218,7 @@ pub async fn run(
             .exec_without_returning(&tx)
             .await?;
     }
+    record_matches(&tx, &run, &lines).await?;
     let items = reconciliation_item::Entity::find()
         .filter(reconciliation_item::Column::RunId.eq(run.id))
         .order_by_asc(reconciliation_item::Column::Id)
@@ -257,40 +268,99 @@ fn detail(line: &Line) -> String {
     }
 }
 
-/// Ledger entries matched (in any class but LEDGER_ONLY) by the latest run of every other
-/// period near this one.
-async fn claimed_elsewhere<C: ConnectionTrait>(
+/// The payments and ledger entries the latest runs of other periods matched.
+#[derive(Debug, Default)]
+struct Matched {
+    payments: HashSet<i64>,
+    entries: HashSet<i64>,
+}
+
+/// The runs of periods other than `(start, end)` that end or start within `reach` of it.
+fn runs_near(
+    start: NaiveDate,
+    end: NaiveDate,
+    reach: Duration,
+) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(reconciliation_run::Column::Id)
+        .from(reconciliation_run::Entity)
+        .and_where(reconciliation_run::Column::PeriodEnd.gte(start - reach))
+        .and_where(reconciliation_run::Column::PeriodStart.lte(end + reach))
+        .and_where(
+            reconciliation_run::Column::PeriodStart
+                .ne(start)
+                .or(reconciliation_run::Column::PeriodEnd.ne(end)),
+        )
+        .to_owned()
+}
+
+/// What the latest runs of the periods near this one matched: a payment of this period
+/// lies in any period that matched it, an entry within the window of one.
+async fn matched_elsewhere<C: ConnectionTrait>(
     conn: &C,
     (start, end): (NaiveDate, NaiveDate),
     window: Duration,
-) -> AppResult<HashSet<i64>> {
+) -> AppResult<Matched> {
     let reach = Duration::days(window.num_days() + 1);
-    let runs = reconciliation_run::Entity::find()
-        .filter(reconciliation_run::Column::PeriodEnd.gte(start - reach))
-        .filter(reconciliation_run::Column::PeriodStart.lte(end + reach))
-        .order_by_desc(reconciliation_run::Column::Id)
-        .all(conn)
-        .await?;
-    let mut latest: HashMap<(NaiveDate, NaiveDate), i64> = HashMap::new();
-    for run in runs {
-        if (run.period_start, run.period_end) != (start, end) {
-            latest
-                .entry((run.period_start, run.period_end))
-                .or_insert(run.id);
-        }
-    }
-    if latest.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let claimed: Vec<Ids> = reconciliation_item::Entity::find()
+    let rows: Vec<(Option<i64>, Option<i64>)> = reconciliation_match::Entity::find()
         .select_only()
-        .column(reconciliation_item::Column::LedgerEntryIds)
-        .filter(reconciliation_item::Column::RunId.is_in(latest.into_values()))
-        .filter(reconciliation_item::Column::Class.ne(MatchClass::LedgerOnly))
+        .column(reconciliation_match::Column::PaymentId)
+        .column(reconciliation_match::Column::LedgerEntryId)
+        .filter(reconciliation_match::Column::RunId.in_subquery(runs_near(start, end, reach)))
         .into_tuple()
         .all(conn)
         .await?;
-    Ok(claimed.into_iter().flat_map(|ids| ids.0).collect())
+    let mut matched = Matched::default();
+    for (payment, entry) in rows {
+        matched.payments.extend(payment);
+        matched.entries.extend(entry);
+    }
+    Ok(matched)
+}
+
+/// Records what `run` matched, taking over from the period's earlier runs. The unique keys
+/// refuse a record another period's latest run holds.
+async fn record_matches<C: ConnectionTrait>(
+    conn: &C,
+    run: &reconciliation_run::Model,
+    lines: &[Line],
+) -> AppResult<()> {
+    reconciliation_match::Entity::delete_many()
+        .filter(
+            reconciliation_match::Column::RunId.in_subquery(
+                Query::select()
+                    .column(reconciliation_run::Column::Id)
+                    .from(reconciliation_run::Entity)
+                    .and_where(reconciliation_run::Column::PeriodStart.eq(run.period_start))
+                    .and_where(reconciliation_run::Column::PeriodEnd.eq(run.period_end))
+                    .and_where(reconciliation_run::Column::Id.ne(run.id))
+                    .to_owned(),
+            ),
+        )
+        .exec(conn)
+        .await?;
+    let row = |payment_id, ledger_entry_id| reconciliation_match::ActiveModel {
+        run_id: Set(run.id),
+        payment_id: Set(payment_id),
+        ledger_entry_id: Set(ledger_entry_id),
+        ..Default::default()
+    };
+    let rows: Vec<reconciliation_match::ActiveModel> = lines
+        .iter()
+        .filter(|l| matches!(l.class, MatchClass::Matched | MatchClass::AmountMismatch))
+        .flat_map(|l| {
+            l.payment_ids
+                .iter()
+                .map(|&id| row(Some(id), None))
+                .chain(l.ledger_ids.iter().map(|&id| row(None, Some(id))))
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        reconciliation_match::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Every placement of the accounts with ledger-only money.

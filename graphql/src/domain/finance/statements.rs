@@ -9,6 +9,9 @@
 //! - Regenerating a DRAFT (or DISPUTED) statement rebuilds it from the same facts, so it
 //!   is idempotent; a SUBMITTED, APPROVED or PAID statement is never changed.
 //! - Whoever generated or submitted a statement cannot approve it.
+//! - A period's statements are drafted once its books close: on the close day of the month
+//!   after the period's last day ([`closes_on`]); before then drafting is a CONFLICT that
+//!   says when.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -40,15 +43,46 @@ const CHUNK: usize = 500;
 
 type Group = (i64, String);
 
-/// Builds (or rebuilds) every agency's statement for the period.
+/// The day a period's books close: `close_day` of the month after the one holding its
+/// last day.
+pub fn closes_on(period_end: NaiveDate, close_day: u32) -> NaiveDate {
+    use chrono::{Datelike, Months};
+    let next_month = period_end.with_day(1).unwrap_or(period_end) + Months::new(1);
+    next_month.with_day(close_day).unwrap_or(next_month)
+}
+
+/// Why the period cannot be drafted on `today`, if its books are still open.
+pub fn still_open(
+    (period_start, period_end): (NaiveDate, NaiveDate),
+    today: NaiveDate,
+    close_day: u32,
+) -> Option<String> {
+    let closes = closes_on(period_end, close_day);
+    (today < closes).then(|| {
+        format!(
+            "the books of {period_start} to {period_end} close on {closes} (finance.close_day \
+             {close_day}), after its last reconciliation: statements are drafted from then on"
+        )
+    })
+}
+
+/// Builds (or rebuilds) every agency's statement for the period, once its books closed.
 #[tracing::instrument(skip_all, fields(%period_start, %period_end), err)]
 pub async fn generate(
     db: &DatabaseConnection,
     caller: &Caller,
     (period_start, period_end): (NaiveDate, NaiveDate),
     buckets: &[DpdBucket],
+    close_day: u32,
 ) -> AppResult<Vec<commission_statement::Model>> {
     let (from, to) = reconciliation::instants(period_start, period_end)?;
+    if let Some(why) = still_open(
+        (period_start, period_end),
+        caller.now.date_naive(),
+        close_day,
+    ) {
+        return Err(AppError::Conflict(why));
+    }
     let tx = begin_write(db).await?;
     serialise(&tx, FINANCE_LOCK).await?;
     let run = reconciliation_run::Entity::find()
@@ -728,4 +762,27 @@ pub async fn get<C: ConnectionTrait>(
         .ok_or_else(|| AppError::not_found("commission statement", id))?;
     scope.allows_agency(statement.agency_id, "commission statements")?;
     Ok(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_books_close_on_the_close_day_of_the_next_month() {
+        assert_eq!(closes_on(date(2026, 10, 31), 7), date(2026, 11, 7));
+        assert_eq!(closes_on(date(2026, 12, 31), 7), date(2027, 1, 7));
+        assert_eq!(closes_on(date(2027, 1, 15), 28), date(2027, 2, 28));
+        let october = (date(2026, 10, 1), date(2026, 10, 31));
+        assert!(
+            still_open(october, date(2026, 11, 6), 7)
+                .unwrap()
+                .contains("close on 2026-11-07")
+        );
+        assert_eq!(still_open(october, date(2026, 11, 7), 7), None);
+    }
 }

@@ -34,7 +34,8 @@ pub enum JobName {
     ReassignmentReview,
     /// The month to date is reconciled against the ledger.
     Reconciliation,
-    /// On the 1st, the previous month's DRAFT commission statements are generated.
+    /// Once the previous month's books close (`finance.close_day`), its DRAFT commission
+    /// statements are generated; before then the run waits and says until when.
     CommissionStatements,
 }
 

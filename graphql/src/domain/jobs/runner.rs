@@ -290,7 +290,24 @@ async fn execute(
         }
         JobName::CommissionStatements => {
             let period = reconciliation::previous_month(today);
-            let made = statements::generate(&ctx.db, &caller, period, &ctx.buckets).await?;
+            if let Some(why) = statements::still_open(period, today, ctx.reconcile.close_day) {
+                return Ok(json!({
+                    "periodStart": period.0,
+                    "periodEnd": period.1,
+                    "waitingUntil": statements::closes_on(period.1, ctx.reconcile.close_day),
+                    "message": why,
+                    "statements": 0,
+                    "drafts": 0,
+                }));
+            }
+            let made = statements::generate(
+                &ctx.db,
+                &caller,
+                period,
+                &ctx.buckets,
+                ctx.reconcile.close_day,
+            )
+            .await?;
             json!({
                 "periodStart": period.0,
                 "periodEnd": period.1,
