@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agencyflow_graphql::api::DocumentRules;
 use agencyflow_graphql::domain::clock::Clock;
 use agencyflow_graphql::domain::finance::reconciliation::ReconcileSettings;
 use agencyflow_graphql::domain::intake::NationalIdKey;
@@ -102,6 +103,10 @@ impl Application {
             clock,
             metrics: metrics::handle(),
             graphiql: graphql.graphiql,
+            documents: DocumentRules {
+                max_selections: graphql.max_selections,
+                anonymous_introspection: graphql.anonymous_introspection,
+            },
             upload_limit_bytes: settings.server.upload_limit_bytes,
         };
         let addr = settings.bind_addr()?;

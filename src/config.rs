@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
+use agencyflow_graphql::api::MAX_DEFAULT_PAGE_SIZE;
 use agencyflow_graphql::domain::allocation::segment::{self, DpdBucket};
 use agencyflow_graphql::domain::clock::{Clock, ManualClock, SystemClock};
 use agencyflow_graphql::domain::compliance::{Policies, Policy};
@@ -163,6 +164,10 @@ pub struct GraphqlSettings {
     pub max_page_size: u64,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// The most fields a document may select once its fragments are expanded.
+    pub max_selections: usize,
+    /// Answer `__schema` and `__type` without a valid token.
+    pub anonymous_introspection: bool,
     pub graphiql: bool,
 }
 
@@ -368,6 +373,12 @@ impl Settings {
         if self.graphql.default_page_size == 0 {
             bail!("graphql.default_page_size: must be at least 1");
         }
+        if self.graphql.default_page_size > MAX_DEFAULT_PAGE_SIZE {
+            bail!(
+                "graphql.default_page_size: must be at most {MAX_DEFAULT_PAGE_SIZE} \
+                 (a list without `first` is costed at that many items)"
+            );
+        }
         if self.graphql.max_page_size < self.graphql.default_page_size {
             bail!("graphql.max_page_size: must be at least graphql.default_page_size");
         }
@@ -377,6 +388,11 @@ impl Settings {
         if self.graphql.max_complexity < 500 {
             bail!(
                 "graphql.max_complexity: must be at least 500, or GraphiQL's introspection fails"
+            );
+        }
+        if self.graphql.max_selections < 500 {
+            bail!(
+                "graphql.max_selections: must be at least 500, or GraphiQL's introspection fails"
             );
         }
         if self.webhooks.max_attempts < 1 {

@@ -11,11 +11,12 @@
 
 use std::time::Instant;
 
+use agencyflow_graphql::AppError;
 use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
 use agencyflow_graphql::error::AppError;
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
-use async_graphql::{ErrorExtensionValues, ServerError, Value};
+use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
@@ -95,7 +96,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     }
 
     let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    let gql_request = match async_graphql::http::receive_body(
+    let mut gql_request = match async_graphql::http::receive_body(
         content_type,
         reader.compat(),
         MultipartOptions::default()
@@ -120,6 +121,12 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     };
     let slot = OperationSlot::default();
     let requested_operation = gql_request.operation_name.clone();
+    // Before async-graphql's own checks, whose cost grows with the expanded document. An
+    // unparsable document is left to `execute`, which reports it.
+    let refusal = gql_request.parsed_query().ok().and_then(|document| {
+        let authenticated = matches!(auth, Auth::Authenticated(_));
+        state.documents.check(document, authenticated).err()
+    });
     let gql_request = gql_request
         .data(RequestMeta {
             auth,
@@ -130,7 +137,10 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         .data(slot.clone());
 
     let started = Instant::now();
-    let mut response = state.schema.execute(gql_request).await;
+    let mut response = match refusal {
+        Some(refusal) => async_graphql::Response::from_errors(vec![request_error_of(refusal)]),
+        None => state.schema.execute(gql_request).await,
+    };
     let operation = requested_operation
         .or_else(|| slot.name())
         .unwrap_or_else(|| "anonymous".to_owned());
@@ -266,6 +276,14 @@ fn ensure_code(error: &mut ServerError, request_id: &str) {
     if extensions.get("code") == Some(&Value::from("INTERNAL")) {
         extensions.set("requestId", request_id);
     }
+}
+
+/// An error of the whole request, with its code and no location.
+fn request_error_of(error: AppError) -> ServerError {
+    let error = error.extend();
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
 }
 
 fn code_of(error: &ServerError) -> &str {

@@ -2,8 +2,10 @@
 //! `server.body_limit_bytes` and `server.request_timeout_secs`; multipart requests (file
 //! uploads, such as `importAccountsCsv`) get the larger `server.upload_limit_bytes` and
 //! `server.upload_timeout_secs`. A larger body is 413, a slower request 503. The limits
-//! are chosen per request and enforced by tower-http's own layers.
+//! are chosen per request and enforced by tower-http's own layers. The request runs in a
+//! task of its own, so its timeout fires even while it computes without yielding.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,9 +13,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use tower::{ServiceBuilder, ServiceExt};
+use tokio_util::task::AbortOnDropHandle;
+use tower::{ServiceBuilder, ServiceExt, service_fn};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
 use crate::config::ServerSettings;
 
@@ -70,7 +74,9 @@ pub async fn enforce(State(limits): State<Limits>, request: Request, next: Next)
             StatusCode::SERVICE_UNAVAILABLE,
             limit.time,
         ))
-        .service(next)
+        .service(service_fn(move |request| {
+            in_own_task(next.clone(), request)
+        }))
         .oneshot(request)
         .await;
     match answer {
@@ -79,9 +85,52 @@ pub async fn enforce(State(limits): State<Limits>, request: Request, next: Next)
     }
 }
 
+/// Runs the rest of the stack in its own task, in the request's span. When the timeout
+/// gives up on it, the task is aborted (at its next await point).
+async fn in_own_task(next: Next, request: Request) -> Result<Response, Infallible> {
+    let task = AbortOnDropHandle::new(tokio::spawn(
+        next.run(request).instrument(tracing::Span::current()),
+    ));
+    match task.await {
+        Ok(response) => Ok(response),
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
+    use axum::routing::get;
+    use axum::{Router, middleware};
+
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_that_never_yields_still_times_out() {
+        let limit = Limit {
+            bytes: 1024,
+            time: Duration::from_millis(200),
+        };
+        let limits = Limits {
+            request: limit,
+            upload: limit,
+        };
+        let blocking = || async {
+            std::thread::sleep(Duration::from_secs(2));
+            "done"
+        };
+        let app = Router::new()
+            .route("/", get(blocking))
+            .layer(middleware::from_fn_with_state(limits, enforce));
+        let started = Instant::now();
+        let response = app
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
 
     #[test]
     fn multipart_requests_get_the_upload_limits() {

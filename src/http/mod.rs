@@ -10,6 +10,7 @@ mod request_id;
 use std::sync::Arc;
 
 use agencyflow_graphql::AppSchema;
+use agencyflow_graphql::api::DocumentRules;
 use agencyflow_graphql::domain::clock::Clock;
 use axum::http::Request;
 use axum::routing::get;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
     pub graphiql: bool,
+    /// Checked on every document before it is validated.
+    pub documents: DocumentRules,
     /// The largest file a multipart request may carry.
     pub upload_limit_bytes: usize,
 }

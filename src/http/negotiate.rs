@@ -22,14 +22,17 @@ impl ResponseType {
 }
 
 /// Picks the response type for an `Accept` header, or `None` when the client accepts
-/// neither (answer 406). No header means `application/json`, as the spec advises for
-/// legacy clients. On equal preference the GraphQL media type wins.
+/// neither (answer 406). No header, or only wildcards (`*/*`, what curl sends, or
+/// `application/*`), means `application/json`, as the spec advises for legacy clients.
+/// On equal preference a type the client names wins over one a wildcard covers, and
+/// when both are named the GraphQL media type wins.
 pub fn negotiate(accept: Option<&str>) -> Option<ResponseType> {
     let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
         return Some(ResponseType::Json);
     };
     let ranges: Vec<(String, u32)> = accept.split(',').filter_map(parse_range).collect();
-    let quality = |candidate: &str| -> u32 {
+    // (q-value, named exactly): what the client says of a candidate type.
+    let preference = |candidate: &str| -> (u32, bool) {
         let (kind, _) = candidate.split_once('/').unwrap_or((candidate, ""));
         let specificity = |range: &str| -> Option<u8> {
             if range == candidate {
@@ -46,13 +49,15 @@ pub fn negotiate(accept: Option<&str>) -> Option<ResponseType> {
             .iter()
             .filter_map(|(range, q)| specificity(range).map(|s| (s, *q)))
             .max_by_key(|(s, _)| *s)
-            .map_or(0, |(_, q)| q)
+            .map_or((0, false), |(s, q)| (q, s == 3))
     };
-    let graphql = quality(GRAPHQL_RESPONSE_JSON);
-    let json = quality(JSON);
+    let graphql = preference(GRAPHQL_RESPONSE_JSON);
+    let json = preference(JSON);
     match (graphql, json) {
-        (0, 0) => None,
-        (g, j) if g >= j => Some(ResponseType::GraphqlResponseJson),
+        ((0, _), (0, _)) => None,
+        ((g, named), (j, _)) if g > j || (g == j && named) => {
+            Some(ResponseType::GraphqlResponseJson)
+        }
         _ => Some(ResponseType::Json),
     }
 }
@@ -94,8 +99,16 @@ mod tests {
             negotiate(Some(GRAPHQL_RESPONSE_JSON)),
             Some(GraphqlResponseJson)
         );
-        assert_eq!(negotiate(Some("*/*")), Some(GraphqlResponseJson));
-        assert_eq!(negotiate(Some("application/*")), Some(GraphqlResponseJson));
+        assert_eq!(negotiate(Some("*/*")), Some(Json));
+        assert_eq!(negotiate(Some("application/*")), Some(Json));
+        assert_eq!(
+            negotiate(Some("application/graphql-response+json, */*")),
+            Some(GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(Some("application/json, application/graphql-response+json")),
+            Some(GraphqlResponseJson)
+        );
         assert_eq!(
             negotiate(Some("application/json; charset=utf-8")),
             Some(Json)

@@ -29,6 +29,11 @@ async fn the_response_media_type_follows_accept() {
         )
         .await;
     assert!(legacy.content_type().starts_with("application/json"));
+    // What curl sends: the spec says to answer it as application/json.
+    let curl = app
+        .post(Some(&app.admin_token), Some("*/*"), query.clone())
+        .await;
+    assert!(curl.content_type().starts_with("application/json"));
     assert!(
         raw_post_without_accept(&app.base, &query.to_string())
             .await

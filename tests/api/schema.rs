@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 /// graphql-js `getIntrospectionQuery()` as GraphiQL sends it.
 const INTROSPECTION: &str = r#"
@@ -49,15 +49,36 @@ fn the_committed_sdl_is_what_the_service_serves() {
 #[tokio::test]
 async fn graphiql_introspection_passes_the_depth_and_complexity_limits() {
     let app = spawn_app().await;
-    for token in [None, Some(app.admin_token.as_str())] {
-        let answer = app.gql(token, INTROSPECTION, json!({})).await;
-        assert_eq!(answer.status, 200);
-        let types = answer.data()["__schema"]["types"]
-            .as_array()
-            .unwrap()
-            .clone();
-        assert!(types.iter().any(|t| t["name"] == "Agency"));
+    let answer = app.admin(INTROSPECTION, json!({})).await;
+    assert_eq!(answer.status, 200);
+    let types = answer.data()["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Agency"));
+}
+
+#[tokio::test]
+async fn introspection_needs_a_token_unless_configured_otherwise() {
+    let app = spawn_app().await;
+    for query in [
+        INTROSPECTION,
+        r#"{ __type(name: "Agency") { fields { name } } }"#,
+        "{ ...Root } fragment Root on Query { ... on Query { __schema { mutationType { name } } } }",
+    ] {
+        for token in [None, Some("af_unknown")] {
+            let refused = app.gql(token, query, json!({})).await;
+            assert_eq!(refused.status, 400, "{}", refused.body);
+            assert_eq!(refused.code(), Some("UNAUTHENTICATED"));
+            assert!(refused.body.get("data").is_none());
+        }
     }
+    // __typename is no introspection of the schema.
+    assert_eq!(
+        app.gql(None, "{ __typename }", json!({})).await.data()["__typename"],
+        "Query"
+    );
+
+    let open = spawn_app_with(|settings| settings.graphql.anonymous_introspection = true).await;
+    let answer = open.gql(None, INTROSPECTION, json!({})).await;
+    assert!(answer.data()["__schema"]["types"].is_array());
 }
 
 #[tokio::test]

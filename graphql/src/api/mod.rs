@@ -1,6 +1,8 @@
 //! The GraphQL schema. Resolvers parse, authorise, call one workflow, map the result.
 
 mod context;
+mod cost;
+mod document;
 mod guard;
 mod ids;
 mod loaders;
@@ -19,6 +21,8 @@ use crate::domain::intake::NationalIdKey;
 use crate::domain::reporting::ReportingSettings;
 
 pub use context::{Auth, RequestMeta};
+pub use cost::MAX_DEFAULT_PAGE_SIZE;
+pub use document::DocumentRules;
 pub use loaders::Loaders;
 
 #[derive(MergedObject, Default)]

@@ -2,6 +2,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::api::context::{actor, caller, db};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -38,7 +39,10 @@ pub struct AccountsFilter {
 #[Object]
 impl AccountQuery {
     /// Accounts, oldest first. An AGENCY caller sees only the accounts it holds now.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn accounts(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 
 use crate::api::context::{actor, caller, db};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -115,7 +116,10 @@ pub struct AgenciesFilter {
 #[Object]
 impl AgencyQuery {
     /// Agencies, oldest first. An AGENCY caller sees only its own.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn agencies(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::allocation_strategy::Segment;
 
 use crate::api::context::{caller, db, settings};
+use crate::api::cost;
 use crate::api::guard::{LENDER, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -104,7 +105,10 @@ impl AllocationStrategyInput {
 #[Object]
 impl AllocationQuery {
     /// Strategies, oldest first; by default only the current version of each.
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn allocation_strategies(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +121,10 @@ impl AllocationQuery {
     }
 
     /// Allocation runs, newest first.
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn allocation_runs(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@ use async_graphql::{Context, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::api::context::db;
+use crate::api::cost;
 use crate::api::guard::{AUDIT_READERS, RoleGuard};
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::audit::AuditEvent;
@@ -29,7 +30,10 @@ pub struct AuditEventsFilter {
 #[Object]
 impl AuditQuery {
     /// The audit trail, newest first (ADMIN and AUDITOR).
-    #[graphql(guard = "RoleGuard::new(AUDIT_READERS)")]
+    #[graphql(
+        guard = "RoleGuard::new(AUDIT_READERS)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

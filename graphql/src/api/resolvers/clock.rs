@@ -5,6 +5,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::api::context::{caller, clock, now};
+use crate::api::cost;
 use crate::api::guard::{ADMIN, ANY_ROLE, RoleGuard};
 use crate::api::resolvers::jobs::JobRun;
 use crate::domain::jobs::runner::{self, JobContext};
@@ -31,6 +32,7 @@ pub struct ClockAdvance {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// The job runs made (or skipped) at the ticks crossed, in tick order.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub job_runs: Vec<JobRun>,
 }
 

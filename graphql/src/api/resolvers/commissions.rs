@@ -5,6 +5,7 @@ use entity::api_token::Role;
 use entity::commission_plan::{Bonus, PlanRules, Tier};
 
 use crate::api::context::{actor, caller, db, settings};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, FINANCE, LENDER, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -110,7 +111,10 @@ fn rules(input: &CommissionPlanInput) -> AppResult<PlanRules> {
 impl CommissionQuery {
     /// Plan versions, newest effective first; with `agencyId`, the agency's own and the
     /// default ones.
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::list(child_complexity)"
+    )]
     async fn commission_plans(
         &self,
         ctx: &Context<'_>,
@@ -127,7 +131,10 @@ impl CommissionQuery {
     }
 
     /// Statements, newest first; an agency sees its own.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn commission_statements(
         &self,
         ctx: &Context<'_>,
@@ -192,7 +199,10 @@ impl CommissionMutation {
     /// Builds every agency's statement for the period from its latest reconciliation;
     /// a DRAFT or DISPUTED statement is rebuilt, the others are returned unchanged. A
     /// CONFLICT until the period's books close (`finance.close_day` of the next month).
-    #[graphql(guard = "RoleGuard::new(FINANCE)")]
+    #[graphql(
+        guard = "RoleGuard::new(FINANCE)",
+        complexity = "cost::list(child_complexity)"
+    )]
     async fn generate_commission_statements(
         &self,
         ctx: &Context<'_>,

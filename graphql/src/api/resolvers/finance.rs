@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::job_run::RunTrigger;
 
 use crate::api::context::{caller, db};
+use crate::api::cost;
 use crate::api::guard::{FINANCE, LENDER, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -45,7 +46,10 @@ pub struct LedgerEntryInput {
 #[Object]
 impl FinanceQuery {
     /// Reconciliation runs, newest first (without items: ask `reconciliationRun`).
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn reconciliation_runs(
         &self,
         ctx: &Context<'_>,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 
 use crate::api::context::{actor, caller, db, settings};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, INCIDENT_RAISERS, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -62,6 +63,7 @@ pub struct RaiseComplianceIncidentInput {
 pub struct IdleWatchRun {
     pub count: i32,
     /// The first 100 incidents raised by this run.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub incidents: Vec<ComplianceIncident>,
 }
 
@@ -90,7 +92,10 @@ fn parse_filter(filter: ComplianceIncidentsFilter) -> AppResult<IncidentFilter> 
 impl IncidentQuery {
     /// Compliance incidents, newest raised first. An AGENCY caller sees only its own;
     /// asking for another agency's is FORBIDDEN.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn compliance_incidents(
         &self,
         ctx: &Context<'_>,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{job, job_run};
 
 use crate::api::context::{caller, db, now};
+use crate::api::cost;
 use crate::api::guard::{ADMIN, JOB_READERS, MANAGERS, RoleGuard};
 use crate::api::ids::to_id;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -95,7 +96,10 @@ pub struct JobRunsFilter {
 #[Object]
 impl JobQuery {
     /// The scheduled jobs, by name.
-    #[graphql(guard = "RoleGuard::new(JOB_READERS)")]
+    #[graphql(
+        guard = "RoleGuard::new(JOB_READERS)",
+        complexity = "cost::list(child_complexity)"
+    )]
     async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Job>> {
         Ok(store::list(db(ctx))
             .await?
@@ -105,7 +109,10 @@ impl JobQuery {
     }
 
     /// Runs of the jobs, newest first.
-    #[graphql(guard = "RoleGuard::new(JOB_READERS)")]
+    #[graphql(
+        guard = "RoleGuard::new(JOB_READERS)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn job_runs(
         &self,
         ctx: &Context<'_>,

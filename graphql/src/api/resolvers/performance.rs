@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{Duration, NaiveDate};
 
 use crate::api::context::{actor, db, now};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, LENDER, RoleGuard};
 use crate::api::ids;
 use crate::api::types::enums::ScoreWindow;
@@ -22,6 +23,7 @@ pub struct ScorecardTable {
     pub window: ScoreWindow,
     /// Agencies with a verdict by score, then those without one; ranked within each
     /// currency.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub rows: Vec<AgencyScorecard>,
 }
 
@@ -32,6 +34,7 @@ pub struct ScorecardHistory {
     pub segment: String,
     pub window: ScoreWindow,
     /// Oldest first; one per snapshot day and currency.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub history: Vec<AgencyScorecard>,
 }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 
 use crate::api::context::{actor, caller, db};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -45,6 +46,7 @@ pub struct RecallPlacementsInput {
 pub struct PlacementChanges {
     pub count: i32,
     /// The first 100 placements changed.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub placements: Vec<Placement>,
 }
 
@@ -91,7 +93,10 @@ fn parse_filter(filter: PlacementsFilter) -> AppResult<PlacementFilter> {
 impl PlacementQuery {
     /// Placements, oldest first. An AGENCY caller sees only its own; asking for another
     /// agency's is FORBIDDEN.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn placements(
         &self,
         ctx: &Context<'_>,
@@ -110,7 +115,10 @@ impl PlacementQuery {
     /// an instant, or whose account's flags changed (a dispute or a cease-contact request
     /// reported by anyone, or set by the lender), oldest first. Poll with the time of the
     /// previous poll.
-    #[graphql(guard = "RoleGuard::new(&[Role::Agency])")]
+    #[graphql(
+        guard = "RoleGuard::new(&[Role::Agency])",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn my_placements(
         &self,
         ctx: &Context<'_>,

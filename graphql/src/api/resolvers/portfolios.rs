@@ -2,6 +2,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::api::context::{caller, db};
+use crate::api::cost;
 use crate::api::guard::{LENDER, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -26,7 +27,10 @@ pub struct CreatePortfolioInput {
 #[Object]
 impl PortfolioQuery {
     /// Portfolios, oldest first (lender staff only).
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn portfolios(
         &self,
         ctx: &Context<'_>,

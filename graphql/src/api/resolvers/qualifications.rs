@@ -3,6 +3,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 
 use crate::api::context::{actor, caller, db, now};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard, SUBMITTERS};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -76,6 +77,7 @@ pub struct QualificationTypeInput {
 pub struct QualificationExpiryRun {
     pub expired_count: i32,
     /// The first 100 qualifications expired by this run.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub expired: Vec<Qualification>,
 }
 
@@ -83,7 +85,10 @@ pub struct QualificationExpiryRun {
 impl QualificationQuery {
     /// Verified qualifications expiring within `withinDays` (0–365), soonest first.
     /// An AGENCY caller sees its own.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn expiring_qualifications(
         &self,
         ctx: &Context<'_>,
@@ -109,7 +114,10 @@ impl QualificationQuery {
     }
 
     /// The qualification catalogue.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::list(child_complexity)"
+    )]
     async fn qualification_types(
         &self,
         ctx: &Context<'_>,
@@ -122,7 +130,10 @@ impl QualificationQuery {
     }
 
     /// Which qualification types each kind of work needs, and where.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::list(child_complexity)"
+    )]
     async fn qualification_requirements(
         &self,
         ctx: &Context<'_>,

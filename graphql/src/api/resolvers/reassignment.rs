@@ -4,6 +4,7 @@ use entity::job_run::RunTrigger;
 use entity::reassignment_policy::{Rule, Trigger};
 
 use crate::api::context::{caller, db};
+use crate::api::cost;
 use crate::api::guard::{LENDER, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -93,7 +94,10 @@ fn rule(index: usize, input: ReassignmentRuleInput) -> AppResult<Rule> {
 #[Object]
 impl ReassignmentQuery {
     /// Reassignment policies, oldest first; by default only each segment's current one.
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::list(child_complexity)"
+    )]
     async fn reassignment_policies(
         &self,
         ctx: &Context<'_>,
@@ -107,7 +111,10 @@ impl ReassignmentQuery {
     }
 
     /// Reviews, newest first.
-    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn reassignment_runs(
         &self,
         ctx: &Context<'_>,

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::api_token::Role;
 
 use crate::api::context::{actor, caller, db, settings};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -102,7 +103,10 @@ fn parse_filter(filter: Option<ReportsFilter>) -> AppResult<RecordFilter> {
 #[Object]
 impl ReportingQuery {
     /// Reported activities, oldest first. An AGENCY sees only its own.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -121,7 +125,10 @@ impl ReportingQuery {
     }
 
     /// Reported payments, oldest first. An AGENCY sees only its own.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn payments(
         &self,
         ctx: &Context<'_>,

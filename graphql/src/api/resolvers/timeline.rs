@@ -3,6 +3,7 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
 use crate::api::context::{actor, db};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::page_request_with;
@@ -75,7 +76,10 @@ impl TimelineEntry {
 impl TimelineQuery {
     /// Every placement (start and end), activity, payment and incident of the account,
     /// oldest first. An AGENCY sees only its own entries, of accounts it holds or held.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn account_timeline(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::api::context::{caller, db};
+use crate::api::cost;
 use crate::api::guard::{ADMIN, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -31,7 +32,10 @@ pub struct CreateApiTokenInput {
 #[Object]
 impl TokenQuery {
     /// Every API token (never the secrets), oldest first.
-    #[graphql(guard = "RoleGuard::new(ADMIN)")]
+    #[graphql(
+        guard = "RoleGuard::new(ADMIN)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,

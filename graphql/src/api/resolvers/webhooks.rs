@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::outbox_event;
 
 use crate::api::context::{actor, db, now};
+use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids::{self, to_id};
 use crate::api::loaders::{Loaders, loader_error};
@@ -97,7 +98,10 @@ fn count(n: usize) -> i32 {
 #[Object]
 impl WebhookQuery {
     /// Events for agencies and their delivery state, newest first. An AGENCY caller sees its own.
-    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ use super::money::Money;
 use super::placement::Placement;
 use super::portfolio::Portfolio;
 use crate::api::context::{actor, now};
+use crate::api::cost;
 use crate::api::guard::{LENDER, RoleGuard};
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
@@ -96,6 +97,7 @@ impl Account {
     }
 
     /// Every placement of the account, oldest first. An agency sees only its own.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     async fn placements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Placement>> {
         let scope = actor(ctx)?.scope();
         let history = ctx

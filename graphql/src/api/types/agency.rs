@@ -5,6 +5,7 @@ use entity::agency;
 use super::enums::{AgencyStatus, Channel, KindOfWork, RemittanceMode};
 use super::money::Money;
 use super::qualification::Qualification;
+use crate::api::cost;
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
 use crate::error::{AppError, AppResult};
@@ -29,6 +30,7 @@ pub struct Agency {
     pub webhook_url: Option<String>,
     /// Whether a signing secret is set. The secret itself is write-only.
     pub has_webhook_secret: bool,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub contacts: Vec<AgencyContact>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -109,6 +111,7 @@ impl Agency {
 #[ComplexObject]
 impl Agency {
     /// Licences, certifications, insurance and audits on record, oldest first.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     async fn qualifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Qualification>> {
         let rows = ctx
             .data_unchecked::<Loaders>()

@@ -9,6 +9,7 @@ use super::money::Money;
 use super::placement::Placement;
 use super::portfolio::Portfolio;
 use crate::api::context::db;
+use crate::api::cost;
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
 use crate::api::pagination::{Cursor, connection, page_request};
@@ -184,7 +185,9 @@ pub struct AllocationRun {
     pub idempotency_key: Option<String>,
     pub placed_count: i64,
     pub unplaced_count: i64,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub per_agency: Vec<AgencyAllocation>,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub unplaced_by_reason: Vec<UnplacedCount>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -243,6 +246,7 @@ impl AllocationRun {
     }
 
     /// The placements the run made, each with its explanation.
+    #[graphql(complexity = "cost::page(first, child_complexity)")]
     async fn placements(
         &self,
         ctx: &Context<'_>,
@@ -254,6 +258,7 @@ impl AllocationRun {
     }
 
     /// The accounts of the segment the run left unplaced, and why.
+    #[graphql(complexity = "cost::page(first, child_complexity)")]
     async fn unplaced(
         &self,
         ctx: &Context<'_>,
@@ -285,10 +290,14 @@ pub struct AllocationResult {
     pub run: Option<AllocationRun>,
     pub placed_count: i64,
     pub unplaced_count: i64,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub per_agency: Vec<AgencyAllocation>,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub unplaced_by_reason: Vec<UnplacedCount>,
     /// The first 100 placements, with their explanations (all of them: `run.placements`).
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub placements: Vec<ProposedPlacement>,
     /// The first 100 unplaced accounts (all of them: `run.unplaced`).
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub unplaced: Vec<UnplacedAccount>,
 }

@@ -7,6 +7,7 @@ use super::agency::Agency;
 use super::enums::{CommissionLineKind, StatementStatus};
 use super::money::Money;
 use crate::api::context::db;
+use crate::api::cost;
 use crate::api::ids::to_id;
 use crate::domain::finance::export;
 use crate::error::AppResult;
@@ -182,6 +183,7 @@ impl CommissionStatement {
     }
 
     /// Every line, in order.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CommissionLine>> {
         Ok(self
             .stored_lines(ctx)

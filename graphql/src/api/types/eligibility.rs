@@ -1,6 +1,7 @@
 use async_graphql::{Enum, SimpleObject};
 
 use super::money::Money;
+use crate::api::cost;
 use crate::domain::eligibility;
 use crate::error::AppResult;
 
@@ -38,6 +39,7 @@ pub struct RemainingCapacity {
 #[derive(SimpleObject)]
 pub struct Eligibility {
     pub eligible: bool,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub reasons: Vec<EligibilityReason>,
     pub remaining_capacity: RemainingCapacity,
 }

@@ -5,6 +5,7 @@ use entity::{ledger_entry, reconciliation_item, reconciliation_run};
 use super::enums::{JobRunTrigger, LedgerChannel, LedgerEntryStatus, MatchClass};
 use super::money::Money;
 use crate::api::context::db;
+use crate::api::cost;
 use crate::api::ids::to_id;
 use crate::domain::finance::export;
 use crate::domain::finance::ledger::EntryOutcome;
@@ -65,6 +66,7 @@ pub struct LedgerImport {
     pub imported: i32,
     pub duplicates: i32,
     pub rejected: i32,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub items: Vec<LedgerEntryOutcome>,
 }
 
@@ -164,6 +166,7 @@ impl ReconciliationRun {
 #[ComplexObject]
 impl ReconciliationRun {
     /// The lines, optionally of one class.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     async fn items(
         &self,
         class: Option<MatchClass>,

@@ -1,5 +1,6 @@
 use async_graphql::SimpleObject;
 
+use crate::api::cost;
 use crate::domain::intake::{Field, ImportReport};
 
 /// What an import did. `rowsRead` = `created` + `updated` + `rejected`.
@@ -14,6 +15,7 @@ pub struct AccountImportReport {
     /// Every error found, listed or not; a row may have several.
     pub error_count: i64,
     /// The first 1,000 errors, in row order.
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub errors: Vec<AccountImportError>,
 }
 

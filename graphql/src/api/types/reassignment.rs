@@ -7,6 +7,7 @@ use super::agency::Agency;
 use super::enums::{
     JobRunTrigger, ReassignmentAction, ReassignmentDecisionStatus, ReassignmentTrigger, ScoreWindow,
 };
+use crate::api::cost;
 use crate::api::ids::to_id;
 
 /// One rule of a policy: a trigger with its thresholds, and the action it calls for.
@@ -72,6 +73,7 @@ pub struct ReassignmentPolicy {
     pub active: bool,
     pub grace_hours: i32,
     pub recall_idle_days: i32,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub rules: Vec<ReassignmentRule>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -160,6 +162,7 @@ pub struct ReassignmentRun {
     pub summary: Json<serde_json::Value>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub decisions: Vec<ReassignmentDecision>,
 }
 

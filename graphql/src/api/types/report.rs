@@ -9,6 +9,7 @@ use super::enums::{
 };
 use super::incident::ComplianceIncident;
 use super::money::Money;
+use crate::api::cost;
 use crate::api::ids::to_id;
 use crate::domain::reporting::{ItemOutcome, ItemStatus};
 use crate::error::AppResult;
@@ -191,6 +192,7 @@ pub struct ActivityItemResult {
     /// The stored activity: the new one, or the original of a duplicate.
     pub activity: Option<Activity>,
     /// The compliance incidents the item raised (for a duplicate, those the original did).
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub incidents: Vec<ComplianceIncident>,
 }
 
@@ -200,6 +202,7 @@ pub struct ActivityReport {
     #[graphql(flatten)]
     pub counts: ReportCounts,
     pub incidents_raised: i32,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub items: Vec<ActivityItemResult>,
 }
 
@@ -246,6 +249,7 @@ pub struct PaymentItemResult {
 pub struct PaymentReport {
     #[graphql(flatten)]
     pub counts: ReportCounts,
+    #[graphql(complexity = "cost::list(child_complexity)")]
     pub items: Vec<PaymentItemResult>,
 }
 
