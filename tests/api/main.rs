@@ -17,6 +17,8 @@ mod http_spec;
 mod idle_watch;
 mod incidents;
 mod intake;
+mod list_limits;
+mod nul_bytes;
 mod ops;
 mod pagination;
 mod placements;

@@ -7,6 +7,7 @@ use crate::api::ids;
 use crate::api::types::enums::ScoreWindow;
 use crate::api::types::scorecard::AgencyScorecard;
 use crate::domain::performance::{ALL_SEGMENTS, scorecards};
+use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 #[derive(Default)]
@@ -49,7 +50,9 @@ impl PerformanceQuery {
         currency: Option<String>,
     ) -> async_graphql::Result<ScorecardTable> {
         let conn = db(ctx);
-        let segment = segment.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
+        let currency = validate::filter_text("currency", currency)?;
+        let segment =
+            validate::filter_text("segment", segment)?.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
         let day = scorecards::latest_day(conn, as_of).await?;
         let rows = match day {
             Some(day) => {
@@ -94,7 +97,8 @@ impl PerformanceQuery {
             )
             .into());
         }
-        let segment = segment.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
+        let segment =
+            validate::filter_text("segment", segment)?.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
         let rows =
             scorecards::history(db(ctx), agency, &segment, window.into(), (from, to)).await?;
         Ok(ScorecardHistory {
