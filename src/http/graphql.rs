@@ -14,7 +14,6 @@ use std::time::Instant;
 use agencyflow_graphql::AppError;
 use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
-use agencyflow_graphql::error::AppError;
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 use axum::BoxError;

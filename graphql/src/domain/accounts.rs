@@ -86,13 +86,15 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(portfolio_id) = filter.portfolio_id {
         select = select.filter(Column::PortfolioId.eq(portfolio_id));
     }
-    if let Some(region) = filter.region {
+    if let Some(region) = validate::filter_text("filter.region", filter.region)? {
         select = select.filter(Column::Region.eq(region));
     }
     if let Some(product) = filter.product {
         select = select.filter(Column::Product.eq(product));
     }
-    if let Some(reference) = filter.lender_reference {
+    if let Some(reference) =
+        validate::filter_text("filter.lenderReference", filter.lender_reference)?
+    {
         select = select.filter(Column::LenderReference.eq(reference));
     }
     fetch_page(conn, select, Column::Id, page, Direction::Ascending).await
@@ -110,6 +112,8 @@ pub async fn change_flags(
     reason: String,
 ) -> AppResult<account::Model> {
     let reason = validate::text("reason", &reason, 2000)?;
+    validate::at_most("add", add.len(), validate::MAX_LIST)?;
+    validate::at_most("remove", remove.len(), validate::MAX_LIST)?;
     if add.is_empty() && remove.is_empty() {
         return Err(AppError::bad_input("add", "name flags to add or to remove"));
     }

@@ -13,10 +13,12 @@ use sea_orm::{
 use serde_json::json;
 
 use super::actor::{Caller, Scope};
+use super::any_of::any_of;
 use super::audit::{self, Change};
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use super::tx::begin_write;
-use super::{lifecycle, money, outbox, validate};
+use super::validate::{self, MAX_LIST};
+use super::{lifecycle, money, outbox};
 use crate::error::{AppError, AppResult};
 
 /// The currency an agency's balance capacity is counted in until one is given.
@@ -52,13 +54,18 @@ pub async fn list<C: ConnectionTrait>(
     if let Scope::Agency(own) = scope {
         select = select.filter(Column::Id.eq(own));
     }
-    if let Some(statuses) = filter.status {
-        select = select.filter(Column::Status.is_in(statuses));
+    if let Some(statuses) = validate::optional_list("filter.status", filter.status, MAX_LIST)? {
+        select = select.filter(any_of(
+            conn.get_database_backend(),
+            Column::Status,
+            statuses,
+        ));
     }
-    if let Some(code) = filter.code {
+    if let Some(code) = validate::filter_text("filter.code", filter.code)? {
         select = select.filter(Column::Code.eq(code));
     }
-    let needs_memory_filter = filter.kind_of_work.is_some() || filter.region.is_some();
+    let region = validate::filter_text("filter.region", filter.region)?;
+    let needs_memory_filter = filter.kind_of_work.is_some() || region.is_some();
     if !needs_memory_filter {
         return fetch_page(conn, select, Column::Id, page, Direction::Ascending).await;
     }
@@ -81,12 +88,7 @@ pub async fn list<C: ConnectionTrait>(
                 .kind_of_work
                 .is_none_or(|k| a.kinds_of_work.0.contains(&k))
         })
-        .filter(|a| {
-            filter
-                .region
-                .as_ref()
-                .is_none_or(|r| a.regions.0.contains(r))
-        })
+        .filter(|a| region.as_ref().is_none_or(|r| a.regions.0.contains(r)))
         .collect();
     let has_next_page = items.len() as u64 > page.limit;
     items.truncate(page.limit as usize);
@@ -152,6 +154,7 @@ pub fn audit_view(agency: &agency::Model) -> serde_json::Value {
 }
 
 fn kinds(values: Vec<KindOfWork>) -> AppResult<KindsOfWork> {
+    let values = validate::list("kindsOfWork", values, MAX_LIST)?;
     if values.is_empty() {
         return Err(AppError::bad_input(
             "kindsOfWork",
@@ -162,6 +165,7 @@ fn kinds(values: Vec<KindOfWork>) -> AppResult<KindsOfWork> {
 }
 
 fn channels(values: Vec<Channel>) -> AppResult<Channels> {
+    let values = validate::list("channels", values, MAX_LIST)?;
     if values.is_empty() {
         return Err(AppError::bad_input("channels", "name at least one channel"));
     }
@@ -169,6 +173,7 @@ fn channels(values: Vec<Channel>) -> AppResult<Channels> {
 }
 
 fn regions(values: Vec<String>) -> AppResult<Regions> {
+    let values = validate::list("regions", values, MAX_LIST)?;
     if values.is_empty() {
         return Err(AppError::bad_input("regions", "name at least one region"));
     }
@@ -180,20 +185,14 @@ fn regions(values: Vec<String>) -> AppResult<Regions> {
 }
 
 fn contacts(values: Vec<Contact>) -> AppResult<Contacts> {
-    values
+    validate::list("contacts", values, MAX_LIST)?
         .into_iter()
         .map(|c| {
             Ok(Contact {
                 name: validate::text("contacts.name", &c.name, 200)?,
                 role: validate::text("contacts.role", &c.role, 200)?,
-                email: c
-                    .email
-                    .map(|e| validate::text("contacts.email", &e, 320))
-                    .transpose()?,
-                phone: c
-                    .phone
-                    .map(|p| validate::text("contacts.phone", &p, 32))
-                    .transpose()?,
+                email: validate::optional_text("contacts.email", c.email.as_deref(), 320)?,
+                phone: validate::optional_text("contacts.phone", c.phone.as_deref(), 32)?,
             })
         })
         .collect::<AppResult<_>>()
@@ -362,6 +361,7 @@ pub async fn change_status_in<C: ConnectionTrait>(
     to: AgencyStatus,
     reason: Option<String>,
 ) -> AppResult<agency::Model> {
+    let reason = validate::optional_text("reason", reason.as_deref(), 2000)?;
     let current = find_for_update(tx, id).await?;
     lifecycle::check(current.status, to, reason.as_deref()).map_err(|err| match err {
         lifecycle::TransitionError::ReasonRequired(_) => {
@@ -372,9 +372,7 @@ pub async fn change_status_in<C: ConnectionTrait>(
     let now = caller.now;
     let mut active = current.clone().into_active_model();
     active.status = Set(to);
-    active.status_reason = Set(reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty()));
+    active.status_reason = Set(reason);
     active.status_changed_at = Set(Some(now));
     active.updated_at = Set(now);
     let updated = active.update(tx).await?;

@@ -9,6 +9,7 @@ use sea_orm::ActiveEnum;
 
 use super::actor::Caller;
 use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::validate;
 use crate::error::AppResult;
 
 /// One state change to record.
@@ -88,16 +89,16 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Page<audit_event::Model>> {
     use audit_event::Column;
     let mut select = audit_event::Entity::find();
-    if let Some(entity_type) = filter.entity_type {
+    if let Some(entity_type) = validate::filter_text("filter.entityType", filter.entity_type)? {
         select = select.filter(Column::EntityType.eq(entity_type));
     }
-    if let Some(entity_id) = filter.entity_id {
+    if let Some(entity_id) = validate::filter_text("filter.entityId", filter.entity_id)? {
         select = select.filter(Column::EntityId.eq(entity_id));
     }
-    if let Some(actor) = filter.actor {
+    if let Some(actor) = validate::filter_text("filter.actor", filter.actor)? {
         select = select.filter(Column::Actor.eq(actor));
     }
-    if let Some(action) = filter.action {
+    if let Some(action) = validate::filter_text("filter.action", filter.action)? {
         select = select.filter(Column::Action.eq(action));
     }
     if let Some(from) = filter.from {

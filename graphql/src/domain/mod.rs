@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod actor;
 pub mod agencies;
 pub mod allocation;
+pub mod any_of;
 pub mod audit;
 pub mod clock;
 pub mod compliance;

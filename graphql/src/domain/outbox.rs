@@ -6,7 +6,9 @@ use entity::outbox_event::{self, DeliveryStatus};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::actor::Scope;
+use super::any_of::any_of;
 use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::validate::{self, MAX_LIST};
 
 use crate::error::AppResult;
 
@@ -69,10 +71,14 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(agency_id) = filter.agency_id {
         select = select.filter(Column::AgencyId.eq(agency_id));
     }
-    if let Some(statuses) = filter.status {
-        select = select.filter(Column::DeliveryStatus.is_in(statuses));
+    if let Some(statuses) = validate::optional_list("filter.status", filter.status, MAX_LIST)? {
+        select = select.filter(any_of(
+            conn.get_database_backend(),
+            Column::DeliveryStatus,
+            statuses,
+        ));
     }
-    if let Some(topic) = filter.topic {
+    if let Some(topic) = validate::filter_text("filter.topic", filter.topic)? {
         select = select.filter(Column::Topic.eq(topic));
     }
     fetch_page(conn, select, Column::Id, page, Direction::Descending).await

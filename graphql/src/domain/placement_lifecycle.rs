@@ -24,6 +24,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::actor::Caller;
+use super::any_of::any_of;
 use super::audit::{self, Change};
 use super::metrics;
 use super::outbox::{self, Event};
@@ -86,7 +87,11 @@ pub async fn recall(
                     format!("name 1 to {MAX_RECALL_IDS} placements"),
                 ));
             }
-            active().filter(placement::Column::Id.is_in(ids))
+            active().filter(any_of(
+                db.get_database_backend(),
+                placement::Column::Id,
+                ids,
+            ))
         }
         RecallTarget::Filter {
             agency_id: None,

@@ -5,7 +5,9 @@ use entity::placement::{self, PlacementStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::actor::Scope;
+use super::any_of::any_of;
 use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::validate::{self, MAX_LIST};
 use crate::error::AppResult;
 
 #[derive(Clone, Debug, Default)]
@@ -37,8 +39,12 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(account_id) = filter.account_id {
         select = select.filter(Column::AccountId.eq(account_id));
     }
-    if let Some(statuses) = filter.status {
-        select = select.filter(Column::Status.is_in(statuses));
+    if let Some(statuses) = validate::optional_list("filter.status", filter.status, MAX_LIST)? {
+        select = select.filter(any_of(
+            conn.get_database_backend(),
+            Column::Status,
+            statuses,
+        ));
     }
     if let Some(since) = filter.changed_since {
         select = select.filter(Column::UpdatedAt.gte(since));

@@ -117,21 +117,19 @@ pub async fn submit(
         .map(|r| validate::region("region", &r))
         .transpose()?;
 
+    let qualification_type = validate::code("qualificationType", &submission.qualification_type)?;
     let tx = begin_write(db).await?;
     agency::Entity::find_by_id(submission.agency_id)
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("agency", submission.agency_id))?;
-    let kind = qualification_type::Entity::find_by_id(submission.qualification_type.clone())
+    let kind = qualification_type::Entity::find_by_id(qualification_type.clone())
         .one(&tx)
         .await?
         .ok_or_else(|| {
             AppError::bad_input(
                 "qualificationType",
-                format!(
-                    "'{}' is not in the qualification catalogue",
-                    submission.qualification_type
-                ),
+                format!("'{qualification_type}' is not in the qualification catalogue"),
             )
         })?;
     match (kind.region_scoped, &region) {
@@ -449,17 +447,15 @@ pub async fn set_requirement(
         .map(|r| validate::region("region", &r))
         .transpose()?
         .unwrap_or_else(|| ANY.to_owned());
+    let qualification_type = validate::code("qualificationType", &input.qualification_type)?;
     let tx = begin_write(db).await?;
-    let catalogued = qualification_type::Entity::find_by_id(input.qualification_type.clone())
+    let catalogued = qualification_type::Entity::find_by_id(qualification_type.clone())
         .one(&tx)
         .await?
         .ok_or_else(|| {
             AppError::bad_input(
                 "qualificationType",
-                format!(
-                    "'{}' is not in the qualification catalogue",
-                    input.qualification_type
-                ),
+                format!("'{qualification_type}' is not in the qualification catalogue"),
             )
         })?;
     if input.region_scoped && !catalogued.region_scoped {

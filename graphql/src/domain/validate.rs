@@ -4,8 +4,16 @@ use base64::Engine;
 
 use crate::error::{AppError, AppResult};
 
-/// A trimmed, non-empty text of at most `max` characters.
+/// A trimmed, non-empty text of at most `max` characters, without NUL bytes (PostgreSQL
+/// cannot store them in text, so they are refused on every store). Every string a
+/// client sends passes here, directly or through one of the checks below.
 pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    if value.contains('\0') {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not contain NUL (\\u0000) characters"),
+        ));
+    }
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
         return Err(AppError::bad_input(
@@ -14,6 +22,52 @@ pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
         ));
     }
     Ok(value.to_owned())
+}
+
+/// [`text`] for a value that may be left out; blank counts as left out.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| text(field, v, max))
+        .transpose()
+}
+
+/// The most values a list argument takes unless its own limit is documented: the
+/// statuses of a filter, an agency's regions, a segment's buckets, a pool's agencies.
+pub const MAX_LIST: usize = 100;
+
+/// The longest text a filter compares with (a code, a reference, a topic).
+pub const MAX_FILTER_TEXT: usize = 200;
+
+/// A list of `count` values is at most `max` long.
+pub fn at_most(field: &str, count: usize, max: usize) -> AppResult<()> {
+    if count > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} takes at most {max} values, got {count}"),
+        ));
+    }
+    Ok(())
+}
+
+/// At most `max` values.
+pub fn list<T>(field: &str, values: Vec<T>, max: usize) -> AppResult<Vec<T>> {
+    at_most(field, values.len(), max)?;
+    Ok(values)
+}
+
+/// [`list`] for a list that may be left out.
+pub fn optional_list<T>(
+    field: &str,
+    values: Option<Vec<T>>,
+    max: usize,
+) -> AppResult<Option<Vec<T>>> {
+    values.map(|v| list(field, v, max)).transpose()
+}
+
+/// A filter's text, checked as [`text`] is.
+pub fn filter_text(field: &str, value: Option<String>) -> AppResult<Option<String>> {
+    optional_text(field, value.as_deref(), MAX_FILTER_TEXT)
 }
 
 /// The values without repeats, in their first order (lists are short: a linear scan).
@@ -34,6 +88,7 @@ pub fn code(field: &str, value: &str) -> AppResult<String> {
 
 /// A code of 2 to `max` characters, each one of A–Z, 0–9, `_` and `-`.
 pub fn code_up_to(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let value = &text(field, value, max)?;
     let ok = (2..=max).contains(&value.len())
         && value
             .bytes()
@@ -50,6 +105,8 @@ pub fn code_up_to(field: &str, value: &str, max: usize) -> AppResult<String> {
 /// A region code: an ISO 3166 country (`UK` is accepted for the United Kingdom) with an
 /// optional subdivision, e.g. `US-TX`, `CN-31`.
 pub fn region(field: &str, value: &str) -> AppResult<String> {
+    let value = text(field, value, 6)?;
+    let value = value.as_str();
     let (country, subdivision) = value
         .split_once('-')
         .map_or((value, None), |(c, s)| (c, Some(s)));
@@ -72,7 +129,8 @@ pub fn region(field: &str, value: &str) -> AppResult<String> {
 /// An https URL; plain http only to this machine's loopback, for local receivers.
 pub fn url(field: &str, value: &str) -> AppResult<String> {
     let refuse = || AppError::bad_input(field, "use an https:// URL");
-    let parsed = url::Url::parse(value.trim()).map_err(|_| refuse())?;
+    let value = &text(field, value, 2000)?;
+    let parsed = url::Url::parse(value).map_err(|_| refuse())?;
     let loopback = match parsed.host() {
         Some(url::Host::Domain(host)) => host == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -84,11 +142,7 @@ pub fn url(field: &str, value: &str) -> AppResult<String> {
         "http" => loopback,
         _ => false,
     };
-    if !allowed
-        || value.len() > 2000
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
-    {
+    if !allowed || !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(refuse());
     }
     Ok(parsed.into())
@@ -96,6 +150,7 @@ pub fn url(field: &str, value: &str) -> AppResult<String> {
 
 /// A Standard Webhooks signing secret: `whsec_` and base64 of at least 24 random bytes.
 pub fn webhook_secret(field: &str, value: &str) -> AppResult<String> {
+    let value = &text(field, value, 200)?;
     let decoded = value.strip_prefix("whsec_").and_then(|encoded| {
         base64::engine::general_purpose::STANDARD
             .decode(encoded)
@@ -112,7 +167,7 @@ pub fn webhook_secret(field: &str, value: &str) -> AppResult<String> {
 
 /// A lowercase hex SHA-256 digest.
 pub fn sha256(field: &str, value: &str) -> AppResult<String> {
-    let value = value.trim().to_ascii_lowercase();
+    let value = text(field, value, 64)?.to_ascii_lowercase();
     if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::bad_input(
             field,
@@ -125,6 +180,26 @@ pub fn sha256(field: &str, value: &str) -> AppResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_bytes_are_refused_by_every_check() {
+        let nul = "A\0B";
+        assert!(text("t", nul, 10).is_err());
+        assert!(optional_text("t", Some(nul), 10).is_err());
+        assert_eq!(optional_text("t", Some("  "), 10).unwrap(), None);
+        assert!(code("c", "AB\0").is_err());
+        assert!(region("r", "US\0").is_err());
+        assert!(url("u", "https://agency.example/\0").is_err());
+        assert!(sha256("d", &format!("{}\0", "a".repeat(63))).is_err());
+        assert!(webhook_secret("s", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\0").is_err());
+    }
+
+    #[test]
+    fn lists_have_a_maximum() {
+        assert!(list("l", vec![1; MAX_LIST], MAX_LIST).is_ok());
+        assert!(list("l", vec![1; MAX_LIST + 1], MAX_LIST).is_err());
+        assert_eq!(optional_list::<i32>("l", None, 1).unwrap(), None);
+    }
 
     #[test]
     fn regions() {

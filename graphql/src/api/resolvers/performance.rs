@@ -8,6 +8,7 @@ use crate::api::ids;
 use crate::api::types::enums::ScoreWindow;
 use crate::api::types::scorecard::AgencyScorecard;
 use crate::domain::performance::{ALL_SEGMENTS, scorecards};
+use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 #[derive(Default)]
@@ -52,7 +53,9 @@ impl PerformanceQuery {
         currency: Option<String>,
     ) -> async_graphql::Result<ScorecardTable> {
         let conn = db(ctx);
-        let segment = segment.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
+        let currency = validate::filter_text("currency", currency)?;
+        let segment =
+            validate::filter_text("segment", segment)?.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
         let day = scorecards::latest_day(conn, as_of).await?;
         let rows = match day {
             Some(day) => {
@@ -97,7 +100,8 @@ impl PerformanceQuery {
             )
             .into());
         }
-        let segment = segment.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
+        let segment =
+            validate::filter_text("segment", segment)?.unwrap_or_else(|| ALL_SEGMENTS.to_owned());
         let rows =
             scorecards::history(db(ctx), agency, &segment, window.into(), (from, to)).await?;
         Ok(ScorecardHistory {

@@ -19,7 +19,7 @@ use entity::placement::{self, PlacementLevel, PlacementStatus};
 use entity::portfolio;
 use iso_currency::Currency;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
@@ -34,12 +34,13 @@ use super::split::{self, Candidate, Item, Shortfall};
 use super::strategies;
 use super::weights::{Contender, SplitRule, percent, weights};
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::eligibility::{EligibilityBook, Question, ReasonCode};
 use crate::domain::outbox::{self, Event};
 use crate::domain::performance::scorecards;
 use crate::domain::tx::begin_write;
-use crate::domain::{metrics, money, portfolios};
+use crate::domain::{metrics, money, portfolios, validate};
 use crate::error::{AppError, AppResult};
 
 /// Rows per INSERT, inside both stores' bind-parameter limits.
@@ -164,13 +165,12 @@ pub async fn run(
     db: &DatabaseConnection,
     caller: &Caller,
     buckets: &[DpdBucket],
-    request: RunRequest,
+    mut request: RunRequest,
 ) -> AppResult<RunOutcome> {
-    if let Some(key) = &request.idempotency_key
-        && (key.is_empty() || key.len() > 128)
-    {
-        return Err(AppError::bad_input("idempotencyKey", "1 to 128 characters"));
-    }
+    request.idempotency_key = request
+        .idempotency_key
+        .map(|key| validate::text("idempotencyKey", &key, 128))
+        .transpose()?;
     let hash = request_hash(&request);
     // A dry run only reads: no write lock on SQLite, no row locks on PostgreSQL.
     let tx = if request.dry_run {
@@ -318,12 +318,14 @@ async fn plan<C: ConnectionTrait>(
     locking: Locking,
 ) -> AppResult<Plan> {
     let period_days = i64::from(strategy.period_days);
+    let backend = conn.get_database_backend();
     let mut pool = agency::Entity::find().order_by_asc(agency::Column::Id);
     if let Some(ids) = &strategy.pool_agency_ids {
-        pool = pool.filter(agency::Column::Id.is_in(ids.0.iter().copied()));
+        pool = pool.filter(any_of(backend, agency::Column::Id, ids.0.iter().copied()));
     }
     if let Some(reassign) = reassign {
-        pool = pool.filter(agency::Column::Id.is_not_in(reassign.excluded_agency_ids.clone()));
+        let excluded = reassign.excluded_agency_ids.iter().copied();
+        pool = pool.filter(any_of(backend, agency::Column::Id, excluded).not());
     }
     if locking == Locking::Pool {
         pool = pool.lock_exclusive();
@@ -576,11 +578,20 @@ async fn segment_accounts<C: ConnectionTrait>(
                     .to_owned(),
             ),
         );
+    let backend = conn.get_database_backend();
     if !segment.regions.is_empty() {
-        select = select.filter(Column::Region.is_in(segment.regions.iter().cloned()));
+        select = select.filter(any_of(
+            backend,
+            Column::Region,
+            segment.regions.iter().cloned(),
+        ));
     }
     if !segment.products.is_empty() {
-        select = select.filter(Column::Product.is_in(segment.products.iter().copied()));
+        select = select.filter(any_of(
+            backend,
+            Column::Product,
+            segment.products.iter().copied(),
+        ));
     }
     let minor = |amount: &str| -> AppResult<i64> {
         let amount: Decimal = amount.parse().map_err(|_| {

@@ -15,10 +15,11 @@ use serde_json::json;
 
 use super::segment::DpdBucket;
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
 use crate::domain::tx::begin_write;
-use crate::domain::validate;
+use crate::domain::validate::{self, MAX_LIST};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug)]
@@ -63,6 +64,12 @@ async fn check<C: ConnectionTrait>(
     input: &StrategyInput,
 ) -> AppResult<()> {
     validate::text("name", &input.name, 200)?;
+    let segment = &input.segment;
+    validate::at_most("segment.dpdBuckets", segment.dpd_buckets.len(), MAX_LIST)?;
+    validate::at_most("segment.regions", segment.regions.len(), MAX_LIST)?;
+    validate::at_most("segment.products", segment.products.len(), MAX_LIST)?;
+    let pool = input.pool_agency_ids.as_ref().map_or(0, Vec::len);
+    validate::at_most("poolAgencyIds", pool, MAX_LIST)?;
     for bucket in &input.segment.dpd_buckets {
         if !buckets.iter().any(|b| &b.name == bucket) {
             let known: Vec<&str> = buckets.iter().map(|b| b.name.as_str()).collect();
@@ -148,7 +155,11 @@ async fn check<C: ConnectionTrait>(
     named.sort_unstable();
     named.dedup();
     let found = agency::Entity::find()
-        .filter(agency::Column::Id.is_in(named.iter().copied()))
+        .filter(any_of(
+            conn.get_database_backend(),
+            agency::Column::Id,
+            named.iter().copied(),
+        ))
         .count(conn)
         .await?;
     if found != named.len() as u64 {
@@ -222,10 +233,11 @@ pub async fn revise(
     code: &str,
     input: StrategyInput,
 ) -> AppResult<allocation_strategy::Model> {
+    let code = validate::code("code", code)?;
     let tx = begin_write(db).await?;
     check(&tx, buckets, &input).await?;
     let current = allocation_strategy::Entity::find()
-        .filter(allocation_strategy::Column::Code.eq(code))
+        .filter(allocation_strategy::Column::Code.eq(code.as_str()))
         .order_by_desc(allocation_strategy::Column::Version)
         .lock_exclusive()
         .one(&tx)

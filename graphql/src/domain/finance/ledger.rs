@@ -17,17 +17,18 @@ use entity::agency;
 use entity::ledger_entry::{self, LedgerChannel};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
-use crate::domain::money;
 use crate::domain::tx::{LEDGER_LOCK, begin_write, serialise};
+use crate::domain::{money, validate};
 use crate::error::{AppError, AppResult};
 
 /// Most entries per call.
@@ -118,37 +119,49 @@ pub async fn import(
         ));
     }
     let now = caller.now;
-    let tx = begin_write(db).await?;
-    // Imports queue: each reads what the ones before it stored.
-    serialise(&tx, LEDGER_LOCK).await?;
-    let references: Vec<String> = inputs
+    let mut faults: Vec<Option<Fault>> = inputs.iter().map(|i| check_texts(i).err()).collect();
+    let sound: Vec<&LedgerInput> = inputs
+        .iter()
+        .zip(&faults)
+        .filter(|(_, fault)| fault.is_none())
+        .map(|(input, _)| input)
+        .collect();
+    let references: Vec<String> = sound
         .iter()
         .flat_map(|i| [Some(i.reference.trim().to_owned()), i.reverses.clone()])
         .flatten()
         .collect();
+    let account_refs: Vec<String> = sound
+        .iter()
+        .filter_map(|i| i.account_reference.clone())
+        .collect();
+    let agency_ids: Vec<i64> = sound.iter().filter_map(|i| i.agency_id).collect();
+    let tx = begin_write(db).await?;
+    // Imports queue: each reads what the ones before it stored.
+    serialise(&tx, LEDGER_LOCK).await?;
+    let backend = tx.get_database_backend();
     let mut stored: HashMap<String, ledger_entry::Model> = ledger_entry::Entity::find()
-        .filter(ledger_entry::Column::Reference.is_in(references))
+        .filter(any_of(backend, ledger_entry::Column::Reference, references))
         .all(&tx)
         .await?
         .into_iter()
         .map(|e| (e.reference.clone(), e))
         .collect();
-    let account_refs: Vec<String> = inputs
-        .iter()
-        .filter_map(|i| i.account_reference.clone())
-        .collect();
     let accounts: HashMap<String, account::Model> = account::Entity::find()
-        .filter(account::Column::LenderReference.is_in(account_refs))
+        .filter(any_of(
+            backend,
+            account::Column::LenderReference,
+            account_refs,
+        ))
         .all(&tx)
         .await?
         .into_iter()
         .map(|a| (a.lender_reference.clone(), a))
         .collect();
-    let agency_ids: Vec<i64> = inputs.iter().filter_map(|i| i.agency_id).collect();
     let agencies: Vec<i64> = agency::Entity::find()
         .select_only()
         .column(agency::Column::Id)
-        .filter(agency::Column::Id.is_in(agency_ids))
+        .filter(any_of(backend, agency::Column::Id, agency_ids))
         .into_tuple()
         .all(&tx)
         .await?;
@@ -157,6 +170,10 @@ pub async fn import(
     let mut reversed_in_batch: Vec<i64> = Vec::new();
     for (index, input) in inputs.into_iter().enumerate() {
         let reference = input.reference.trim().to_owned();
+        if let Some((field, message)) = faults[index].take() {
+            outcomes.push(EntryOutcome::rejected(index, &reference, field, message));
+            continue;
+        }
         let draft = match draft(&input, &reference, now, &stored, &accounts, &agencies) {
             Ok(draft) => draft,
             Err((field, message)) => {
@@ -256,6 +273,20 @@ pub async fn import(
 
 type Fault = (&'static str, String);
 
+/// The entry's texts, checked before any of them is looked up.
+fn check_texts(input: &LedgerInput) -> Result<(), Fault> {
+    let fault = |field: &'static str| move |e: AppError| (field, e.to_string());
+    validate::text("reference", &input.reference, 64).map_err(fault("reference"))?;
+    for (field, value) in [
+        ("accountReference", &input.account_reference),
+        ("currency", &input.currency),
+        ("reverses", &input.reverses),
+    ] {
+        validate::optional_text(field, value.as_deref(), 64).map_err(fault(field))?;
+    }
+    Ok(())
+}
+
 fn draft(
     input: &LedgerInput,
     reference: &str,
@@ -264,9 +295,6 @@ fn draft(
     accounts: &HashMap<String, account::Model>,
     agencies: &[i64],
 ) -> Result<Draft, Fault> {
-    if reference.is_empty() || reference.chars().count() > 64 {
-        return Err(("reference", "a reference is 1 to 64 characters".into()));
-    }
     if input.received_at > now + Duration::seconds(CLOCK_SKEW_SECS) {
         return Err((
             "receivedAt",

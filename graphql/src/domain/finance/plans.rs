@@ -15,8 +15,8 @@ use serde_json::json;
 use crate::domain::actor::Caller;
 use crate::domain::allocation::segment::DpdBucket;
 use crate::domain::audit::{self, Change};
-use crate::domain::money;
 use crate::domain::tx::begin_write;
+use crate::domain::{money, validate};
 use crate::error::{AppError, AppResult};
 
 fn check(rules: &PlanRules, buckets: &[DpdBucket]) -> AppResult<()> {
@@ -25,6 +25,8 @@ fn check(rules: &PlanRules, buckets: &[DpdBucket]) -> AppResult<()> {
         return Err(AppError::bad_input("tiers", "name 1 to 50 tiers"));
     }
     for (i, tier) in rules.tiers.iter().enumerate() {
+        let field = format!("tiers.{i}.dpdBuckets");
+        validate::at_most(&field, tier.dpd_buckets.len(), validate::MAX_LIST)?;
         if !(0..=10_000).contains(&tier.rate_bp) {
             return Err(AppError::bad_input(
                 &format!("tiers.{i}.rateBp"),

@@ -7,7 +7,9 @@ use entity::compliance_incident::{self, IncidentSource, IncidentStatus, Severity
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 use crate::domain::actor::Scope;
+use crate::domain::any_of::any_of;
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
+use crate::domain::validate::{self, MAX_LIST};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug, Default)]
@@ -73,16 +75,18 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(account_id) = filter.account_id {
         select = select.filter(Column::AccountId.eq(account_id));
     }
-    if let Some(statuses) = filter.status {
-        select = select.filter(Column::Status.is_in(statuses));
+    let backend = conn.get_database_backend();
+    if let Some(statuses) = validate::optional_list("filter.status", filter.status, MAX_LIST)? {
+        select = select.filter(any_of(backend, Column::Status, statuses));
     }
-    if let Some(severities) = filter.severity {
-        select = select.filter(Column::Severity.is_in(severities));
+    if let Some(severities) = validate::optional_list("filter.severity", filter.severity, MAX_LIST)?
+    {
+        select = select.filter(any_of(backend, Column::Severity, severities));
     }
     if let Some(source) = filter.source {
         select = select.filter(Column::Source.eq(source));
     }
-    if let Some(rule) = filter.rule {
+    if let Some(rule) = validate::filter_text("filter.rule", filter.rule)? {
         select = select.filter(Column::Rule.eq(rule));
     }
     if let Some(from) = filter.occurred_from {

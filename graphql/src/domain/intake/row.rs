@@ -213,6 +213,10 @@ pub fn validate(fields: AccountFields, rules: &Rules<'_>) -> Result<ValidAccount
         Field::ChargeOffDate,
         charge_off_date(fields.charge_off_date, fields.delinquency_start, rules),
     );
+    let flags = faults.check(
+        Field::Flags,
+        validate::list("flags", fields.flags, validate::MAX_LIST),
+    );
     let account = (|| {
         Some(ValidAccount {
             lender_reference: lender_reference?,
@@ -228,7 +232,7 @@ pub fn validate(fields: AccountFields, rules: &Rules<'_>) -> Result<ValidAccount
             currency: currency?,
             delinquency_start: delinquency_start?,
             charge_off_date: charge_off_date?,
-            flags: validate::dedup(fields.flags),
+            flags: validate::dedup(flags?),
         })
     })();
     match account {
@@ -317,7 +321,8 @@ fn phones(values: &[String]) -> Result<Vec<String>, String> {
 }
 
 fn email(value: &str) -> Result<String, String> {
-    let value = value.trim();
+    let value = validate::text("email", value, 254).map_err(|e| e.to_string())?;
+    let value = value.as_str();
     let ok = value.len() <= 254
         && !value.chars().any(char::is_whitespace)
         && value.split_once('@').is_some_and(|(local, domain)| {

@@ -12,9 +12,11 @@ use serde_json::json;
 
 use super::{JobName, schedule};
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
 use crate::domain::tx::begin_write;
+use crate::domain::validate::{self, MAX_LIST};
 use crate::error::{AppError, AppResult};
 
 /// A job's schedule as configured.
@@ -261,8 +263,12 @@ pub async fn runs<C: ConnectionTrait>(
     if let Some(job) = filter.job {
         select = select.filter(job_run::Column::Job.eq(job.as_str()));
     }
-    if let Some(status) = filter.status {
-        select = select.filter(job_run::Column::Status.is_in(status));
+    if let Some(status) = validate::optional_list("filter.status", filter.status, MAX_LIST)? {
+        select = select.filter(any_of(
+            conn.get_database_backend(),
+            job_run::Column::Status,
+            status,
+        ));
     }
     fetch_page(
         conn,

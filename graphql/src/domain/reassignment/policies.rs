@@ -16,6 +16,7 @@ use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::performance::ALL_SEGMENTS;
 use crate::domain::tx::begin_write;
+use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 /// Most rules one policy may hold.
@@ -44,6 +45,7 @@ fn audit_view(p: &reassignment_policy::Model) -> serde_json::Value {
 }
 
 async fn check<C: ConnectionTrait>(conn: &C, input: &PolicyInput) -> AppResult<()> {
+    validate::text("segment", &input.segment, 32)?;
     if input.segment != ALL_SEGMENTS {
         let known = allocation_strategy::Entity::find()
             .filter(allocation_strategy::Column::Code.eq(input.segment.as_str()))

@@ -90,15 +90,14 @@ fn optional_text(
     value: Option<String>,
     max: usize,
 ) -> Result<Option<String>, ItemError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| validate::text(field, &v, max).map_err(|e| ItemError::from_app(field, e)))
-        .transpose()
+    validate::optional_text(field, value.as_deref(), max).map_err(|e| ItemError::from_app(field, e))
 }
 
 /// A phone number in the digits-only form the per-number caps count by, or an address.
 fn contact_point(channel: ContactChannel, value: &str) -> Result<String, ItemError> {
-    let value = value.trim();
+    let value = validate::text("contactPoint", value, 320)
+        .map_err(|e| ItemError::from_app("contactPoint", e))?;
+    let value = value.as_str();
     let invalid = |what: &str| ItemError::field("contactPoint", format!("'{value}' is not {what}"));
     match channel {
         ContactChannel::Call | ContactChannel::Sms => {
@@ -124,10 +123,7 @@ fn contact_point(channel: ContactChannel, value: &str) -> Result<String, ItemErr
                 _ => Err(invalid("an e-mail address")),
             }
         }
-        ContactChannel::Letter | ContactChannel::Visit => {
-            validate::text("contactPoint", value, 320)
-                .map_err(|e| ItemError::from_app("contactPoint", e))
-        }
+        ContactChannel::Letter | ContactChannel::Visit => Ok(value.to_owned()),
     }
 }
 

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::actor::{Caller, Scope};
 use super::compliance::Policies;
+use super::validate;
 use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row insert: activities bind 20 values, payments 16, so 1,000 rows stay
@@ -230,14 +231,7 @@ fn payload_hash(item: &impl serde::Serialize) -> String {
 }
 
 fn external_id(value: &str) -> Result<String, ItemError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 128 {
-        return Err(ItemError::field(
-            "externalId",
-            "externalId must be 1 to 128 characters",
-        ));
-    }
-    Ok(value.to_owned())
+    validate::text("externalId", value, 128).map_err(|e| ItemError::from_app("externalId", e))
 }
 
 fn account_id(value: &str) -> Result<i64, ItemError> {

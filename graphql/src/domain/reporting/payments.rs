@@ -84,14 +84,9 @@ fn check_item(
         ));
     }
     not_in_future(item.paid_at, now, settings, ItemCode::PaidInFuture)?;
-    let agency_reference = item
-        .agency_reference
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| {
-            validate::text("agencyReference", &v, 128)
-                .map_err(|e| ItemError::from_app("agencyReference", e))
-        })
-        .transpose()?;
+    let agency_reference =
+        validate::optional_text("agencyReference", item.agency_reference.as_deref(), 128)
+            .map_err(|e| ItemError::from_app("agencyReference", e))?;
     Ok(Checked {
         external_id,
         account_id,
