@@ -320,7 +320,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
 /// Prints the demo's tokens (reused across restarts) and returns the ADMIN one.
 async fn print_demo_tokens(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<String> {
     let file = demo::tokens_file(settings.database.url.expose_secret());
-    let tokens = demo::tokens(db, &file).await?;
+    let tokens = demo::tokens(db, &file, settings.security.token_lifetime()).await?;
     out::line(format_args!("demo tokens (kept in {}):", file.display()))?;
     for token in &tokens {
         out::line(format_args!("  {token}"))?;

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::actor::Principal;
-use agencyflow_graphql::domain::tokens::{self as api_tokens, NewToken};
+use agencyflow_graphql::domain::tokens::{self as api_tokens, NewToken, TokenLifetime};
 use anyhow::Context;
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use entity::api_token::Role;
 use entity::{agency, api_token};
 use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -28,8 +28,6 @@ const WANTED: [(Role, Option<&str>); 5] = [
     (Role::Auditor, None),
     (Role::Agency, Some("ACME")),
 ];
-/// A demo token stops working after this many days; the next start mints another.
-const LIFETIME_DAYS: i64 = 90;
 
 /// A demo token and whom it stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,8 +91,13 @@ pub fn tokens_file(url: &str) -> PathBuf {
 }
 
 /// The demo's tokens for `db`: those kept in `file` that still work, and new ones for the
-/// rest; every other active token the demo minted is revoked. Rewrites `file`.
-pub async fn tokens(db: &DatabaseConnection, file: &Path) -> anyhow::Result<Vec<DemoToken>> {
+/// rest, which expire as `lifetime` says a token does; every other active token the demo
+/// minted is revoked. Rewrites `file`.
+pub async fn tokens(
+    db: &DatabaseConnection,
+    file: &Path,
+    lifetime: TokenLifetime,
+) -> anyhow::Result<Vec<DemoToken>> {
     let now = Utc::now();
     let kept: Vec<DemoToken> = match std::fs::read_to_string(file) {
         Ok(text) => text.lines().filter_map(DemoToken::parse).collect(),
@@ -126,15 +129,16 @@ pub async fn tokens(db: &DatabaseConnection, file: &Path) -> anyhow::Result<Vec<
         let (id, secret) = match reused {
             Some(found) => found,
             None => {
-                let created = api_tokens::create(
+                let created = api_tokens::create_within(
                     db,
                     &caller,
                     NewToken {
                         role,
                         agency_id,
                         label: format!("demo {}", role.to_value().to_lowercase()),
-                        expires_at: Some(now + Duration::days(LIFETIME_DAYS)),
+                        expires_at: None,
                     },
+                    lifetime,
                 )
                 .await?;
                 (created.token.id, created.secret)

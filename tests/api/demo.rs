@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use agencyflow::demo::{self, Size};
+use agencyflow_graphql::domain::tokens::TokenLifetime;
 use entity::api_token::Role;
 use entity::compliance_incident;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -203,7 +204,9 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("agencyflow.db.demo-tokens");
 
-    let first = demo::tokens(&app.db, &file).await.unwrap();
+    let first = demo::tokens(&app.db, &file, TokenLifetime::default())
+        .await
+        .unwrap();
     let roles: BTreeSet<String> = first.iter().map(|t| format!("{:?}", t.role)).collect();
     let every_role: BTreeSet<String> = [
         Role::Admin,
@@ -238,7 +241,9 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
         assert_eq!(mode & 0o777, 0o600, "only the owner reads the tokens");
     }
 
-    let again = demo::tokens(&app.db, &file).await.unwrap();
+    let again = demo::tokens(&app.db, &file, TokenLifetime::default())
+        .await
+        .unwrap();
     assert_eq!(again, first, "a restart prints the same tokens");
 
     // Two starts minted five tokens, no more.
@@ -277,7 +282,9 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
     )
     .await
     .data();
-    let third = demo::tokens(&app.db, &file).await.unwrap();
+    let third = demo::tokens(&app.db, &file, TokenLifetime::default())
+        .await
+        .unwrap();
     for (before, after) in first.iter().zip(&third) {
         assert_eq!(
             before == after,
@@ -285,7 +292,12 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
             "{before} / {after}"
         );
     }
-    assert_eq!(demo::tokens(&app.db, &file).await.unwrap(), third);
+    assert_eq!(
+        demo::tokens(&app.db, &file, TokenLifetime::default())
+            .await
+            .unwrap(),
+        third
+    );
 }
 
 /// The README's example queries and its allocation example, each run as the role its

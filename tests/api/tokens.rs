@@ -1,5 +1,3 @@
-use agencyflow_graphql::domain::Caller;
-use agencyflow_graphql::domain::tokens::{self, NewToken};
 use chrono::{DateTime, Duration, Utc};
 use entity::api_token::Role;
 use serde_json::{Value, json};
@@ -227,43 +225,4 @@ async fn a_token_records_when_it_was_last_used() {
     app.gql(Some(&secret), ME, json!({})).await.data();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(last_used().await, recorded);
-}
-
-#[tokio::test]
-async fn the_active_token_of_a_label_is_found_for_reuse() {
-    let app = spawn_app().await;
-    let caller = Caller::system("test", Utc::now());
-    let mint = async |label: &str| {
-        tokens::create(
-            &app.db,
-            &caller,
-            NewToken {
-                role: Role::Auditor,
-                agency_id: None,
-                label: label.into(),
-                expires_at: None,
-            },
-        )
-        .await
-        .unwrap()
-        .token
-    };
-    assert_eq!(
-        tokens::find_active_by_label(&app.db, "reused")
-            .await
-            .unwrap(),
-        None
-    );
-    let older = mint("reused").await;
-    let newer = mint("reused").await;
-    mint("other").await;
-    let found = tokens::find_active_by_label(&app.db, "reused")
-        .await
-        .unwrap();
-    assert_eq!(found.map(|t| t.id), Some(newer.id));
-    tokens::revoke(&app.db, &caller, newer.id).await.unwrap();
-    let found = tokens::find_active_by_label(&app.db, "reused")
-        .await
-        .unwrap();
-    assert_eq!(found.map(|t| t.id), Some(older.id));
 }
