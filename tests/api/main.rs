@@ -17,6 +17,7 @@ mod http_spec;
 mod idle_watch;
 mod incidents;
 mod intake;
+mod number_cap;
 mod ops;
 mod pagination;
 mod placements;
