@@ -11,6 +11,7 @@ mod m20261128_000007_scheduler;
 mod m20261128_000008_performance;
 mod m20261128_000009_reconciliation;
 mod m20261128_000010_commissions;
+mod m20261203_000004_one_idle_threshold;
 mod m20261203_000004_reconciliation_matches;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_reconciliation::Migration),
             Box::new(m20261128_000010_commissions::Migration),
             Box::new(m20261203_000004_reconciliation_matches::Migration),
+            Box::new(m20261203_000004_one_idle_threshold::Migration),
         ]
     }
 }
