@@ -533,6 +533,14 @@ mod tests {
                 .starts_with("compliance.idle_days")
         );
 
+        for day in [0, 29] {
+            let mut settings = defaults();
+            settings.finance.close_day = day;
+            let err = settings.validate().unwrap_err().to_string();
+            assert!(err.starts_with("finance.close_day"), "{err}");
+        }
+        assert_eq!(defaults().finance.close_day, 7);
+
         let mut settings = defaults();
         settings.clock.manual = true;
         settings.clock.start = Some("1 October".into());

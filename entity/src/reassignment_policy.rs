@@ -18,8 +18,6 @@ pub struct Model {
     /// Hours a decision waits for a person's override before it executes (0 for a
     /// decision a CRITICAL incident triggered).
     pub grace_hours: i32,
-    /// RECALL_IDLE recalls placements with no activity in this many days.
-    pub recall_idle_days: i32,
     pub rules: Rules,
     pub created_by: String,
     pub created_at: DateTimeUtc,

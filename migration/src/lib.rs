@@ -12,6 +12,7 @@ mod m20261128_000008_performance;
 mod m20261128_000009_reconciliation;
 mod m20261128_000010_commissions;
 mod m20261203_000003_token_last_used;
+mod m20261203_000004_one_idle_threshold;
 mod m20261203_000004_reconciliation_matches;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_commissions::Migration),
             Box::new(m20261203_000003_token_last_used::Migration),
             Box::new(m20261203_000004_reconciliation_matches::Migration),
+            Box::new(m20261203_000004_one_idle_threshold::Migration),
         ]
     }
 }

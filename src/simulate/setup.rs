@@ -183,7 +183,6 @@ pub async fn cast(
                 json!({ "input": {
                     "segment": code,
                     "graceHours": 48,
-                    "recallIdleDays": 7,
                     "rules": [
                         { "trigger": "HIGH_INCIDENTS", "action": "PROBATION", "count": 3 },
                         { "trigger": "CRITICAL_INCIDENT", "action": "RECALL_ALL" },

@@ -21,6 +21,7 @@ mod limits;
 mod list_limits;
 mod metrics;
 mod nul_bytes;
+mod number_cap;
 mod observability;
 mod ops;
 mod pagination;

@@ -15,7 +15,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{TestApp, spawn_app, test_settings, token};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with, test_settings, token};
 use crate::reporting::{REPORT_ACTIVITIES, REPORT_PAYMENTS};
 
 pub const SEGMENT: &str = "TX-EARLY";
@@ -227,7 +227,17 @@ async fn review(app: &TestApp, dry_run: bool) -> Value {
 
 /// The scheduled review, run by another "process" with its clock `hours` ahead.
 async fn scheduled_review(app: &TestApp, hours: i64) {
-    let settings = test_settings(&app.database_url);
+    scheduled_review_with(app, hours, |_| {}).await;
+}
+
+/// The scheduled review, by a process whose settings `adjust` changed.
+async fn scheduled_review_with(
+    app: &TestApp,
+    hours: i64,
+    adjust: impl FnOnce(&mut agencyflow::config::Settings),
+) {
+    let mut settings = test_settings(&app.database_url);
+    adjust(&mut settings);
     let db = agencyflow::db::connect(&settings.database).await.unwrap();
     let jobs = agencyflow::app::job_context(&settings, db, reqwest::Client::new(), "later".into())
         .unwrap();
@@ -668,4 +678,50 @@ async fn a_decision_left_executing_by_a_stopped_process_is_finished_by_the_next_
     assert_eq!(done.outcome.unwrap()["placed"], 20);
     assert_eq!(active_with(&app, &contest.weak).await, 40);
     assert_eq!(active_with(&app, &contest.strong).await, 80);
+}
+
+#[tokio::test]
+async fn recall_idle_takes_the_accounts_idle_by_the_one_idle_threshold() {
+    // compliance.idle_days = 1: WEAK's calls two days ago leave all 60 of its accounts
+    // idle, in the scorecard's idle share and in what RECALL_IDLE takes back alike.
+    let one_day = |settings: &mut agencyflow::config::Settings| settings.compliance.idle_days = 1;
+    let app = spawn_app_with(one_day).await;
+    let contest = contest(&app).await;
+    // STRONG noted something on each account an hour ago.
+    let strong_held = placement::Entity::find()
+        .filter(placement::Column::AgencyId.eq(contest.strong.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let notes: Vec<Value> = strong_held
+        .iter()
+        .map(|p| {
+            json!({
+                "externalId": format!("note-{}", p.id),
+                "accountId": p.account_id.to_string(),
+                "type": "NOTE",
+                "occurredAt": (Utc::now() - Duration::hours(1)).to_rfc3339(),
+                "note": "debtor asked for a statement",
+            })
+        })
+        .collect();
+    let noted = app
+        .gql(
+            Some(&contest.strong_token),
+            REPORT_ACTIVITIES,
+            json!({ "activities": notes }),
+        )
+        .await;
+    assert_eq!(noted.data()["reportActivities"]["accepted"], 60);
+    policy(&app).await;
+    let run = review(&app, false).await;
+    let decisions = run["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{run}");
+    let decision = &decisions[0];
+    assert_eq!(decision["agency"]["code"], "WEAK");
+    assert_eq!(decision["action"], "RECALL_IDLE");
+    assert_eq!(decision["findings"][1]["measured"], "100.00%", "{decision}");
+    scheduled_review_with(&app, 49, one_day).await;
+    assert_eq!(active_with(&app, &contest.weak).await, 0);
+    assert_eq!(active_with(&app, &contest.strong).await, 120);
 }

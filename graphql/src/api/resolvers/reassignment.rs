@@ -45,9 +45,6 @@ pub struct ReassignmentPolicyInput {
     /// Hours a decision waits for an override (default 48; CRITICAL: none).
     #[graphql(default = 48)]
     pub grace_hours: i32,
-    /// RECALL_IDLE takes back accounts with no activity in this many days (default 7).
-    #[graphql(default = 7)]
-    pub recall_idle_days: i32,
     pub rules: Vec<ReassignmentRuleInput>,
 }
 
@@ -174,7 +171,6 @@ impl ReassignmentMutation {
             PolicyInput {
                 segment: input.segment.trim().to_owned(),
                 grace_hours: input.grace_hours,
-                recall_idle_days: input.recall_idle_days,
                 rules,
             },
         )

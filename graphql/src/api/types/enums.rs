@@ -323,7 +323,9 @@ pub enum ReassignmentAction {
     Warn,
     /// The agency goes on probation: its allocation share is halved.
     Probation,
-    /// Probation, and its accounts idle `recallIdleDays` in the segment go to others.
+    /// Probation, and its idle accounts in the segment go to others: placed at least
+    /// `compliance.idle_days` days ago with no activity in as many days (the idle
+    /// accounts of the scorecards).
     RecallIdle,
     /// The agency is suspended and all its accounts go to others.
     RecallAll,

@@ -72,7 +72,6 @@ pub struct ReassignmentPolicy {
     pub version: i32,
     pub active: bool,
     pub grace_hours: i32,
-    pub recall_idle_days: i32,
     #[graphql(complexity = "cost::list(child_complexity)")]
     pub rules: Vec<ReassignmentRule>,
     pub created_by: String,
@@ -88,7 +87,6 @@ impl From<reassignment_policy::Model> for ReassignmentPolicy {
             version: p.version,
             active: p.active,
             grace_hours: p.grace_hours,
-            recall_idle_days: p.recall_idle_days,
             created_by: p.created_by,
             created_at: p.created_at,
         }

@@ -303,7 +303,6 @@ mod tests {
             version: 1,
             active: true,
             grace_hours: 48,
-            recall_idle_days: 7,
             rules: Rules(rules),
             created_by: "test".into(),
             created_at: now(),

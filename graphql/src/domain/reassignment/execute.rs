@@ -19,7 +19,7 @@ use entity::activity;
 use entity::agency::{self, AgencyStatus};
 use entity::placement::{self, PlacementStatus};
 use entity::reassignment_decision::{self, DecisionStatus, PlacementIds};
-use entity::reassignment_policy::{self, Action};
+use entity::reassignment_policy::Action;
 use entity::{account, allocation_run, allocation_strategy};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -37,7 +37,7 @@ use crate::domain::allocation::segment::DpdBucket;
 use crate::domain::outbox::{self, Event};
 use crate::domain::placement_lifecycle::{self, MAX_RECALL_IDS, RecallTarget};
 use crate::domain::tx::begin_write;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// An EXECUTING decision untouched this long was left by a stopped process.
 pub const RESUME_AFTER_MINUTES: i64 = 10;
@@ -56,7 +56,7 @@ pub async fn execute_due(
     db: &DatabaseConnection,
     caller: &Caller,
     now: DateTime<Utc>,
-    buckets: &[DpdBucket],
+    (buckets, idle_days): (&[DpdBucket], i64),
 ) -> AppResult<Executed> {
     let due: Vec<i64> = reassignment_decision::Entity::find()
         .select_only()
@@ -69,7 +69,7 @@ pub async fn execute_due(
     let mut executed = Executed::default();
     let started = Instant::now();
     for id in due {
-        match execute_one(db, caller, id, now, started, buckets).await {
+        match execute_one(db, caller, id, now, started, (buckets, idle_days)).await {
             Ok(done) => executed.done.extend(done),
             Err(err) => {
                 tracing::warn!(decision = id, error = ?err, "reassignment decision failed; retried at the next review");
@@ -102,7 +102,7 @@ async fn execute_one(
     id: i64,
     now: DateTime<Utc>,
     started: Instant,
-    buckets: &[DpdBucket],
+    (buckets, idle_days): (&[DpdBucket], i64),
 ) -> AppResult<Option<reassignment_decision::Model>> {
     let tx = begin_write(db).await?;
     let Some(agency_id) = reassignment_decision::Entity::find_by_id(id)
@@ -130,7 +130,7 @@ async fn execute_one(
         return Ok(None);
     };
     let decision = if decision.status == DecisionStatus::Pending {
-        start(&tx, caller, decision, now).await?
+        start(&tx, caller, decision, (now, idle_days)).await?
     } else {
         touch(&tx, decision, alive_at(now, started)).await?
     };
@@ -210,12 +210,14 @@ fn action_name(action: Action) -> &'static str {
     }
 }
 
-/// Step 1: the agency's status, the placements to recall, EXECUTING.
+/// Step 1: the agency's status, the placements to recall, EXECUTING. RECALL_IDLE takes
+/// the placements idle by `idle_days` (`compliance.idle_days`), as the scorecards count
+/// them.
 async fn start<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     decision: reassignment_decision::Model,
-    now: DateTime<Utc>,
+    (now, idle_days): (DateTime<Utc>, i64),
 ) -> AppResult<reassignment_decision::Model> {
     let agency = agencies::get(
         conn,
@@ -265,16 +267,7 @@ async fn start<C: ConnectionTrait>(
     let placement_ids = match decision.action {
         Action::Warn | Action::Probation => Vec::new(),
         Action::RecallIdle => {
-            let policy = reassignment_policy::Entity::find_by_id(decision.policy_id)
-                .one(conn)
-                .await?
-                .ok_or_else(|| AppError::not_found("reassignment policy", decision.policy_id))?;
-            idle_placements(
-                conn,
-                &decision,
-                now - Duration::days(policy.recall_idle_days.into()),
-            )
-            .await?
+            idle_placements(conn, &decision, now - Duration::days(idle_days)).await?
         }
         Action::RecallAll => {
             placement::Entity::find()

@@ -29,7 +29,6 @@ pub struct PolicyInput {
     /// An allocation strategy code, or `*` for segments without a policy of their own.
     pub segment: String,
     pub grace_hours: i32,
-    pub recall_idle_days: i32,
     pub rules: Vec<Rule>,
 }
 
@@ -39,7 +38,6 @@ fn audit_view(p: &reassignment_policy::Model) -> serde_json::Value {
         "version": p.version,
         "active": p.active,
         "graceHours": p.grace_hours,
-        "recallIdleDays": p.recall_idle_days,
         "rules": p.rules,
     })
 }
@@ -66,9 +64,6 @@ async fn check<C: ConnectionTrait>(conn: &C, input: &PolicyInput) -> AppResult<(
             "graceHours",
             format!("0 to {MAX_GRACE_HOURS} hours"),
         ));
-    }
-    if !(1..=365).contains(&input.recall_idle_days) {
-        return Err(AppError::bad_input("recallIdleDays", "1 to 365 days"));
     }
     if input.rules.is_empty() || input.rules.len() > MAX_RULES {
         return Err(AppError::bad_input(
@@ -150,7 +145,6 @@ pub async fn set(
         version: Set(current.as_ref().map_or(1, |c| c.version + 1)),
         active: Set(true),
         grace_hours: Set(input.grace_hours),
-        recall_idle_days: Set(input.recall_idle_days),
         rules: Set(Rules(input.rules)),
         created_by: Set(caller.actor.audit_name()),
         created_at: Set(caller.now),

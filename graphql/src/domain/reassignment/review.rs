@@ -133,7 +133,9 @@ pub async fn review(
     tx.commit().await?;
     let mut failed = Vec::new();
     if !dry_run {
-        failed = execute::execute_due(db, caller, now, buckets).await?.failed;
+        failed = execute::execute_due(db, caller, now, (buckets, scores.idle_days))
+            .await?
+            .failed;
         decisions = reassignment_decision::Entity::find()
             .filter(reassignment_decision::Column::RunId.eq(run.id))
             .all(db)

@@ -28,7 +28,7 @@ use crate::domain::compliance::rules::{
 };
 use crate::domain::incidents::{self, NewIncident};
 use crate::domain::outbox::{self, Event};
-use crate::domain::tx::begin_write;
+use crate::domain::tx::{CONTACT_POINT_LOCKS, begin_write, serialise_names};
 use crate::domain::{accounts, metrics, money, validate};
 use crate::error::{AppError, AppResult};
 
@@ -401,6 +401,11 @@ async fn evaluate<C: sea_orm::ConnectionTrait>(
         .filter(|(_, item, _, _)| item.channel == Some(ContactChannel::Call))
         .filter_map(|(_, item, _, _)| item.contact_point.clone())
         .collect();
+    // The per-number caps count calls on other debtors' accounts too, which the account
+    // locks do not cover: a concurrent report calling one of these numbers (from another
+    // agency or process) waits until this one commits, then counts its calls.
+    let locked: Vec<String> = numbers.iter().cloned().collect();
+    serialise_names(conn, CONTACT_POINT_LOCKS, &locked).await?;
     let (mut history, mut changes) = history::load(
         conn,
         accounts,
