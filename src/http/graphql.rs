@@ -1,4 +1,4 @@
-//! `POST /graphql` per the GraphQL over HTTP spec, and GraphiQL on `GET /graphql`.
+//! `POST /graphql` per the GraphQL over HTTP spec (GraphiQL, on `GET`, is in `graphiql`).
 //!
 //! - The answer's media type is negotiated from `Accept` (406 when neither JSON type
 //!   is acceptable); a body that is neither JSON nor multipart is 415.
@@ -14,13 +14,13 @@ use std::time::Instant;
 use agencyflow_graphql::AppError;
 use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::MultipartOptions;
 use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use http_body_util::LengthLimitError;
@@ -36,19 +36,6 @@ use crate::db;
 
 /// Files one multipart request may carry.
 const MAX_UPLOADS: usize = 4;
-
-pub async fn graphiql(State(state): State<AppState>) -> Response {
-    if !state.graphiql {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")]).into_response();
-    }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("agencyflow")
-            .finish(),
-    )
-    .into_response()
-}
 
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, middleware and the GraphQL endpoint.
 
+mod graphiql;
 mod graphql;
 mod health;
 mod limits;
@@ -57,7 +58,8 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         )
     };
     Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphiql::page).post(graphql::execute))
+        .route(graphiql::ASSET_ROUTE, get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -169,23 +169,76 @@ async fn without_graphiql_get_is_not_allowed() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_on_get() {
+async fn graphiql_is_served_from_the_binary_under_a_policy_that_forbids_remote_scripts() {
     let app = spawn_app().await;
     let page = app.client.get(&app.url).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    let header = |name: &str| page.headers()[name].to_str().unwrap().to_owned();
+    assert!(header("content-type").starts_with("text/html"));
+    let policy = header("content-security-policy");
+    let directives: Vec<&str> = policy.split(';').map(str::trim).collect();
+    assert!(directives.contains(&"script-src 'self'"), "{policy}");
+    assert!(directives.contains(&"default-src 'none'"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<div id=\"graphiql\">"));
     assert!(
-        page.headers()[CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
     );
-    assert!(
-        page.text()
+
+    let sources: Vec<&str> = html
+        .split("<script")
+        .skip(1)
+        .map(|tag| {
+            assert!(
+                tag.trim_start().starts_with("src=\""),
+                "an inline script: {tag}"
+            );
+            tag.split('"').nth(1).unwrap()
+        })
+        .collect();
+    assert_eq!(sources.len(), 4, "{html}");
+    let styles: Vec<&str> = html
+        .split("<link rel=\"stylesheet\" href=\"")
+        .skip(1)
+        .map(|tag| tag.split('"').next().unwrap())
+        .collect();
+    for (url, kind) in sources
+        .iter()
+        .map(|s| (s, "text/javascript"))
+        .chain(styles.iter().map(|s| (s, "text/css")))
+    {
+        assert!(url.starts_with("/graphiql/"), "not served from here: {url}");
+        let asset = app
+            .client
+            .get(format!("{}{url}", app.base))
+            .send()
             .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
-    );
+            .unwrap();
+        assert_eq!(asset.status(), 200, "{url}");
+        let content_type = asset.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with(kind), "{url}: {content_type}");
+        assert!(
+            asset.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age=31536000"),
+            "{url}"
+        );
+        assert!(!asset.bytes().await.unwrap().is_empty());
+    }
+    assert!(sources.iter().any(|s| s.contains("graphiql@3.9.0")));
+    assert!(styles.iter().any(|s| s.contains("graphiql@3.9.0")));
+    let unknown = app
+        .client
+        .get(format!(
+            "{}/graphiql/graphiql@0.0.1/graphiql.min.js",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
 }
 
 #[tokio::test]
