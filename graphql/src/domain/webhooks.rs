@@ -27,7 +27,8 @@ use sea_orm::{
 use sha2::Sha256;
 
 use super::tx::begin_write;
-use crate::error::{AppError, AppResult};
+use super::webhook_targets::{self, TargetPolicy};
+use crate::error::{AppError, AppResult, display_chain};
 
 #[derive(Clone, Debug)]
 pub struct DispatchSettings {
@@ -40,6 +41,8 @@ pub struct DispatchSettings {
     pub timeout: Duration,
     /// Events claimed per dispatch.
     pub batch: u64,
+    /// Where deliveries may go.
+    pub targets: TargetPolicy,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -217,6 +220,14 @@ async fn deliver(
     url: &str,
     secret: &str,
 ) -> AppResult<Result> {
+    // The address literals; names are checked by the client's resolver as it connects.
+    if let Err(refused) = webhook_targets::check_url(&settings.targets, "webhookUrl", url) {
+        return Ok(Result::Failed {
+            status: None,
+            error: format!("not sent: {refused}"),
+            retry_after: None,
+        });
+    }
     let id = format!("evt_{}", event.id);
     // Real time, not the service clock's: receivers check it against their own clock.
     let sent_at: DateTime<Utc> = Utc::now();
@@ -253,7 +264,7 @@ async fn deliver(
         },
         Err(err) => Result::Failed {
             status: None,
-            error: format!("delivery failed: {err}"),
+            error: format!("delivery failed: {}", display_chain(&err)),
             retry_after: None,
         },
     })
@@ -270,6 +281,7 @@ mod tests {
             max_delay: Duration::from_secs(6 * 3600),
             timeout: Duration::from_secs(10),
             batch: 100,
+            targets: TargetPolicy::default(),
         }
     }
 
