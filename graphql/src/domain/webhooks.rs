@@ -21,13 +21,14 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::Sha256;
 
 use super::tx::begin_write;
 use super::webhook_targets::{self, TargetPolicy};
+use crate::domain::any_of::any_of;
 use crate::error::{AppError, AppResult, display_chain};
 
 #[derive(Clone, Debug)]
@@ -128,14 +129,22 @@ pub async fn dispatch_due(
             next_attempt_at: Set(Some(claim)),
             ..Default::default()
         })
-        .filter(Column::Id.is_in(due.iter().map(|e| e.id)))
+        .filter(any_of(
+            tx.get_database_backend(),
+            Column::Id,
+            due.iter().map(|e| e.id),
+        ))
         .exec(&tx)
         .await?;
     tx.commit().await?;
 
     let agency_ids: Vec<i64> = due.iter().filter_map(|e| e.agency_id).collect();
     let endpoints: HashMap<i64, (String, String)> = agency::Entity::find()
-        .filter(agency::Column::Id.is_in(agency_ids))
+        .filter(any_of(
+            db.get_database_backend(),
+            agency::Column::Id,
+            agency_ids,
+        ))
         .all(db)
         .await?
         .into_iter()

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use entity::{account, ledger_entry};
 use entity::{commission_line, commission_statement, reconciliation_item};
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use crate::domain::any_of::any_of;
 use crate::domain::money;
 use crate::error::{AppError, AppResult};
 
@@ -27,7 +28,11 @@ pub async fn items_csv<C: ConnectionTrait>(
             account::Entity::find()
                 .select_only()
                 .columns([account::Column::Id, account::Column::LenderReference])
-                .filter(account::Column::Id.is_in(account_ids))
+                .filter(any_of(
+                    conn.get_database_backend(),
+                    account::Column::Id,
+                    account_ids,
+                ))
                 .into_tuple::<(i64, String)>()
                 .all(conn)
                 .await?,
@@ -39,7 +44,11 @@ pub async fn items_csv<C: ConnectionTrait>(
             ledger_entry::Entity::find()
                 .select_only()
                 .columns([ledger_entry::Column::Id, ledger_entry::Column::Reference])
-                .filter(ledger_entry::Column::Id.is_in(entry_ids))
+                .filter(any_of(
+                    conn.get_database_backend(),
+                    ledger_entry::Column::Id,
+                    entry_ids,
+                ))
                 .into_tuple::<(i64, String)>()
                 .all(conn)
                 .await?,
