@@ -28,6 +28,7 @@ mod reconciliation;
 mod reporting;
 mod scheduler;
 mod schema;
+mod schema_sweep;
 mod scoping;
 mod simulate;
 mod storage;
