@@ -11,6 +11,7 @@ use agencyflow_graphql::domain::finance::reconciliation::ReconcileSettings;
 use agencyflow_graphql::domain::intake::NationalIdKey;
 use agencyflow_graphql::domain::jobs::runner::JobContext;
 use agencyflow_graphql::domain::jobs::store;
+use agencyflow_graphql::domain::webhook_targets;
 use agencyflow_graphql::{SchemaSettings, build_schema};
 use async_graphql::extensions::Tracing;
 use sea_orm::DatabaseConnection;
@@ -55,11 +56,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let graphql = &settings.graphql;
         let dispatch = settings.webhooks.dispatch();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("agencyflow/", env!("CARGO_PKG_VERSION")))
-            // A redirect would turn the POST into a GET without the event: a 3xx is a failure.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = webhook_targets::client(&dispatch.targets)?;
         store::seed(&db, &settings.job_defaults()?, clock.now()).await?;
         let jobs = job_context(settings, db.clone(), http.clone(), runner_name())?;
         let schema = build_schema(

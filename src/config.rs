@@ -18,6 +18,7 @@ use agencyflow_graphql::domain::jobs::{JobName, schedule};
 use agencyflow_graphql::domain::performance::{IncidentPoints, ScoreSettings, Weights};
 use agencyflow_graphql::domain::reporting::ReportingSettings;
 use agencyflow_graphql::domain::tokens::TokenLifetime;
+use agencyflow_graphql::domain::webhook_targets::TargetPolicy;
 use agencyflow_graphql::domain::webhooks::DispatchSettings;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -117,6 +118,12 @@ pub struct WebhookSettings {
     pub max_delay_secs: u64,
     pub timeout_secs: u64,
     pub batch: u64,
+    /// Hosts that may be sent webhooks over plain http (development).
+    #[serde(default)]
+    pub allow_http_hosts: Vec<String>,
+    /// Hosts exempt from the refusal of internal addresses (development, tests).
+    #[serde(default)]
+    pub allow_private_hosts: Vec<String>,
 }
 
 impl WebhookSettings {
@@ -127,6 +134,10 @@ impl WebhookSettings {
             max_delay: Duration::from_secs(self.max_delay_secs),
             timeout: Duration::from_secs(self.timeout_secs),
             batch: self.batch,
+            targets: TargetPolicy {
+                allow_http_hosts: self.allow_http_hosts.clone(),
+                allow_private_hosts: self.allow_private_hosts.clone(),
+            },
         }
     }
 }

@@ -93,7 +93,8 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
-fn display_chain(err: &dyn std::error::Error) -> String {
+/// The error and its causes, each after a colon.
+pub(crate) fn display_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -1,10 +1,12 @@
 //! Every list argument has a maximum; past it the answer is BAD_USER_INPUT, and a list
 //! at it is one bind parameter, not one per value.
 
+use entity::api_token::Role;
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Answer, TestApp, spawn_app, spawn_app_after, token};
+use crate::schema_sweep::{Probe, Schema, sweep};
 
 /// `validate::MAX_LIST`, as the README documents it.
 const MAX_LIST: usize = 100;
@@ -143,4 +145,56 @@ async fn an_agency_takes_at_most_the_maximum_of_regions() {
         .await;
     assert_eq!(answer.code(), Some("BAD_USER_INPUT"), "{}", answer.body);
     assert_eq!(answer.body["errors"][0]["extensions"]["field"], "regions");
+}
+
+/// Longer than the longest maximum (`recallPlacements` ids: 10,000).
+const PAST_EVERY_MAXIMUM: usize = 10_001;
+
+/// Each list PAST_EVERY_MAXIMUM long.
+struct Long;
+
+impl Probe for Long {
+    fn is_position(&self, type_ref: &Value) -> bool {
+        let type_ref = match type_ref["kind"].as_str() {
+            Some("NON_NULL") => &type_ref["ofType"],
+            _ => type_ref,
+        };
+        type_ref["kind"] == "LIST"
+    }
+
+    fn hostile(&self, schema: &Schema, name: &str, type_ref: &Value) -> Value {
+        let list = match type_ref["kind"].as_str() {
+            Some("NON_NULL") => &type_ref["ofType"],
+            _ => type_ref,
+        };
+        let element = schema.value(self, name, &list["ofType"], None);
+        Value::Array(vec![element; PAST_EVERY_MAXIMUM])
+    }
+
+    /// Refused: BAD_USER_INPUT, or in a batch the item REJECTED (a row's own list).
+    fn wrong(&self, field: &str, answer: &Answer) -> Option<String> {
+        let refused =
+            answer.code() == Some("BAD_USER_INPUT") || answer.body["data"][field]["rejected"] == 1;
+        (!refused).then(|| format!("{:?}", answer.code()))
+    }
+}
+
+#[tokio::test]
+async fn every_list_argument_refuses_a_list_past_its_maximum() {
+    let app = spawn_app_after(async |_, db| {
+        fixtures::book(db).await;
+    })
+    .await;
+    let agency = token(&app.db, Role::Agency, Some(1)).await;
+    let schema = Schema::load(&app).await;
+    // A position is refused if either caller gets BAD_USER_INPUT there (the other may
+    // not be allowed the operation at all).
+    let as_agency = sweep(&app, &schema, &Long, &agency).await;
+    let as_admin = sweep(&app, &schema, &Long, &app.admin_token).await;
+    let wrong: Vec<String> = as_agency
+        .iter()
+        .filter(|(position, _)| as_admin.iter().any(|(p, _)| p == position))
+        .map(|(position, why)| format!("{position}: {why}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -32,6 +32,7 @@ mod reconciliation;
 mod reporting;
 mod scheduler;
 mod schema;
+mod schema_sweep;
 mod scoping;
 mod shutdown;
 mod simulate;

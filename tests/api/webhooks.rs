@@ -6,13 +6,15 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
+use entity::agency;
 use entity::api_token::Role;
 use hmac::{Hmac, Mac};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::fixtures;
-use crate::helpers::{TestApp, spawn_app, token};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with, token};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const DISPATCH: &str = "mutation { dispatchWebhooks { delivered retrying dead noEndpoint } }";
@@ -235,4 +237,118 @@ async fn an_agency_sees_only_its_own_deliveries_and_cannot_dispatch() {
         app.gql(Some(&alpha), DISPATCH, json!({})).await.code(),
         Some("FORBIDDEN")
     );
+}
+
+/// Webhook endpoints as the strict (production) rules see them: no host exempt.
+async fn strict_app() -> TestApp {
+    spawn_app_with(|settings| {
+        settings.webhooks.allow_http_hosts.clear();
+        settings.webhooks.allow_private_hosts.clear();
+    })
+    .await
+}
+
+async fn register(app: &TestApp, agency_id: i64, url: &str) -> crate::helpers::Answer {
+    app.admin(
+        "mutation($id: ID!, $input: UpdateAgencyInput!) { updateAgency(id: $id, input: $input) { webhookUrl } }",
+        json!({ "id": agency_id.to_string(), "input": { "webhookUrl": url, "webhookSecret": SECRET } }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn registration_refuses_http_and_internal_addresses() {
+    let app = spawn_app().await;
+    let agency = fixtures::agency(&app.db, "HOOKS").await;
+    for url in [
+        "http://hooks.agency.example/agencyflow",
+        "https://10.0.0.5/hook",
+        "https://172.16.3.4/hook",
+        "https://192.168.1.20/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fd00:ec2::254]/latest",
+        "https://[::ffff:10.0.0.1]/hook",
+        "https://[fe80::1]/hook",
+        "https://100.64.0.1/hook",
+        "https://0.0.0.0/hook",
+        "https://224.0.0.1/hook",
+    ] {
+        let answer = register(&app, agency.id, url).await;
+        assert_eq!(
+            answer.code(),
+            Some("BAD_USER_INPUT"),
+            "{url}: {}",
+            answer.body
+        );
+        assert_eq!(
+            answer.body["errors"][0]["extensions"]["field"],
+            "webhookUrl"
+        );
+    }
+    let listed = register(&app, agency.id, "http://localhost:9000/hook").await;
+    assert_eq!(
+        listed.data()["updateAgency"]["webhookUrl"],
+        "http://localhost:9000/hook"
+    );
+}
+
+#[tokio::test]
+async fn registration_refuses_loopback_and_names_resolving_to_it_unless_listed() {
+    let app = strict_app().await;
+    let agency = fixtures::agency(&app.db, "LOOP").await;
+    for url in [
+        "https://localhost/hook",
+        "https://127.0.0.1/hook",
+        "https://[::1]/hook",
+        "http://127.0.0.1:9000/hook",
+    ] {
+        let answer = register(&app, agency.id, url).await;
+        assert_eq!(
+            answer.code(),
+            Some("BAD_USER_INPUT"),
+            "{url}: {}",
+            answer.body
+        );
+    }
+    let resolved = register(&app, agency.id, "https://localhost/hook").await;
+    let message = resolved.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("resolves to"), "{message}");
+}
+
+#[tokio::test]
+async fn delivery_to_a_now_private_address_is_refused_and_recorded_as_failed() {
+    // Plain http stays allowed so that only the address check stands in the way.
+    let app = spawn_app_with(|settings| settings.webhooks.allow_private_hosts.clear()).await;
+    let book = fixtures::book(&app.db).await;
+    let (receiver, url) = Receiver::start(vec![StatusCode::OK]).await;
+    let by_name = url.replace("127.0.0.1", "localhost");
+    // As if the names had resolved to public addresses when they were registered.
+    for (agency, url) in [(&book.agency_a, &url), (&book.agency_b, &by_name)] {
+        let mut row: agency::ActiveModel = (*agency).clone().into();
+        row.webhook_url = Set(Some(url.clone()));
+        row.webhook_secret = Set(Some(SECRET.into()));
+        row.update(&app.db).await.unwrap();
+    }
+    recall(&app, book.placements[0].id).await;
+    recall(&app, book.placements[1].id).await;
+
+    let dispatched = app.admin(DISPATCH, json!({})).await;
+    assert_eq!(
+        dispatched.data()["dispatchWebhooks"],
+        json!({ "delivered": 0, "retrying": 2, "dead": 0, "noEndpoint": 0 })
+    );
+    let failed = deliveries(
+        &app,
+        &app.admin_token,
+        json!({ "topic": "placement.recalled" }),
+    )
+    .await;
+    assert_eq!(failed.len(), 2);
+    for delivery in &failed {
+        assert_eq!(delivery["status"], "PENDING", "{delivery}");
+        assert_eq!(delivery["attempts"], 1, "{delivery}");
+        let error = delivery["lastError"].as_str().unwrap();
+        assert!(error.contains("loopback address"), "{error}");
+    }
+    assert!(receiver.received().is_empty(), "nothing was sent");
 }

@@ -7,6 +7,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{account, agency, agency_qualification, allocation_strategy, placement, portfolio};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::domain::any_of::any_of;
 use crate::error::AppError;
 
 /// Loads rows of one table by id.
@@ -26,7 +27,11 @@ where
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, Self::Error> {
         let rows = E::find()
-            .filter(self.id.is_in(keys.iter().copied()))
+            .filter(any_of(
+                self.db.get_database_backend(),
+                self.id,
+                keys.iter().copied(),
+            ))
             .all(&self.db)
             .await?;
         Ok(rows
@@ -46,7 +51,11 @@ impl Loader<i64> for QualificationsByAgency {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         use agency_qualification::Column;
         let rows = agency_qualification::Entity::find()
-            .filter(Column::AgencyId.is_in(keys.iter().copied()))
+            .filter(any_of(
+                self.0.get_database_backend(),
+                Column::AgencyId,
+                keys.iter().copied(),
+            ))
             .order_by_asc(Column::Id)
             .all(&self.0)
             .await?;
@@ -68,7 +77,11 @@ impl Loader<i64> for ActivePlacementByAccount {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         use placement::Column;
         let rows = placement::Entity::find()
-            .filter(Column::AccountId.is_in(keys.iter().copied()))
+            .filter(any_of(
+                self.0.get_database_backend(),
+                Column::AccountId,
+                keys.iter().copied(),
+            ))
             .filter(Column::Status.eq(placement::PlacementStatus::Active))
             .all(&self.0)
             .await?;
@@ -86,7 +99,11 @@ impl Loader<i64> for PlacementsByAccount {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         use placement::Column;
         let rows = placement::Entity::find()
-            .filter(Column::AccountId.is_in(keys.iter().copied()))
+            .filter(any_of(
+                self.0.get_database_backend(),
+                Column::AccountId,
+                keys.iter().copied(),
+            ))
             .order_by_asc(Column::Id)
             .all(&self.0)
             .await?;

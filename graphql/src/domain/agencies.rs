@@ -18,6 +18,7 @@ use super::audit::{self, Change};
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use super::tx::begin_write;
 use super::validate::{self, MAX_LIST};
+use super::webhook_targets::{self, TargetPolicy};
 use super::{lifecycle, money, outbox};
 use crate::error::{AppError, AppResult};
 
@@ -230,11 +231,24 @@ fn capacity(capacity: Capacity) -> AppResult<(Option<i64>, Option<i64>, Option<S
     ))
 }
 
+/// A webhook URL the policy allows, checked before any transaction starts (it may
+/// resolve a name).
+async fn webhook_url(targets: &TargetPolicy, url: Option<String>) -> AppResult<Option<String>> {
+    match url {
+        Some(url) => Ok(Some(
+            webhook_targets::check_registration(targets, "webhookUrl", &url).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
     new: NewAgency,
+    targets: &TargetPolicy,
 ) -> AppResult<agency::Model> {
+    let webhook_url = webhook_url(targets, new.webhook_url).await?;
     let (max_accounts, max_balance, currency) = capacity(new.capacity)?;
     let code = validate::code("code", &new.code)?;
     let now = caller.now;
@@ -251,10 +265,7 @@ pub async fn create(
         remittance_mode: Set(new.remittance_mode),
         status_reason: Set(None),
         status_changed_at: Set(Some(now)),
-        webhook_url: Set(new
-            .webhook_url
-            .map(|u| validate::url("webhookUrl", &u))
-            .transpose()?),
+        webhook_url: Set(webhook_url),
         webhook_secret: Set(new
             .webhook_secret
             .map(|s| validate::webhook_secret("webhookSecret", &s))
@@ -286,7 +297,9 @@ pub async fn update(
     caller: &Caller,
     id: i64,
     patch: AgencyPatch,
+    targets: &TargetPolicy,
 ) -> AppResult<agency::Model> {
+    let webhook_url = webhook_url(targets, patch.webhook_url).await?;
     let tx = begin_write(db).await?;
     let current = find_for_update(&tx, id).await?;
     if current.status == AgencyStatus::Terminated {
@@ -323,8 +336,8 @@ pub async fn update(
         active.webhook_url = Set(None);
         active.webhook_secret = Set(None);
     }
-    if let Some(url) = patch.webhook_url {
-        active.webhook_url = Set(Some(validate::url("webhookUrl", &url)?));
+    if let Some(url) = webhook_url {
+        active.webhook_url = Set(Some(url));
     }
     if let Some(secret) = patch.webhook_secret {
         active.webhook_secret = Set(Some(validate::webhook_secret("webhookSecret", &secret)?));

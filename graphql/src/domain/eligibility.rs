@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::actor::Scope;
 use super::lifecycle::may_receive_work;
+use crate::domain::any_of::any_of;
 use crate::error::{AppError, AppResult};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -288,7 +289,11 @@ pub struct EligibilityBook {
 impl EligibilityBook {
     pub async fn load<C: ConnectionTrait>(conn: &C, agency_ids: &[i64]) -> AppResult<Self> {
         let agencies: HashMap<i64, agency::Model> = agency::Entity::find()
-            .filter(agency::Column::Id.is_in(agency_ids.iter().copied()))
+            .filter(any_of(
+                conn.get_database_backend(),
+                agency::Column::Id,
+                agency_ids.iter().copied(),
+            ))
             .all(conn)
             .await?
             .into_iter()
@@ -296,7 +301,11 @@ impl EligibilityBook {
             .collect();
         let mut qualifications: HashMap<i64, Vec<agency_qualification::Model>> = HashMap::new();
         for q in agency_qualification::Entity::find()
-            .filter(agency_qualification::Column::AgencyId.is_in(agency_ids.iter().copied()))
+            .filter(any_of(
+                conn.get_database_backend(),
+                agency_qualification::Column::AgencyId,
+                agency_ids.iter().copied(),
+            ))
             .all(conn)
             .await?
         {
@@ -317,7 +326,11 @@ impl EligibilityBook {
             )
             .join(JoinType::InnerJoin, placement::Relation::Account.def())
             .filter(placement::Column::Status.eq(PlacementStatus::Active))
-            .filter(placement::Column::AgencyId.is_in(agency_ids.iter().copied()))
+            .filter(any_of(
+                conn.get_database_backend(),
+                placement::Column::AgencyId,
+                agency_ids.iter().copied(),
+            ))
             .group_by(placement::Column::AgencyId)
             .group_by(account::Column::Currency)
             .into_tuple()

@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use entity::agency_qualification::{self, QualificationStatus};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use super::actor::Caller;
 use super::outbox::{self, Event};
 use super::qualifications::record;
 use super::tx::begin_write;
+use crate::domain::any_of::any_of;
 use crate::error::AppResult;
 
 /// Qualifications expired per transaction.
@@ -63,7 +64,11 @@ pub async fn expire_lapsed(
                 updated_at: Set(now),
                 ..Default::default()
             })
-            .filter(Column::Id.is_in(lapsed.iter().map(|q| q.id)))
+            .filter(any_of(
+                tx.get_database_backend(),
+                Column::Id,
+                lapsed.iter().map(|q| q.id),
+            ))
             .exec(&tx)
             .await?;
         for before in lapsed {

@@ -32,6 +32,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod tx;
 pub mod validate;
+pub mod webhook_targets;
 pub mod webhooks;
 
 pub use actor::{Actor, Caller, Scope};

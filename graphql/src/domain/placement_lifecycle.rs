@@ -231,7 +231,11 @@ async fn end_placements<C: ConnectionTrait>(
             updated_at: Set(now),
             ..Default::default()
         })
-        .filter(placement::Column::Id.is_in(placements.iter().map(|p| p.id)))
+        .filter(any_of(
+            conn.get_database_backend(),
+            placement::Column::Id,
+            placements.iter().map(|p| p.id),
+        ))
         .exec(conn)
         .await?;
     let ended: Vec<(placement::Model, placement::Model)> = placements
@@ -270,7 +274,11 @@ pub async fn close_paid<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let paid = active()
-        .filter(placement::Column::AccountId.is_in(account_ids))
+        .filter(any_of(
+            conn.get_database_backend(),
+            placement::Column::AccountId,
+            account_ids,
+        ))
         .order_by_asc(placement::Column::Id)
         .lock_exclusive()
         .all(conn)
@@ -375,7 +383,11 @@ pub async fn warn_due(
                 updated_at: Set(now),
                 ..Default::default()
             })
-            .filter(placement::Column::Id.is_in(due.iter().map(|p| p.id)))
+            .filter(any_of(
+                tx.get_database_backend(),
+                placement::Column::Id,
+                due.iter().map(|p| p.id),
+            ))
             .exec(&tx)
             .await?;
         let warned: Vec<(placement::Model, placement::Model)> = due

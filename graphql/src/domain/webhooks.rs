@@ -21,13 +21,15 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::Sha256;
 
 use super::tx::begin_write;
-use crate::error::{AppError, AppResult};
+use super::webhook_targets::{self, TargetPolicy};
+use crate::domain::any_of::any_of;
+use crate::error::{AppError, AppResult, display_chain};
 
 #[derive(Clone, Debug)]
 pub struct DispatchSettings {
@@ -40,6 +42,8 @@ pub struct DispatchSettings {
     pub timeout: Duration,
     /// Events claimed per dispatch.
     pub batch: u64,
+    /// Where deliveries may go.
+    pub targets: TargetPolicy,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -125,14 +129,22 @@ pub async fn dispatch_due(
             next_attempt_at: Set(Some(claim)),
             ..Default::default()
         })
-        .filter(Column::Id.is_in(due.iter().map(|e| e.id)))
+        .filter(any_of(
+            tx.get_database_backend(),
+            Column::Id,
+            due.iter().map(|e| e.id),
+        ))
         .exec(&tx)
         .await?;
     tx.commit().await?;
 
     let agency_ids: Vec<i64> = due.iter().filter_map(|e| e.agency_id).collect();
     let endpoints: HashMap<i64, (String, String)> = agency::Entity::find()
-        .filter(agency::Column::Id.is_in(agency_ids))
+        .filter(any_of(
+            db.get_database_backend(),
+            agency::Column::Id,
+            agency_ids,
+        ))
         .all(db)
         .await?
         .into_iter()
@@ -218,6 +230,14 @@ async fn deliver(
     url: &str,
     secret: &str,
 ) -> AppResult<Result> {
+    // The address literals; names are checked by the client's resolver as it connects.
+    if let Err(refused) = webhook_targets::check_url(&settings.targets, "webhookUrl", url) {
+        return Ok(Result::Failed {
+            status: None,
+            error: format!("not sent: {refused}"),
+            retry_after: None,
+        });
+    }
     let id = format!("evt_{}", event.id);
     // Real time, not the service clock's: receivers check it against their own clock.
     let sent_at: DateTime<Utc> = Utc::now();
@@ -254,7 +274,7 @@ async fn deliver(
         },
         Err(err) => Result::Failed {
             status: None,
-            error: format!("delivery failed: {err}"),
+            error: format!("delivery failed: {}", display_chain(&err)),
             retry_after: None,
         },
     })
@@ -271,6 +291,7 @@ mod tests {
             max_delay: Duration::from_secs(6 * 3600),
             timeout: Duration::from_secs(10),
             batch: 100,
+            targets: TargetPolicy::default(),
         }
     }
 

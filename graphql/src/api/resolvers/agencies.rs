@@ -14,6 +14,13 @@ use crate::api::types::money::Amount;
 use crate::domain::agencies::{self, AgencyFilter, AgencyPatch, Capacity, NewAgency};
 use crate::domain::eligibility::{self, Question};
 use crate::domain::validate;
+use crate::domain::webhook_targets::TargetPolicy;
+use crate::domain::webhooks::DispatchSettings;
+
+/// Where the service may send agencies' webhooks.
+fn targets<'c>(ctx: &Context<'c>) -> &'c TargetPolicy {
+    &ctx.data_unchecked::<DispatchSettings>().targets
+}
 
 #[derive(Default)]
 pub struct AgencyQuery;
@@ -199,7 +206,7 @@ impl AgencyMutation {
             contacts: input.contacts.into_iter().map(Into::into).collect(),
         };
         Ok(Agency::from_model(
-            agencies::create(db(ctx), &caller(ctx)?, new).await?,
+            agencies::create(db(ctx), &caller(ctx)?, new, targets(ctx)).await?,
         )?)
     }
 
@@ -225,8 +232,14 @@ impl AgencyMutation {
                 .contacts
                 .map(|c| c.into_iter().map(Into::into).collect()),
         };
-        let updated =
-            agencies::update(db(ctx), &caller(ctx)?, ids::parse("id", &id)?, patch).await?;
+        let updated = agencies::update(
+            db(ctx),
+            &caller(ctx)?,
+            ids::parse("id", &id)?,
+            patch,
+            targets(ctx),
+        )
+        .await?;
         Ok(Agency::from_model(updated)?)
     }
 

@@ -5,16 +5,14 @@ use std::collections::HashMap;
 
 use entity::{account, agency, ledger_entry, payment};
 use entity::{commission_line, commission_statement, reconciliation_item};
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use crate::domain::any_of::any_of;
 use crate::domain::money;
 use crate::error::{AppError, AppResult};
 
-/// Rows per lookup query.
-const CHUNK: usize = 500;
-
 /// The `name` column of the rows of `E` with these ids (the references people know
-/// records by), looked up in chunks.
+/// records by), looked up in one query.
 async fn names<C, E>(
     conn: &C,
     (id, name): (E::Column, E::Column),
@@ -28,18 +26,15 @@ where
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            E::find()
-                .select_only()
-                .columns([id, name])
-                .filter(id.is_in(chunk.iter().copied()))
-                .into_tuple::<(i64, String)>()
-                .all(conn)
-                .await?,
-        );
-    }
+    let out = E::find()
+        .select_only()
+        .columns([id, name])
+        .filter(any_of(conn.get_database_backend(), id, ids))
+        .into_tuple::<(i64, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
     Ok(out)
 }
 

@@ -19,6 +19,7 @@ use super::report::ImportReport;
 use super::row::{Field, FieldError, Row, Rules, ValidAccount, validate};
 use crate::domain::accounts::audit_view;
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::tx::begin_write;
 use crate::domain::{money, portfolios};
@@ -185,7 +186,11 @@ impl<'a> Import<'a> {
     ) -> AppResult<HashMap<String, account::Model>> {
         // In id order, as agencies' reports lock accounts: the two never deadlock.
         Ok(account::Entity::find()
-            .filter(account::Column::LenderReference.is_in(references(accepted)))
+            .filter(any_of(
+                self.tx.get_database_backend(),
+                account::Column::LenderReference,
+                references(accepted),
+            ))
             .order_by_asc(account::Column::Id)
             .lock_exclusive()
             .all(&self.tx)
@@ -240,7 +245,11 @@ impl<'a> Import<'a> {
         .exec_without_returning(&self.tx)
         .await?;
         let written = account::Entity::find()
-            .filter(account::Column::LenderReference.is_in(references(accepted)))
+            .filter(any_of(
+                self.tx.get_database_backend(),
+                account::Column::LenderReference,
+                references(accepted),
+            ))
             .all(&self.tx)
             .await?;
         let changes = written.iter().map(|after| {

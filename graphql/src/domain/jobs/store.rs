@@ -173,7 +173,11 @@ pub async fn claim(
                 )),
                 ..Default::default()
             })
-            .filter(job_run::Column::Id.is_in(stale.iter().map(|run| run.id)))
+            .filter(any_of(
+                tx.get_database_backend(),
+                job_run::Column::Id,
+                stale.iter().map(|run| run.id),
+            ))
             .exec(&tx)
             .await?;
     }

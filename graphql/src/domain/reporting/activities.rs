@@ -10,7 +10,9 @@ use entity::activity::{self, ActivityKind, ContactChannel, ContactResult, Direct
 use entity::compliance_incident::{self, IncidentSource, Severity};
 use entity::placement;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -22,6 +24,7 @@ use super::{
     check_batch_size, external_id, not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::compliance::rules::{
     self, AccountState, Breach, Contact, ContactRef, Counted, FlagChange,
@@ -294,7 +297,11 @@ pub async fn report(
     let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let stored: HashMap<String, (String, activity::Model)> = activity::Entity::find()
         .filter(activity::Column::AgencyId.eq(agency_id))
-        .filter(activity::Column::ExternalId.is_in(batch.external_ids()))
+        .filter(any_of(
+            tx.get_database_backend(),
+            activity::Column::ExternalId,
+            batch.external_ids(),
+        ))
         .all(&tx)
         .await?
         .into_iter()

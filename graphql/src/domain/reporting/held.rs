@@ -9,6 +9,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::domain::any_of::any_of;
 use crate::error::AppResult;
 
 /// The accounts with these ids that the agency holds or held, row-locked in id order (so
@@ -21,7 +22,12 @@ pub(super) async fn lock_accounts<C: ConnectionTrait>(
     ids: &HashSet<i64>,
     with_debtors: bool,
 ) -> AppResult<HashMap<i64, account::Model>> {
-    let held = account::Column::Id.is_in(ids.iter().copied()).and(
+    let held = any_of(
+        conn.get_database_backend(),
+        account::Column::Id,
+        ids.iter().copied(),
+    )
+    .and(
         account::Column::Id.in_subquery(
             Query::select()
                 .column(placement::Column::AccountId)
@@ -44,8 +50,11 @@ pub(super) async fn lock_accounts<C: ConnectionTrait>(
             .flatten()
             .collect();
         if !debtors.is_empty() {
-            select = account::Entity::find()
-                .filter(held.or(account::Column::NationalIdHash.is_in(debtors)));
+            select = account::Entity::find().filter(held.or(any_of(
+                conn.get_database_backend(),
+                account::Column::NationalIdHash,
+                debtors,
+            )));
         }
     }
     Ok(select
@@ -67,7 +76,11 @@ pub(super) async fn placements_of<C: ConnectionTrait>(
     let mut by_account: HashMap<i64, Vec<placement::Model>> = HashMap::new();
     let placements = placement::Entity::find()
         .filter(placement::Column::AgencyId.eq(agency_id))
-        .filter(placement::Column::AccountId.is_in(account_ids.iter().copied()))
+        .filter(any_of(
+            conn.get_database_backend(),
+            placement::Column::AccountId,
+            account_ids.iter().copied(),
+        ))
         .order_by_asc(placement::Column::PlacedAt)
         .order_by_asc(placement::Column::Id)
         .all(conn)

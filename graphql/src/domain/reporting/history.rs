@@ -9,6 +9,7 @@ use entity::{account, account_flag_change};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::held::debtor_key;
+use crate::domain::any_of::any_of;
 use crate::domain::compliance::rules::{Contact, ContactRef, FlagChange, History};
 use crate::error::AppResult;
 
@@ -41,7 +42,11 @@ pub(super) async fn load<C: ConnectionTrait>(
 ) -> AppResult<(History, FlagChanges)> {
     let account_ids: Vec<i64> = accounts.keys().copied().collect();
     let mut rows = activity::Entity::find()
-        .filter(activity::Column::AccountId.is_in(account_ids.clone()))
+        .filter(any_of(
+            conn.get_database_backend(),
+            activity::Column::AccountId,
+            account_ids.clone(),
+        ))
         .filter(activity::Column::Kind.eq(ActivityKind::ContactAttempt))
         .filter(activity::Column::OccurredAt.gte(from - Duration::days(lookback_days + 1)))
         .filter(activity::Column::OccurredAt.lte(until + Duration::days(8)))
@@ -50,7 +55,11 @@ pub(super) async fn load<C: ConnectionTrait>(
     if !numbers.is_empty() {
         let seen: HashSet<i64> = rows.iter().map(|row| row.id).collect();
         let calls = activity::Entity::find()
-            .filter(activity::Column::ContactPoint.is_in(numbers.iter().cloned()))
+            .filter(any_of(
+                conn.get_database_backend(),
+                activity::Column::ContactPoint,
+                numbers.iter().cloned(),
+            ))
             .filter(activity::Column::Kind.eq(ActivityKind::ContactAttempt))
             .filter(activity::Column::Channel.eq(ContactChannel::Call))
             .filter(
@@ -72,7 +81,11 @@ pub(super) async fn load<C: ConnectionTrait>(
 
     let mut changes = FlagChanges::default();
     let recorded = account_flag_change::Entity::find()
-        .filter(account_flag_change::Column::AccountId.is_in(account_ids))
+        .filter(any_of(
+            conn.get_database_backend(),
+            account_flag_change::Column::AccountId,
+            account_ids,
+        ))
         .order_by_asc(account_flag_change::Column::At)
         .order_by_asc(account_flag_change::Column::Id)
         .all(conn)

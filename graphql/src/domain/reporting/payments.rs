@@ -24,6 +24,7 @@ use super::{
     check_batch_size, external_id, not_in_future, reporting_agency,
 };
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::placement_lifecycle;
 use crate::domain::tx::begin_write;
@@ -172,7 +173,11 @@ pub async fn report(
     let placements = placements_of(&tx, agency_id, &account_ids).await?;
     let stored: HashMap<String, (String, payment::Model)> = payment::Entity::find()
         .filter(payment::Column::AgencyId.eq(agency_id))
-        .filter(payment::Column::ExternalId.is_in(batch.external_ids()))
+        .filter(any_of(
+            tx.get_database_backend(),
+            payment::Column::ExternalId,
+            batch.external_ids(),
+        ))
         .all(&tx)
         .await?
         .into_iter()
@@ -348,7 +353,11 @@ async fn update_balances<C: ConnectionTrait>(
     account::Entity::update_many()
         .col_expr(account::Column::OutstandingMinor, balance.into())
         .col_expr(account::Column::UpdatedAt, Expr::val(now))
-        .filter(account::Column::Id.is_in(changed.iter().map(|a| a.id)))
+        .filter(any_of(
+            conn.get_database_backend(),
+            account::Column::Id,
+            changed.iter().map(|a| a.id),
+        ))
         .exec(conn)
         .await?;
     audit::record_many(
