@@ -277,3 +277,25 @@ async fn an_allocation_places_at_the_clocks_now() {
     assert_eq!(instant(&placement["placedAt"]), now);
     assert_eq!(now_of(&app, &app.admin_token).await, now);
 }
+
+#[tokio::test]
+async fn a_job_run_by_hand_twice_at_one_instant_says_to_advance_the_clock() {
+    let app = spawn_app_at(utc(2026, 11, 2, 9, 0)).await;
+    let run = "mutation { runJob(name: \"idle_watch\") { status } }";
+    assert_eq!(
+        app.admin(run, json!({})).await.data()["runJob"]["status"],
+        "SUCCEEDED"
+    );
+    let again = app.admin(run, json!({})).await;
+    assert_eq!(again.code(), Some("CONFLICT"));
+    let message = again.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("advance it first"), "{message}");
+
+    advance(&app, utc(2026, 11, 2, 9, 1)).await;
+    assert_eq!(
+        app.admin(run, json!({})).await.data()["runJob"]["status"],
+        "SUCCEEDED"
+    );
+}

@@ -2,16 +2,20 @@
 //! has data, with a token per role that survives restarts.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use agencyflow::config::Settings;
 use agencyflow::demo::{self, Size};
+use agencyflow_graphql::domain::clock::ManualClock;
 use agencyflow_graphql::domain::tokens::TokenLifetime;
+use chrono::{Datelike, Duration, Months, Utc};
 use entity::api_token::Role;
-use entity::compliance_incident;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use entity::{commission_statement, compliance_incident};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{TestApp, spawn_app, spawn_app_after, token};
+use crate::helpers::{TestApp, spawn_app, spawn_app_after, spawn_app_after_on, token};
 
 /// A small demo, so the tests stay fast: fewer accounts, the same agencies (and ids) as
 /// the whole one, so the README's examples hold.
@@ -23,20 +27,53 @@ pub const SMALL: Size = Size {
 /// A fresh app over a small demo, once the jobs of a first start on the real clock have
 /// run (the scheduler is off in tests).
 pub async fn demo_app() -> TestApp {
-    let app = spawn_app_after(async |settings, db| {
-        let printed = demo::load_with_history(settings, db, SMALL)
+    let app = spawn_app_after(load_small).await;
+    run_first_jobs(&app).await;
+    app
+}
+
+/// A fresh app over a small demo on a manual clock standing where the first month after
+/// the simulated history has closed (`finance.close_day`), so that month's statements may
+/// be drafted. No job has run on it yet: the clock stands still, one run per instant.
+pub async fn demo_app_after_the_next_close() -> TestApp {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let moved = clock.clone();
+    spawn_app_after_on(clock, async move |settings, db| {
+        load_small(settings, db).await;
+        let last = commission_statement::Entity::find()
+            .order_by_desc(commission_statement::Column::PeriodEnd)
+            .one(db)
             .await
-            .expect("load the demo with its history");
-        assert!(
-            printed.contains("demo book loaded: 9 more agencies"),
-            "{printed}"
-        );
-        assert!(
-            demo::load_with_history(settings, db, SMALL).await.is_err(),
-            "a second load is refused"
-        );
+            .expect("read the statements")
+            .expect("the simulated history drafts statements");
+        // The month after the last one drafted closes on close_day of the month after it.
+        let closes = (last.period_end + Duration::days(1))
+            .checked_add_months(Months::new(1))
+            .and_then(|d| d.with_day(settings.finance.close_day))
+            .expect("a close day");
+        let at = closes.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+        moved
+            .advance_to(at)
+            .expect("the close is ahead of the real clock");
     })
-    .await;
+    .await
+}
+
+async fn load_small(settings: &Settings, db: &DatabaseConnection) {
+    let printed = demo::load_with_history(settings, db, SMALL)
+        .await
+        .expect("load the demo with its history");
+    assert!(
+        printed.contains("demo book loaded: 9 more agencies"),
+        "{printed}"
+    );
+    assert!(
+        demo::load_with_history(settings, db, SMALL).await.is_err(),
+        "a second load is refused"
+    );
+}
+
+async fn run_first_jobs(app: &TestApp) {
     for job in ["idle_watch", "performance_snapshot", "reassignment_review"] {
         app.admin(
             "mutation RunJob($name: String!) { runJob(name: $name) { status } }",
@@ -45,7 +82,6 @@ pub async fn demo_app() -> TestApp {
         .await
         .data();
     }
-    app
 }
 
 fn codes(answer: &Value, path: &[&str]) -> Vec<String> {

@@ -135,6 +135,14 @@ pub async fn spawn_app_after(prepare: impl AsyncFnOnce(&Settings, &DatabaseConne
     spawn(|_| {}, None, prepare).await
 }
 
+/// [`spawn_app_after`] on a manual `clock`, which `prepare` may move.
+pub async fn spawn_app_after_on(
+    clock: Arc<ManualClock>,
+    prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection),
+) -> TestApp {
+    spawn(|_| {}, Some(clock), prepare).await
+}
+
 /// With `clock`, or else the clock the settings ask for.
 async fn spawn(
     adjust: impl FnOnce(&mut Settings),

@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use apollo_compiler::{ExecutableDocument, Schema};
-use chrono::{Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use entity::api_token::Role;
 use serde_json::{Value, json};
 
-use crate::demo::demo_app;
+use crate::demo::demo_app_after_the_next_close;
 use crate::helpers::{TestApp, spawn_app, spawn_app_at, token};
 
 fn operations() -> Vec<(String, String)> {
@@ -160,11 +160,12 @@ fn first_with<'v>(edges: &'v Value, pointer: &str, wanted: &str) -> &'v Value {
 /// first every query, then the mutations in the order a lender's day would make them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_document_runs_on_the_demo_data_with_its_required_variables() {
-    let app = demo_app().await;
+    let app = demo_app_after_the_next_close().await;
     let admin = app.admin_token.clone();
-    let today = Utc::now().date_naive();
-    let now = Utc::now();
     let mut run = Runner::new(&app);
+    let clock = run.run(&admin, "Clock", json!({})).await;
+    let now: DateTime<Utc> = serde_json::from_value(clock["clock"]["now"].clone()).unwrap();
+    let today = now.date_naive();
 
     // The demo's ids, read through the shipped queries themselves.
     let agencies = run.run(&admin, "Agencies", json!({})).await;
@@ -353,8 +354,9 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         &format!("reference,received_at\nDOCS-L2,{}\n", at.to_rfc3339()),
     )
     .await;
-    let month = (today - Duration::days(8)).with_day(1).unwrap();
-    let month_end = (month + Duration::days(32)).with_day(1).unwrap() - Duration::days(1);
+    // Last month, whose books closed today.
+    let month_end = today.with_day(1).unwrap() - Duration::days(1);
+    let month = month_end.with_day(1).unwrap();
     let period = json!({ "periodStart": month, "periodEnd": month_end });
     run.run(&finance, "RunReconciliation", period.clone()).await;
     run.run(&finance, "CreateCommissionPlan", json!({ "input": { "agencyId": newco, "effectiveFrom": today, "currency": "GBP", "tiers": [{ "rateBp": 1500 }] } })).await;

@@ -97,8 +97,12 @@ pub async fn run_now(
     store::get(&ctx.db, name).await?;
     match claim_and_run(ctx, name, RunTrigger::Manual, now, now).await? {
         Some(run) if run.status != job_run::RunStatus::Skipped => Ok(run),
-        _ => Err(AppError::Conflict(format!(
+        Some(_) => Err(AppError::Conflict(format!(
             "job {name} is running: try again when it has finished"
+        ))),
+        None => Err(AppError::Conflict(format!(
+            "job {name} already has a run at {now}, one run per instant: on a manual clock, \
+             advance it first"
         ))),
     }
 }
