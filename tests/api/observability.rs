@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{answer, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, answer, spawn_app, spawn_app_with};
 
 /// Terminates every connection the server holds to its PostgreSQL test database, as a
 /// database restart or failover does.
@@ -251,6 +251,27 @@ async fn stderr_of(mut child: tokio::process::Child) -> String {
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// Makes every write of a token's last use fail, so the background task that records it
+/// logs a warning.
+async fn refuse_token_uses(app: &TestApp) {
+    let statements: &[&str] = if app.database_url.starts_with("postgres") {
+        &[
+            "CREATE FUNCTION refuse_token_use() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'token uses are refused'; END $$",
+            "CREATE TRIGGER refuse_token_use BEFORE UPDATE OF last_used_at ON api_tokens \
+             FOR EACH ROW EXECUTE FUNCTION refuse_token_use()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_token_use BEFORE UPDATE OF last_used_at ON api_tokens \
+           BEGIN SELECT RAISE(ABORT, 'token uses are refused'); END",
+        ]
+    };
+    for statement in statements {
+        app.db.execute_unprepared(statement).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
     let app = spawn_app().await;
@@ -259,9 +280,12 @@ async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
         .execute_unprepared("ALTER TABLE agencies RENAME COLUMN code TO code_gone")
         .await
         .unwrap();
+    refuse_token_uses(&app).await;
 
     let (child, address) = serve(&app.database_url, "json").await;
     fail_internally(&address, &app.admin_token, "probe-json-1").await;
+    // The token's use is recorded in the background: give it the time to fail.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let logs = stderr_of(child).await;
     let lines: Vec<Value> = logs
         .lines()
@@ -278,6 +302,11 @@ async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
             .is_some_and(|error| error.contains("code")),
         "{cause}"
     );
+    let token_use = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "could not record a token's last use")
+        .unwrap_or_else(|| panic!("no line logs the token's use:\n{logs}"));
+    assert_eq!(token_use["request_id"], "probe-json-1", "{token_use}");
     for line in lines.iter().filter(|line| line.get("span").is_some()) {
         assert_eq!(line["request_id"], "probe-json-1", "{line}");
     }

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::actor::{Actor, Caller, Principal};
 use super::audit::{self, Change};
@@ -214,7 +215,8 @@ pub fn is_active(token: &api_token::Model, now: DateTime<Utc>) -> bool {
 
 /// The actor a bearer secret stands for, or `None` when it is unknown, revoked or expired
 /// at `now` (the instant of the request on the service clock). The token's last use is
-/// recorded in the background, at most once a minute, so the request does not wait on it.
+/// recorded in the background, in the request's span, at most once a minute, so the
+/// request does not wait on it.
 pub async fn authenticate(
     db: &DatabaseConnection,
     secret: &str,
@@ -237,11 +239,14 @@ pub async fn authenticate(
         .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
     {
         let (db, id) = (db.clone(), token.id);
-        tokio::spawn(async move {
-            if let Err(err) = record_use(&db, id, now).await {
-                tracing::warn!(token = id, error = %err, "could not record a token's last use");
+        tokio::spawn(
+            async move {
+                if let Err(err) = record_use(&db, id, now).await {
+                    tracing::warn!(token = id, error = %err, "could not record a token's last use");
+                }
             }
-        });
+            .in_current_span(),
+        );
     }
     Ok(Some(Actor {
         principal: Principal::Token(token.id),
