@@ -129,7 +129,7 @@ pub async fn tokens(
         let (id, secret) = match reused {
             Some(found) => found,
             None => {
-                let created = api_tokens::create_within(
+                let created = api_tokens::create(
                     db,
                     &caller,
                     NewToken {

@@ -82,18 +82,9 @@ fn audit_view(token: &api_token::Model) -> serde_json::Value {
     })
 }
 
-/// Creates a token with the default lifetime ([`TokenLifetime::default`]).
-pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    new: NewToken,
-) -> AppResult<CreatedToken> {
-    create_within(db, caller, new, TokenLifetime::default()).await
-}
-
 /// Creates a token in its own transaction, audited. Without an expiry it expires after
 /// `lifetime.default`; an expiry past `lifetime.max` from now is BAD_USER_INPUT.
-pub async fn create_within(
+pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
     new: NewToken,
