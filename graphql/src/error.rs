@@ -93,16 +93,52 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
-/// The error and its causes, each after a colon.
+/// The error and its causes, each after a colon. A cause whose message the error above
+/// it already quotes (as sea-orm's and sqlx's errors quote the database's) is left out.
 pub(crate) fn display_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
+    let mut above = err.to_string();
+    let mut text = above.clone();
     let mut source = err.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let message = cause.to_string();
+        if !above.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        above = message;
         source = cause.source();
     }
     text
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_error_is_told_once() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let err = db
+            .execute_unprepared("SELECT missing FROM nowhere")
+            .await
+            .unwrap_err();
+        let chain = display_chain(&err);
+        assert_eq!(chain.matches("no such table").count(), 1, "{chain}");
+        assert!(chain.contains("nowhere"), "{chain}");
+    }
+
+    #[test]
+    fn each_new_cause_is_told_after_a_colon() {
+        let err = anyhow::anyhow!("connection refused")
+            .context("reading the ledger")
+            .context("importing");
+        assert_eq!(
+            display_chain(err.as_ref()),
+            "importing: reading the ledger: connection refused"
+        );
+    }
+}

@@ -198,6 +198,7 @@ pub async fn run(
             label: "bench reporting: the agency's system".to_owned(),
             expires_at: Some(Utc::now() + chrono::Duration::days(1)),
         },
+        settings.security.token_lifetime(),
     )
     .await?
     .secret;

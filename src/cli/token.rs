@@ -98,7 +98,7 @@ pub async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                 None => None,
             };
             let now = Utc::now();
-            let created = tokens::create_within(
+            let created = tokens::create(
                 &db,
                 &Caller::system("cli", now),
                 NewToken {

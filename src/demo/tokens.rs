@@ -10,7 +10,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use agencyflow_graphql::domain::Caller;
-use agencyflow_graphql::domain::actor::Principal;
 use agencyflow_graphql::domain::tokens::{self as api_tokens, NewToken, TokenLifetime};
 use anyhow::Context;
 use chrono::Utc;
@@ -117,19 +116,18 @@ pub async fn tokens(
             .iter()
             .filter(|t| t.role == role && t.agency.as_deref() == agency_code)
         {
-            if let Some(actor) = api_tokens::authenticate(db, &token.secret, now).await?
-                && actor.role == role
-                && actor.agency_id == agency_id
-                && let Principal::Token(id) = actor.principal
+            if let Some(found) = api_tokens::find_active(db, &token.secret, now).await?
+                && found.role == role
+                && found.agency_id == agency_id
             {
-                reused = Some((id, token.secret.clone()));
+                reused = Some((found.id, token.secret.clone()));
                 break;
             }
         }
         let (id, secret) = match reused {
             Some(found) => found,
             None => {
-                let created = api_tokens::create_within(
+                let created = api_tokens::create(
                     db,
                     &caller,
                     NewToken {

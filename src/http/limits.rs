@@ -12,7 +12,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use tokio::task::JoinError;
 use tokio_util::task::AbortOnDropHandle;
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -91,9 +92,18 @@ async fn in_own_task(next: Next, request: Request) -> Result<Response, Infallibl
     let task = AbortOnDropHandle::new(tokio::spawn(
         next.run(request).instrument(tracing::Span::current()),
     ));
-    match task.await {
-        Ok(response) => Ok(response),
-        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    Ok(answer(task.await))
+}
+
+/// The task's response; 503 when it was cancelled, which the runtime does to every task
+/// when it shuts down. A panic goes on unwinding.
+fn answer(ended: Result<Response, JoinError>) -> Response {
+    match ended {
+        Ok(response) => response,
+        Err(err) => match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_cancelled) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
     }
 }
 
@@ -130,6 +140,15 @@ mod tests {
             .unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_request_task_is_answered_503() {
+        let task = tokio::spawn(std::future::pending::<Response>());
+        task.abort();
+        let ended = task.await;
+        assert!(ended.as_ref().is_err_and(JoinError::is_cancelled));
+        assert_eq!(answer(ended).status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

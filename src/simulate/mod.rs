@@ -119,7 +119,7 @@ pub async fn in_process(
         .max(options.days.saturating_add(45));
     // A night of jobs over a large book may take longer than a request usually may.
     settings.server.request_timeout_secs = settings.server.request_timeout_secs.max(3_600);
-    let admin = tokens::create_within(
+    let admin = tokens::create(
         &db,
         &Caller::system("simulate", clock.now()),
         NewToken {

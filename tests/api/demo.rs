@@ -336,6 +336,46 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_does_not_mark_the_demo_tokens_used() {
+    let app = spawn_app().await;
+    fixtures::agency(&app.db, "ACME").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agencyflow.db.demo-tokens");
+    let first = demo::tokens(&app.db, &file, TokenLifetime::default())
+        .await
+        .unwrap();
+    let again = demo::tokens(&app.db, &file, TokenLifetime::default())
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    // A use is recorded in the background: give one the time to land.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let tokens = app
+        .admin(
+            "{ apiTokens(first: 500) { edges { node { label lastUsedAt } } } }",
+            json!({}),
+        )
+        .await;
+    let demo_tokens: Vec<&Value> = tokens.data()["apiTokens"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .filter(|node| {
+            node["label"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("demo "))
+        })
+        .collect();
+    assert_eq!(demo_tokens.len(), 5, "{}", tokens.body);
+    assert!(
+        demo_tokens.iter().all(|node| node["lastUsedAt"].is_null()),
+        "only a request is a use: {}",
+        tokens.body
+    );
+}
+
 /// The README's example queries and its allocation example, each run as the role its
 /// comment names (ADMIN otherwise), find something on a fresh demo.
 async fn readme_examples_work_as_printed(app: &TestApp) {

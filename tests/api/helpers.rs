@@ -10,7 +10,7 @@ use agencyflow::config::Settings;
 use agencyflow::db;
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::clock::{Clock, ManualClock};
-use agencyflow_graphql::domain::tokens::{self, NewToken};
+use agencyflow_graphql::domain::tokens::{self, NewToken, TokenLifetime};
 use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -185,6 +185,7 @@ pub async fn token(db: &DatabaseConnection, role: Role, agency_id: Option<i64>) 
             label: "test".into(),
             expires_at: None,
         },
+        TokenLifetime::default(),
     )
     .await
     .unwrap_or_else(|err| panic!("create a {role:?} token: {err}"))

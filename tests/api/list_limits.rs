@@ -172,7 +172,7 @@ impl Probe for Long {
     }
 
     /// Refused: BAD_USER_INPUT, or in a batch the item REJECTED (a row's own list).
-    fn wrong(&self, field: &str, answer: &Answer) -> Option<String> {
+    fn wrong(&self, field: &str, _position: &[String], answer: &Answer) -> Option<String> {
         let refused =
             answer.code() == Some("BAD_USER_INPUT") || answer.body["data"][field]["rejected"] == 1;
         (!refused).then(|| format!("{:?}", answer.code()))

@@ -11,8 +11,9 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
 
-use crate::helpers::{answer, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, answer, spawn_app, spawn_app_with};
 
 /// Terminates every connection the server holds to its PostgreSQL test database, as a
 /// database restart or failover does.
@@ -53,77 +54,102 @@ async fn connections_the_database_terminated_cost_no_request() {
 /// PostgreSQL's `Sync` message, which is all the pool's liveness ping sends.
 const SYNC: [u8; 5] = [b'S', 0, 0, 0, 4];
 
-/// A TCP proxy to PostgreSQL that, once armed, lets a connection's next ping through and
-/// then cuts that connection at its next message: the database dropping a connection
-/// between the pool's check and the query, which the ping cannot catch.
+/// A TCP proxy to the PostgreSQL test server that, once armed, lets a connection's next
+/// ping through and then cuts that connection at its next message: the database dropping
+/// a connection between the pool's check and the query, which the ping cannot catch. Once
+/// stopped, it closes every connection and refuses new ones: a database that went away.
 struct CuttingProxy {
     addr: SocketAddr,
     armed: Arc<AtomicBool>,
+    accepting: JoinHandle<()>,
 }
 
 impl CuttingProxy {
-    async fn to(upstream: String) -> Self {
+    /// A proxy to the server of `TEST_DATABASE_URL`, or `None` when the tests do not run on
+    /// PostgreSQL over TCP.
+    async fn to_test_server() -> Option<Self> {
+        let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+        let upstream = reqwest::Url::parse(&admin_url).ok()?;
+        if admin_url.contains("host=") {
+            return None; // a Unix socket: nothing to put a TCP proxy in front of
+        }
+        let upstream = format!(
+            "{}:{}",
+            upstream.host_str()?,
+            upstream.port().unwrap_or(5432)
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let armed = Arc::new(AtomicBool::new(false));
         let trigger = armed.clone();
-        tokio::spawn(async move {
+        let accepting = tokio::spawn(async move {
+            // Dropped with this task when the proxy stops, which aborts every pump.
+            let mut pumps = JoinSet::new();
             while let Ok((client, _)) = listener.accept().await {
                 let server = TcpStream::connect(&upstream).await.unwrap();
-                tokio::spawn(Self::pump(client, server, trigger.clone()));
+                pumps.spawn(Self::pump(client, server, trigger.clone()));
             }
         });
-        Self { addr, armed }
+        Some(Self {
+            addr,
+            armed,
+            accepting,
+        })
     }
 
     async fn pump(client: TcpStream, server: TcpStream, armed: Arc<AtomicBool>) {
         let (mut from_client, mut to_client) = client.into_split();
         let (mut from_server, mut to_server) = server.into_split();
-        let answers =
-            tokio::spawn(async move { tokio::io::copy(&mut from_server, &mut to_client).await });
-        let mut buffer = vec![0; 64 * 1024];
-        let mut pinged = false;
-        loop {
-            let read = match from_client.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(read) => read,
-            };
-            if pinged {
-                break;
+        let answers = tokio::io::copy(&mut from_server, &mut to_client);
+        let requests = async {
+            let mut buffer = vec![0; 64 * 1024];
+            let mut pinged = false;
+            loop {
+                let read = match from_client.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => read,
+                };
+                if pinged {
+                    break;
+                }
+                pinged = buffer[..read] == SYNC && armed.swap(false, Ordering::SeqCst);
+                if to_server.write_all(&buffer[..read]).await.is_err() {
+                    break;
+                }
             }
-            pinged = buffer[..read] == SYNC && armed.swap(false, Ordering::SeqCst);
-            if to_server.write_all(&buffer[..read]).await.is_err() {
-                break;
-            }
+        };
+        tokio::select! {
+            _ = answers => {}
+            () = requests => {}
         }
-        answers.abort();
+    }
+
+    /// Closes every connection through the proxy, and its port: new connections are refused.
+    async fn stop(self) {
+        self.accepting.abort();
+        let _ = self.accepting.await;
+    }
+
+    /// An app whose database connections all go through the proxy.
+    async fn spawn_app(&self) -> TestApp {
+        spawn_app_with(|settings| {
+            let mut url = reqwest::Url::parse(settings.database.url.expose_secret()).unwrap();
+            url.set_host(Some("127.0.0.1")).unwrap();
+            url.set_port(Some(self.addr.port())).unwrap();
+            // In clear text, so the proxy can tell the ping from a query.
+            url.query_pairs_mut().append_pair("sslmode", "disable");
+            settings.database.url = url.to_string().into();
+        })
+        .await
     }
 }
 
 #[tokio::test]
 async fn a_connection_dropped_after_the_pools_check_is_retried_for_the_token_lookup() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(proxy) = CuttingProxy::to_test_server().await else {
         return;
     };
-    let upstream = reqwest::Url::parse(&admin_url).unwrap();
-    if admin_url.contains("host=") || upstream.host_str().is_none() {
-        return; // a Unix socket: nothing to put a TCP proxy in front of
-    }
-    let proxy = CuttingProxy::to(format!(
-        "{}:{}",
-        upstream.host_str().unwrap(),
-        upstream.port().unwrap_or(5432)
-    ))
-    .await;
-    let app = spawn_app_with(|settings| {
-        let mut url = reqwest::Url::parse(settings.database.url.expose_secret()).unwrap();
-        url.set_host(Some("127.0.0.1")).unwrap();
-        url.set_port(Some(proxy.addr.port())).unwrap();
-        // In clear text, so the proxy can tell the ping from a query.
-        url.query_pairs_mut().append_pair("sslmode", "disable");
-        settings.database.url = url.to_string().into();
-    })
-    .await;
+    let app = proxy.spawn_app().await;
     app.admin("{ me { role } }", json!({})).await.data();
     // The token's last use is written in the background: let it finish first.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -196,6 +222,32 @@ async fn readiness_says_why_it_is_not_ready() {
     assert!(reason.contains("pool is closed"), "{reason}");
 }
 
+/// The service cannot start without its database (it seeds its job table), so it starts
+/// through a proxy that then goes away: its pooled connections close and new ones are
+/// refused. PostgreSQL only: SQLite has no connection to refuse.
+#[tokio::test]
+async fn readiness_says_the_database_refused_the_connection() {
+    let Some(proxy) = CuttingProxy::to_test_server().await else {
+        return;
+    };
+    let app = proxy.spawn_app().await;
+    proxy.stop().await;
+    let refused = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let body = refused.json::<Value>().await.unwrap();
+    assert_eq!(body["status"], "unavailable", "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("refused the connection"),
+        "not a timeout: {reason}"
+    );
+}
+
 /// Serves the database at `database_url` from the binary, logging in `format`, and
 /// returns the process with the address it listens on.
 async fn serve(database_url: &str, format: &str) -> (tokio::process::Child, String) {
@@ -251,6 +303,27 @@ async fn stderr_of(mut child: tokio::process::Child) -> String {
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// Makes every write of a token's last use fail, so the background task that records it
+/// logs a warning.
+async fn refuse_token_uses(app: &TestApp) {
+    let statements: &[&str] = if app.database_url.starts_with("postgres") {
+        &[
+            "CREATE FUNCTION refuse_token_use() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'token uses are refused'; END $$",
+            "CREATE TRIGGER refuse_token_use BEFORE UPDATE OF last_used_at ON api_tokens \
+             FOR EACH ROW EXECUTE FUNCTION refuse_token_use()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_token_use BEFORE UPDATE OF last_used_at ON api_tokens \
+           BEGIN SELECT RAISE(ABORT, 'token uses are refused'); END",
+        ]
+    };
+    for statement in statements {
+        app.db.execute_unprepared(statement).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
     let app = spawn_app().await;
@@ -259,9 +332,12 @@ async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
         .execute_unprepared("ALTER TABLE agencies RENAME COLUMN code TO code_gone")
         .await
         .unwrap();
+    refuse_token_uses(&app).await;
 
     let (child, address) = serve(&app.database_url, "json").await;
     fail_internally(&address, &app.admin_token, "probe-json-1").await;
+    // The token's use is recorded in the background: give it the time to fail.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let logs = stderr_of(child).await;
     let lines: Vec<Value> = logs
         .lines()
@@ -278,6 +354,11 @@ async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
             .is_some_and(|error| error.contains("code")),
         "{cause}"
     );
+    let token_use = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "could not record a token's last use")
+        .unwrap_or_else(|| panic!("no line logs the token's use:\n{logs}"));
+    assert_eq!(token_use["request_id"], "probe-json-1", "{token_use}");
     for line in lines.iter().filter(|line| line.get("span").is_some()) {
         assert_eq!(line["request_id"], "probe-json-1", "{line}");
     }

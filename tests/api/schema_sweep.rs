@@ -34,8 +34,8 @@ pub trait Probe {
     fn is_position(&self, type_ref: &Value) -> bool;
     /// The hostile value of a position, given its plausible value.
     fn hostile(&self, schema: &Schema, name: &str, type_ref: &Value) -> Value;
-    /// Why the answer is wrong, if it is.
-    fn wrong(&self, field: &str, answer: &Answer) -> Option<String>;
+    /// Why the answer to `field` with the hostile value at `position` is wrong, if it is.
+    fn wrong(&self, field: &str, position: &[String], answer: &Answer) -> Option<String>;
 }
 
 pub struct Schema {
@@ -59,6 +59,25 @@ impl Schema {
             Some("NON_NULL" | "LIST") => Self::named(&type_ref["ofType"]),
             _ => type_ref,
         }
+    }
+
+    /// The list of a batch result whose entries name the input field at fault (`items`
+    /// of a report, `errors` of an import).
+    fn faults(&self, batch: &Value) -> String {
+        let fields = self.types[batch["name"].as_str().unwrap()]["fields"]
+            .as_array()
+            .unwrap();
+        fields
+            .iter()
+            .find(|f| {
+                let entry = Self::named(&f["type"])["name"].as_str().unwrap_or_default();
+                self.types[entry]["fields"]
+                    .as_array()
+                    .is_some_and(|entry| entry.iter().any(|e| e["name"] == "field"))
+            })
+            .and_then(|f| f["name"].as_str())
+            .unwrap_or_else(|| panic!("{batch} lists no faults"))
+            .to_owned()
     }
 
     fn is_required(input: &Value) -> bool {
@@ -107,8 +126,15 @@ impl Schema {
             Some("NON_NULL") => self.value(probe, name, &type_ref["ofType"], target),
             Some("LIST") => json!([self.value(probe, name, &type_ref["ofType"], target)]),
             Some("ENUM") => {
-                let values = &self.types[type_ref["name"].as_str().unwrap()]["enumValues"];
-                values[0]["name"].clone()
+                let values = self.types[type_ref["name"].as_str().unwrap()]["enumValues"]
+                    .as_array()
+                    .unwrap();
+                let preferred = plausible_choice(name);
+                values
+                    .iter()
+                    .find(|v| Some(v["name"].as_str().unwrap()) == preferred)
+                    .unwrap_or(&values[0])["name"]
+                    .clone()
             }
             Some("INPUT_OBJECT") => {
                 let mut object = Map::new();
@@ -155,7 +181,19 @@ fn plausible(name: &str) -> &'static str {
         "email" => "sweep@agency.example",
         "phone" | "phones" => "+15125550100",
         "cron" => "0 0 3 * * *",
+        "job" | "name" => "idle_watch",
         _ => "sweep",
+    }
+}
+
+/// The value of an enum field so named that passes its checks without other fields, where
+/// the first value would not (AUTOMATIC incidents are the service's; a trigger with a
+/// threshold needs it).
+fn plausible_choice(name: &str) -> Option<&'static str> {
+    match name {
+        "source" => Some("COMPLAINT"),
+        "trigger" => Some("QUALIFICATION_LAPSED"),
+        _ => None,
     }
 }
 
@@ -192,9 +230,9 @@ pub async fn sweep(
                 .as_array()
                 .is_some_and(|fields| fields.iter().any(|f| f["name"] == "rejected"));
             let selection = match (returns["kind"].as_str(), is_batch) {
-                (_, true) => " { rejected }",
-                (Some("OBJECT" | "INTERFACE" | "UNION"), _) => " { __typename }",
-                _ => "",
+                (_, true) => format!(" {{ rejected {} {{ field }} }}", schema.faults(returns)),
+                (Some("OBJECT" | "INTERFACE" | "UNION"), _) => " { __typename }".to_owned(),
+                _ => String::new(),
             };
             for arg in args {
                 for position in schema.positions(probe, arg, 0) {
@@ -220,7 +258,7 @@ pub async fn sweep(
                         passed.join(", ")
                     );
                     let answer = app.gql(Some(token), &query, Value::Object(variables)).await;
-                    if let Some(why) = probe.wrong(name, &answer) {
+                    if let Some(why) = probe.wrong(name, &position, &answer) {
                         let shown: String = answer.body.to_string().chars().take(300).collect();
                         wrong.push((
                             format!("{name}.{}", position.join(".")),

@@ -13,6 +13,8 @@ use crate::helpers::spawn_app;
 use crate::limits::fragment_bomb;
 
 const GRACE_SECS: u64 = 2;
+/// A `graphql.max_selections` far above the fragment bomb's expanded size.
+const UNCHECKED_SELECTIONS: &str = "1000000000000000";
 
 /// `agencyflow serve` on a free port; returns the child and its address.
 fn serve(database_url: &str) -> (Child, String) {
@@ -27,6 +29,9 @@ fn serve(database_url: &str) -> (Child, String) {
             "AGENCYFLOW__SERVER__SHUTDOWN_GRACE_SECS",
             GRACE_SECS.to_string(),
         )
+        // Lets the fragment bomb past the document check, into async-graphql's own
+        // validation, which expands it without yielding: a worker pinned for minutes.
+        .env("AGENCYFLOW__GRAPHQL__MAX_SELECTIONS", UNCHECKED_SELECTIONS)
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -65,7 +70,9 @@ async fn sigterm_drains_within_the_grace_period_whatever_is_in_flight() {
         .body(json!({ "query": fragment_bomb() }).to_string())
         .send();
     let bomb = tokio::spawn(bomb);
-    // Let both requests reach the server, and keep the first one trickling.
+    // Let both requests reach the server, and keep the first one trickling. The bomb
+    // computes without yielding from then on; the request timeout answers for it, but
+    // its task keeps the worker until the process ends.
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         trickle.write_all(b" ").await.unwrap();

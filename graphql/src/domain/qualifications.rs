@@ -184,6 +184,7 @@ pub async fn review(
     decision: Decision,
     note: Option<String>,
 ) -> AppResult<agency_qualification::Model> {
+    let note = note.map(|n| validate::text("note", &n, 2000)).transpose()?;
     let tx = begin_write(db).await?;
     let current = find_for_update(&tx, id).await?;
     if caller.actor.agency_id == Some(current.agency_id) {
@@ -201,7 +202,6 @@ pub async fn review(
             "qualification {id} is not pending review"
         )));
     }
-    let note = note.map(|n| validate::text("note", &n, 2000)).transpose()?;
     if decision == Decision::Reject && note.is_none() {
         return Err(AppError::bad_input(
             "note",

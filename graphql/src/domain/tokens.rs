@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::actor::{Actor, Caller, Principal};
 use super::audit::{self, Change};
@@ -81,18 +82,9 @@ fn audit_view(token: &api_token::Model) -> serde_json::Value {
     })
 }
 
-/// Creates a token with the default lifetime ([`TokenLifetime::default`]).
-pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    new: NewToken,
-) -> AppResult<CreatedToken> {
-    create_within(db, caller, new, TokenLifetime::default()).await
-}
-
 /// Creates a token in its own transaction, audited. Without an expiry it expires after
 /// `lifetime.default`; an expiry past `lifetime.max` from now is BAD_USER_INPUT.
-pub async fn create_within(
+pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
     new: NewToken,
@@ -212,24 +204,34 @@ pub fn is_active(token: &api_token::Model, now: DateTime<Utc>) -> bool {
     token.revoked_at.is_none() && token.expires_at.is_none_or(|at| at > now)
 }
 
-/// The actor a bearer secret stands for, or `None` when it is unknown, revoked or expired
-/// at `now` (the instant of the request on the service clock). The token's last use is
-/// recorded in the background, at most once a minute, so the request does not wait on it.
+/// The token a bearer secret names, or `None` when it is unknown, revoked or expired at
+/// `now`. Records nothing: [`authenticate`] is the lookup that counts as a use.
+pub async fn find_active<C: ConnectionTrait>(
+    conn: &C,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<api_token::Model>> {
+    if !secret.starts_with(SECRET_PREFIX) {
+        return Ok(None);
+    }
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash(secret)))
+        .one(conn)
+        .await?
+        .filter(|t| is_active(t, now))
+        .filter(|t| t.role != Role::Agency || t.agency_id.is_some()))
+}
+
+/// The actor a bearer secret stands for, as [`find_active`] finds its token at `now` (the
+/// instant of the request on the service clock). The token's last use is recorded in the
+/// background, in the request's span, at most once a minute, so the request does not
+/// wait on it.
 pub async fn authenticate(
     db: &DatabaseConnection,
     secret: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Actor>> {
-    if !secret.starts_with(SECRET_PREFIX) {
-        return Ok(None);
-    }
-    let Some(token) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash(secret)))
-        .one(db)
-        .await?
-        .filter(|t| is_active(t, now))
-        .filter(|t| t.role != Role::Agency || t.agency_id.is_some())
-    else {
+    let Some(token) = find_active(db, secret, now).await? else {
         return Ok(None);
     };
     if token
@@ -237,11 +239,14 @@ pub async fn authenticate(
         .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
     {
         let (db, id) = (db.clone(), token.id);
-        tokio::spawn(async move {
-            if let Err(err) = record_use(&db, id, now).await {
-                tracing::warn!(token = id, error = %err, "could not record a token's last use");
+        tokio::spawn(
+            async move {
+                if let Err(err) = record_use(&db, id, now).await {
+                    tracing::warn!(token = id, error = %err, "could not record a token's last use");
+                }
             }
-        });
+            .in_current_span(),
+        );
     }
     Ok(Some(Actor {
         principal: Principal::Token(token.id),

@@ -8,12 +8,7 @@ use crate::error::{AppError, AppResult};
 /// cannot store them in text, so they are refused on every store). Every string a
 /// client sends passes here, directly or through one of the checks below.
 pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    if value.contains('\0') {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} must not contain NUL (\\u0000) characters"),
-        ));
-    }
+    no_nul(field, value)?;
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
         return Err(AppError::bad_input(
@@ -22,6 +17,17 @@ pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
         ));
     }
     Ok(value.to_owned())
+}
+
+/// Refuses a value with a NUL byte, which PostgreSQL cannot store in text.
+pub fn no_nul(field: &str, value: &str) -> AppResult<()> {
+    if value.contains('\0') {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not contain NUL (\\u0000) characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// [`text`] for a value that may be left out; blank counts as left out.

@@ -122,7 +122,10 @@ impl JobQuery {
     ) -> async_graphql::Result<Connection<Cursor, JobRun>> {
         let filter = filter.unwrap_or_default();
         let filter = RunFilter {
-            job: filter.job.map(|name| name.parse::<JobName>()).transpose()?,
+            job: filter
+                .job
+                .map(|name| JobName::parse_field("filter.job", &name))
+                .transpose()?,
             status: filter.status.as_deref().map(to_stored),
         };
         let page = store::runs(db(ctx), filter, page_request(ctx, first, after)?).await?;

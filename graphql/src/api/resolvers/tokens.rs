@@ -68,7 +68,7 @@ impl TokenMutation {
             expires_at: input.expires_at,
         };
         let lifetime = *ctx.data_unchecked::<TokenLifetime>();
-        let created = tokens::create_within(db(ctx), &caller, new, lifetime).await?;
+        let created = tokens::create(db(ctx), &caller, new, lifetime).await?;
         Ok(CreatedApiToken {
             token: created.secret,
             api_token: created.token.into(),

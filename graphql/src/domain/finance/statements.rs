@@ -649,6 +649,10 @@ pub async fn step(
     step: Step,
     reason: Option<&str>,
 ) -> AppResult<commission_statement::Model> {
+    let reason = match step {
+        Step::Dispute => Some(validate::text("reason", reason.unwrap_or_default(), 2000)?),
+        _ => None,
+    };
     let tx = begin_write(db).await?;
     let current = commission_statement::Entity::find_by_id(id)
         .lock_exclusive()
@@ -698,10 +702,7 @@ pub async fn step(
             row.paid_by = Set(Some(me));
             row.paid_at = Set(Some(now));
         }
-        Step::Dispute => {
-            let reason = validate::text("reason", reason.unwrap_or_default(), 2000)?;
-            row.dispute_reason = Set(Some(reason));
-        }
+        Step::Dispute => row.dispute_reason = Set(reason),
     }
     let updated = row.update(&tx).await?;
     audit::record(

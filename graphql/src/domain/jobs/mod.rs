@@ -71,19 +71,26 @@ impl fmt::Display for JobName {
     }
 }
 
-impl FromStr for JobName {
-    type Err = AppError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
+impl JobName {
+    /// The job `name` names, or BAD_USER_INPUT on `field`.
+    pub fn parse_field(field: &str, name: &str) -> Result<Self, AppError> {
         Self::ALL
             .into_iter()
             .find(|job| job.as_str() == name)
             .ok_or_else(|| {
                 let known: Vec<&str> = Self::ALL.iter().map(|j| j.as_str()).collect();
                 AppError::bad_input(
-                    "name",
+                    field,
                     format!("no job '{name}'; the jobs are {}", known.join(", ")),
                 )
             })
+    }
+}
+
+impl FromStr for JobName {
+    type Err = AppError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::parse_field("name", name)
     }
 }

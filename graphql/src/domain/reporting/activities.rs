@@ -138,6 +138,20 @@ fn check_item(
 ) -> Result<Checked, ItemError> {
     let external_id = external_id(&item.external_id)?;
     let account_id = account_id(&item.account_id)?;
+    // A NUL is refused before the checks of the item's kind, even in a field it ignores.
+    for (field, value) in [
+        ("contactPoint", item.contact_point.as_deref()),
+        ("agentReference", item.agent_reference.as_deref()),
+        (
+            "promise.currency",
+            item.promise.as_ref().map(|p| p.currency.as_str()),
+        ),
+        ("note", item.note.as_deref()),
+    ] {
+        if let Some(value) = value {
+            validate::no_nul(field, value).map_err(|e| ItemError::from_app(field, e))?;
+        }
+    }
     not_in_future(item.occurred_at, now, settings, ItemCode::OccurredInFuture)?;
     let is_attempt = item.kind == ActivityKind::ContactAttempt;
     if is_attempt && item.channel.is_none() {
