@@ -535,6 +535,11 @@ pub fn previous_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     month_of(today.with_day(1).unwrap_or(today) - Duration::days(1))
 }
 
+/// Whether the period is a whole calendar month.
+pub fn is_month((start, end): (NaiveDate, NaiveDate)) -> bool {
+    month_of(start) == (start, end)
+}
+
 /// The first and last day of the calendar month holding `day`.
 fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     use chrono::Datelike;
