@@ -373,6 +373,92 @@ async fn record_matches<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Releases what the lines holding these (now reversed) ledger entries matched: the
+/// entries, the payments paired with them and the other parts of a split, so another
+/// period can pair those payments with the money that stayed. Audited per entry, in the
+/// caller's transaction (the reversal's import).
+pub async fn release_reversed<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    reversed: &[ledger_entry::Model],
+) -> AppResult<()> {
+    let backend = conn.get_database_backend();
+    let claims: Vec<(i64, Option<i64>)> = reconciliation_match::Entity::find()
+        .select_only()
+        .column(reconciliation_match::Column::RunId)
+        .column(reconciliation_match::Column::LedgerEntryId)
+        .filter(any_of(
+            backend,
+            reconciliation_match::Column::LedgerEntryId,
+            reversed.iter().map(|e| e.id),
+        ))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let items = reconciliation_item::Entity::find()
+        .filter(any_of(
+            backend,
+            reconciliation_item::Column::RunId,
+            claims.iter().map(|(run, _)| *run),
+        ))
+        .filter(any_of(
+            backend,
+            reconciliation_item::Column::AccountId,
+            reversed.iter().map(|e| e.account_id),
+        ))
+        .filter(
+            reconciliation_item::Column::Class
+                .is_in([MatchClass::Matched, MatchClass::AmountMismatch]),
+        )
+        .all(conn)
+        .await?;
+    for (run_id, entry_id) in claims {
+        let Some(entry_id) = entry_id else { continue };
+        let Some(line) = items
+            .iter()
+            .find(|i| i.run_id == run_id && i.ledger_entry_ids.0.contains(&entry_id))
+        else {
+            continue;
+        };
+        reconciliation_match::Entity::delete_many()
+            .filter(reconciliation_match::Column::RunId.eq(run_id))
+            .filter(
+                any_of(
+                    backend,
+                    reconciliation_match::Column::PaymentId,
+                    line.payment_ids.0.clone(),
+                )
+                .or(any_of(
+                    backend,
+                    reconciliation_match::Column::LedgerEntryId,
+                    line.ledger_entry_ids.0.clone(),
+                )),
+            )
+            .exec(conn)
+            .await?;
+        audit::record(
+            conn,
+            caller,
+            Change {
+                action: "reconciliation_match.release",
+                entity_type: "ledger_entry",
+                entity_id: entry_id.to_string(),
+                before: Some(json!({
+                    "reconciliationRunId": run_id.to_string(),
+                    "paymentIds": line.payment_ids.0,
+                    "ledgerEntryIds": line.ledger_entry_ids.0,
+                })),
+                after: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Every placement of the accounts with ledger-only money.
 async fn holders<C: ConnectionTrait>(
     conn: &C,
