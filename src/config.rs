@@ -431,6 +431,13 @@ impl Settings {
         if !(1..=28).contains(&self.finance.close_day) {
             bail!("finance.close_day: must be a day of the month from 1 to 28");
         }
+        if self.finance.close_day <= self.finance.match_window_days {
+            bail!(
+                "finance.close_day: must be after finance.match_window_days ({}), so the \
+                 books close once the last late remittances of the month are matched",
+                self.finance.match_window_days
+            );
+        }
         segment::check_buckets(&self.allocation.dpd_buckets)
             .map_err(|err| anyhow::anyhow!("allocation.dpd_buckets: {err}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
@@ -550,6 +557,10 @@ mod tests {
             let err = settings.validate().unwrap_err().to_string();
             assert!(err.starts_with("finance.close_day"), "{err}");
         }
+        let mut settings = defaults();
+        settings.finance.close_day = settings.finance.match_window_days;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.starts_with("finance.close_day: must be after"), "{err}");
         assert_eq!(defaults().finance.close_day, 7);
 
         let mut settings = defaults();

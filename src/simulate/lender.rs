@@ -165,8 +165,9 @@ impl Ledger {
     }
 }
 
-/// Finance closes last month's statements once the matching window has passed: the
-/// statements job drafts them again from the month's final reconciliation, then one clerk
+/// Finance closes last month's statements once its books have closed: the statements job
+/// drafts any closed month still undrafted (the daily run drafted last month on its close
+/// day, from its final reconciliation), then one clerk
 /// submits each of the simulation's agencies' drafts and another approves and pays them.
 /// Returns how many were paid.
 pub async fn close_month(

@@ -6,8 +6,9 @@
 //! Each day: the morning's jobs run; the vendor manager runs the allocation strategies;
 //! in the evening every agency's system, concurrently and with its own token, polls its
 //! placements, works its accounts as its hidden persona dictates and reports what it did;
-//! the lender's ledger takes in remittances, direct payments and chargebacks. On the 8th
-//! of a month, once late money is in, finance closes the month before with four eyes. The
+//! the lender's ledger takes in remittances, direct payments and chargebacks. The day
+//! after the service's close day (`finance.close_day`, the 7th by default) of a month, once
+//! late money is in, finance closes the month before with four eyes. The
 //! simulated days end on a month's last day and the work goes on until that month closes.
 //! The summary reads everything back through the API and checks it.
 
@@ -100,14 +101,19 @@ impl Options {
 
 /// Runs the simulation in this process: the service on a random port of 127.0.0.1, on
 /// a manual clock set to the first simulated day, over `db`. The simulated days end on
-/// the last day of the latest month whose books close (the 8th after it) by today.
+/// the last day of the latest month that finance closes (the day after
+/// `finance.close_day` of the next month) by today.
 pub async fn in_process(
     settings: &Settings,
     db: DatabaseConnection,
     options: Options,
 ) -> anyhow::Result<Report> {
     options.validate()?;
-    let calendar = Calendar::ending_before(Utc::now().date_naive(), options.days);
+    let calendar = Calendar::ending_before(
+        Utc::now().date_naive(),
+        options.days,
+        settings.finance.close_day,
+    );
     let clock = Arc::new(ManualClock::new(at(calendar.start, 0, 0)));
     let mut settings = settings.clone();
     settings.server.bind = "127.0.0.1:0".into();
@@ -150,14 +156,16 @@ pub async fn drive(url: String, token: String, options: Options) -> anyhow::Resu
     let started = Instant::now();
     let api = Api::new(url, options.rate)?;
     let admin = api.session(token);
-    let now = clock_now(&admin).await?;
+    let (now, close_day) = clock_now(&admin).await?;
     let first = if now.time() == NaiveTime::MIN {
         now.date_naive()
     } else {
         now.date_naive() + Duration::days(1)
     };
-    let calendar = Calendar::starting(first, options.days);
-    let Calendar { start, end, close } = calendar;
+    let calendar = Calendar::starting(first, options.days, close_day);
+    let Calendar {
+        start, end, close, ..
+    } = calendar;
     let mut jobs = JobLog::default();
     jobs.advance(&admin, at(start, 0, 0)).await?;
 
@@ -358,45 +366,49 @@ impl JobLog {
     }
 }
 
-/// The simulated days, and the day the books close after them.
+/// The simulated days, and the day finance closes the last month after them.
 #[derive(Clone, Copy, Debug)]
 pub struct Calendar {
     pub start: NaiveDate,
     /// The last simulated day: the last day of a month.
     pub end: NaiveDate,
-    /// The 8th of the next month: the matching window (5 days by default) has passed and
-    /// late reports and remittances are in, so finance closes the month's statements.
+    /// The day after the service's close day (`finance.close_day`) of the next month: the
+    /// books are closed, late reports and remittances are in and the statements job
+    /// drafts, so finance closes the month's statements.
     pub close: NaiveDate,
+    /// The day of a month on which the month before's books close.
+    close_day: u32,
 }
 
-/// Days after a month's end when finance closes its statements (on the 8th).
-const CLOSE_AFTER_DAYS: i64 = 8;
-
 impl Calendar {
-    /// `days` days ending on the first month end they can reach from `first`.
-    fn starting(first: NaiveDate, days: u32) -> Self {
+    /// `days` days ending on the first month end they can reach from `first`; the books
+    /// close on `close_day`.
+    fn starting(first: NaiveDate, days: u32, close_day: u32) -> Self {
         let end = month_end(first + Duration::days(i64::from(days) - 1));
-        Self::ending(end, days)
+        Self::ending(end, days, close_day)
     }
 
-    /// `days` days ending on the last month end whose books close by `today`.
-    fn ending_before(today: NaiveDate, days: u32) -> Self {
-        let end = month_start(today - Duration::days(CLOSE_AFTER_DAYS)) - Duration::days(1);
-        Self::ending(end, days)
+    /// `days` days ending on the last month end that finance closes by `today`.
+    fn ending_before(today: NaiveDate, days: u32, close_day: u32) -> Self {
+        let after = i64::from(close_day) + 1;
+        let end = month_start(today - Duration::days(after)) - Duration::days(1);
+        Self::ending(end, days, close_day)
     }
 
-    fn ending(end: NaiveDate, days: u32) -> Self {
+    fn ending(end: NaiveDate, days: u32, close_day: u32) -> Self {
         Self {
             start: end - Duration::days(i64::from(days) - 1),
             end,
-            close: end + Duration::days(CLOSE_AFTER_DAYS),
+            close: end + Duration::days(i64::from(close_day) + 1),
+            close_day,
         }
     }
 
-    /// Whether finance closes last month's statements on `day`: the 8th of a month whose
-    /// previous month had simulated days.
+    /// Whether finance closes last month's statements on `day`: the day after the close
+    /// day of a month whose previous month had simulated days.
     fn closes_a_month(&self, day: NaiveDate) -> bool {
-        i64::from(day.day()) == CLOSE_AFTER_DAYS && month_start(day) > self.start
+        let yesterday = day - Duration::days(1);
+        yesterday.day() == self.close_day && month_start(yesterday) > self.start
     }
 
     /// The simulation's tokens stop working a day after the close.
@@ -405,9 +417,10 @@ impl Calendar {
     }
 }
 
-async fn clock_now(admin: &Session) -> anyhow::Result<DateTime<Utc>> {
+/// The service's time, and the day of the month its books close.
+async fn clock_now(admin: &Session) -> anyhow::Result<(DateTime<Utc>, u32)> {
     let data: Value = admin
-        .call("query Clock { clock { now manual } }", json!({}))
+        .call("query Clock { clock { now manual closeDay } }", json!({}))
         .await?;
     if data["clock"]["manual"] != json!(true) {
         anyhow::bail!(
@@ -415,7 +428,10 @@ async fn clock_now(admin: &Session) -> anyhow::Result<DateTime<Utc>> {
              (AGENCYFLOW__CLOCK__MANUAL=true) or let `simulate` start one in-process (--database)"
         );
     }
-    Ok(serde_json::from_value(data["clock"]["now"].clone())?)
+    Ok((
+        serde_json::from_value(data["clock"]["now"].clone())?,
+        serde_json::from_value(data["clock"]["closeDay"].clone())?,
+    ))
 }
 
 fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
@@ -546,16 +562,16 @@ mod tests {
     }
 
     #[test]
-    fn the_calendar_ends_on_a_month_end_and_closes_on_the_8th() {
+    fn the_calendar_ends_on_a_month_end_and_closes_the_day_after_the_close_day() {
         assert_eq!(month_end(d(2026, 2, 10)), d(2026, 2, 28));
         assert_eq!(month_end(d(2026, 12, 31)), d(2026, 12, 31));
         assert_eq!(month_start(d(2026, 11, 29)), d(2026, 11, 1));
-        let c = Calendar::starting(d(2026, 9, 17), 14);
+        let c = Calendar::starting(d(2026, 9, 17), 14, 7);
         assert_eq!(
             (c.start, c.end, c.close),
             (d(2026, 9, 17), d(2026, 9, 30), d(2026, 10, 8))
         );
-        let c = Calendar::starting(d(2026, 9, 20), 14);
+        let c = Calendar::starting(d(2026, 9, 20), 14, 7);
         assert_eq!((c.start, c.end), (d(2026, 10, 18), d(2026, 10, 31)));
         assert!(c.closes_a_month(d(2026, 11, 8)));
         assert!(
@@ -566,12 +582,26 @@ mod tests {
 
     #[test]
     fn in_process_the_books_close_by_today() {
-        let c = Calendar::ending_before(d(2026, 11, 29), 30);
+        let c = Calendar::ending_before(d(2026, 11, 29), 30, 7);
         assert_eq!(
             (c.start, c.end, c.close),
             (d(2026, 10, 2), d(2026, 10, 31), d(2026, 11, 8))
         );
-        let c = Calendar::ending_before(d(2026, 11, 7), 30);
+        let c = Calendar::ending_before(d(2026, 11, 7), 30, 7);
         assert_eq!(c.end, d(2026, 9, 30));
+        let c = Calendar::ending_before(d(2026, 11, 14), 30, 12);
+        assert_eq!((c.end, c.close), (d(2026, 10, 31), d(2026, 11, 13)));
+        assert_eq!(
+            Calendar::ending_before(d(2026, 11, 13), 30, 12).end,
+            d(2026, 9, 30)
+        );
+    }
+
+    #[test]
+    fn a_late_close_day_closes_february_too() {
+        let c = Calendar::starting(d(2027, 1, 20), 10, 28);
+        assert_eq!((c.end, c.close), (d(2027, 1, 31), d(2027, 3, 1)));
+        assert!(c.closes_a_month(d(2027, 3, 1)));
+        assert!(!c.closes_a_month(d(2027, 2, 28)));
     }
 }

@@ -5,7 +5,7 @@
 use entity::api_token::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_at, token};
+use crate::helpers::{TestApp, spawn_app, spawn_app_at, spawn_app_with, token};
 use crate::reconciliation::{import, month};
 use crate::reporting::utc;
 
@@ -328,21 +328,18 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
     )
     .await;
 
-    // On the 31st the previous month is September, which nobody reconciled.
+    // On the 31st the previous month is September, which nobody reconciled: nothing to
+    // draft.
     let early = app
         .admin(
-            "mutation { runJob(name: \"commission_statements\") { status error } }",
+            "mutation { runJob(name: \"commission_statements\") { status summary } }",
             json!({}),
         )
         .await;
-    assert_eq!(early.data()["runJob"]["status"], "FAILED");
-    assert!(
-        early.data()["runJob"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("no reconciliation of 2026-09-01 to 2026-09-30"),
-        "{}",
-        early.body
+    assert_eq!(early.data()["runJob"]["status"], "SUCCEEDED");
+    assert_eq!(
+        early.data()["runJob"]["summary"],
+        json!({ "drafted": [], "statements": 0, "waiting": null })
     );
 
     let advanced = app
@@ -356,7 +353,7 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
         .as_array()
         .unwrap();
     // The night's jobs in tick order, each once; the dispatcher at every tick visited. No
-    // statements on the 1st: October's books are still open.
+    // statements on the 1st: October's books are still open, and the daily job waits.
     let jobs: Vec<&str> = runs
         .iter()
         .map(|run| run["job"].as_str().unwrap())
@@ -375,6 +372,8 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
             "reassignment_review",
             "webhook_dispatch",
             "reconciliation",
+            "webhook_dispatch",
+            "commission_statements",
             "webhook_dispatch",
             "webhook_dispatch",
         ]
@@ -421,10 +420,10 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
         .await;
     let early = &early.data()["runJob"];
     assert_eq!(early["status"], "SUCCEEDED");
-    assert_eq!(early["summary"]["waitingUntil"], "2026-11-07");
+    assert_eq!(early["summary"]["waiting"]["waitingUntil"], "2026-11-07");
     assert_eq!(early["summary"]["statements"], 0);
     assert!(
-        early["summary"]["message"]
+        early["summary"]["waiting"]["message"]
             .as_str()
             .unwrap()
             .starts_with(waiting),
@@ -439,21 +438,27 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
         )
         .await;
     let closed = closed.data()["advanceClock"]["jobRuns"].as_array().unwrap();
-    let drafted = closed
+    // The daily job's runs of the advance (on the clock's way to the close day): October is
+    // drafted once, as soon as its books close.
+    let runs: Vec<&Value> = closed
         .iter()
-        .find(|run| run["job"] == "commission_statements")
-        .unwrap_or_else(|| panic!("no commission_statements run: {closed:?}"));
-    assert_eq!(drafted["status"], "SUCCEEDED", "{drafted}");
-    assert_eq!(
-        drafted["scheduledFor"]
-            .as_str()
-            .map(|at| at.starts_with("2026-11-07T05:00:00")),
-        Some(true)
+        .filter(|run| run["job"] == "commission_statements")
+        .collect();
+    assert!(
+        runs.iter().all(|run| run["status"] == "SUCCEEDED"),
+        "{runs:?}"
     );
+    let drafted: Vec<&Value> = runs
+        .iter()
+        .flat_map(|run| run["summary"]["drafted"].as_array().unwrap())
+        .collect();
     assert_eq!(
-        drafted["summary"],
-        json!({ "periodStart": "2026-10-01", "periodEnd": "2026-10-31", "statements": 1,
-                "drafts": 1 })
+        drafted,
+        [
+            &json!({ "periodStart": "2026-10-01", "periodEnd": "2026-10-31", "statements": 1,
+                  "drafts": 1 })
+        ],
+        "{runs:?}"
     );
 
     let statements = app
@@ -533,4 +538,99 @@ async fn a_plan_that_excludes_direct_payments_leaves_them_out_of_every_base() {
     assert_eq!(statement["lines"][2]["basis"]["amount"], "37939.88");
     assert_eq!(statement["basis"]["amount"], "37939.88");
     assert_eq!(statement["commission"]["amount"], "4173.39");
+}
+
+/// The `commission_statements` runs an advance of the clock to `to` made.
+async fn statement_runs(app: &TestApp, to: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    let advanced = app
+        .admin(
+            "mutation($to: DateTime!) { advanceClock(to: $to) {
+               jobRuns { job status summary error } } }",
+            json!({ "to": to }),
+        )
+        .await;
+    advanced.data()["advanceClock"]["jobRuns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|run| run["job"] == "commission_statements")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_job_that_runs_before_the_close_day_drafts_the_month_on_a_later_run() {
+    // The job runs on the 7th of each month; the books close on the 12th.
+    let app = spawn_app_with(|settings| {
+        settings.clock.manual = true;
+        settings.clock.start = Some("2026-10-31T12:00:00Z".into());
+        settings.finance.close_day = 12;
+        if let Some(job) = settings.scheduler.jobs.get_mut("commission_statements") {
+            job.cron = "0 0 5 7 * *".into();
+        }
+    })
+    .await;
+    let month = month(&app).await;
+    let finance = &month.finance;
+    app.gql(
+        Some(finance),
+        PLAN,
+        json!({ "input": {
+            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 2000 }],
+        }}),
+    )
+    .await
+    .data();
+    import(
+        &app,
+        finance,
+        json!([crate::reconciliation::remitted(
+            "L1",
+            "A1",
+            "100.00",
+            8,
+            month.agency_id
+        )]),
+    )
+    .await;
+    reconcile(&app, finance, ("2026-10-01", "2026-10-31")).await;
+
+    let early = statement_runs(&app, utc(2026, 11, 7, 6, 0)).await;
+    assert_eq!(early.len(), 1, "{early:?}");
+    assert_eq!(early[0]["status"], "SUCCEEDED", "{early:?}");
+    assert_eq!(early[0]["summary"]["statements"], 0, "{early:?}");
+    assert_eq!(early[0]["summary"]["waiting"]["waitingUntil"], "2026-11-12");
+
+    // December's run: November is still open, but October closed since and is drafted.
+    let later = statement_runs(&app, utc(2026, 12, 7, 6, 0)).await;
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!(later[0]["status"], "SUCCEEDED", "{later:?}");
+    assert_eq!(
+        later[0]["summary"]["drafted"],
+        json!([{ "periodStart": "2026-10-01", "periodEnd": "2026-10-31", "statements": 1,
+                 "drafts": 1 }]),
+        "{later:?}"
+    );
+    assert_eq!(later[0]["summary"]["waiting"]["periodStart"], "2026-11-01");
+    let statements = app
+        .gql(
+            Some(finance),
+            "{ commissionStatements { edges { node { periodStart commission { amount } } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = statements.data()["commissionStatements"]["edges"].clone();
+    assert_eq!(
+        edges,
+        json!([{ "node": { "periodStart": "2026-10-01", "commission": { "amount": "20.00" } } }])
+    );
+
+    // Once drafted, a month is not drafted again by the job.
+    let again = app
+        .admin(
+            "mutation { runJob(name: \"commission_statements\") { status summary } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.data()["runJob"]["summary"]["drafted"], json!([]));
 }

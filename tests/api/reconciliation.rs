@@ -2,7 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 use entity::api_token::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::fixtures;
@@ -523,4 +523,111 @@ async fn two_ledger_imports_at_once_queue_instead_of_conflicting() {
         .collect();
     counts.sort();
     assert_eq!(counts, [(0, 200), (0, 200), (200, 0)]);
+}
+
+/// Reports a payment of agency ALPHA on an account of the month.
+async fn report(app: &TestApp, month: &Month, (id, account): (&str, i64), amount: &str, at: &str) {
+    let reported = app
+        .gql(
+            Some(&month.agency_token),
+            REPORT_PAYMENTS,
+            json!({ "payments": [{
+                "externalId": id, "accountId": account.to_string(), "amount": amount,
+                "currency": "USD", "paidAt": at, "method": "CARD", "paidTo": "AGENCY",
+            }]}),
+        )
+        .await;
+    assert_eq!(
+        reported.data()["reportPayments"]["accepted"],
+        1,
+        "{}",
+        reported.body
+    );
+}
+
+#[tokio::test]
+async fn an_entry_matched_by_a_period_further_than_the_window_is_not_matched_again() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let a1 = month.accounts[0];
+    // With the 5-day window, 1–20 October and 28 October – 30 November both see an entry
+    // received on the 24th; each has a payment within the window of it.
+    report(&app, &month, ("late", a1), "40.00", "2026-10-20T12:00:00Z").await;
+    report(&app, &month, ("later", a1), "40.00", "2026-10-28T12:00:00Z").await;
+    let imported = import(
+        &app,
+        &month.finance,
+        json!([remitted("L24", "A1", "40.00", 24, month.agency_id)]),
+    )
+    .await;
+    let ids = entry_ids(&imported);
+    let first = reconcile_period(&app, &month.finance, ("2026-10-01", "2026-10-20")).await;
+    let matched = lines_of(&first, a1);
+    assert!(
+        matched
+            .iter()
+            .any(|(class, _, entries)| class == "MATCHED" && *entries == json!([ids["L24"]])),
+        "{matched:?}"
+    );
+    let answer = app
+        .gql(
+            Some(&month.finance),
+            RUN,
+            json!({ "start": "2026-10-28", "end": "2026-11-30" }),
+        )
+        .await;
+    assert_eq!(answer.code(), None, "{}", answer.body);
+    let second = &answer.data()["runReconciliation"];
+    let lines = lines_of(second, a1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].0, "AGENCY_ONLY", "L24 is the first period's");
+}
+
+#[tokio::test]
+async fn a_reversal_frees_the_payment_its_entry_was_matched_to() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let alpha = month.agency_id;
+    let a1 = month.accounts[0];
+    let first = import(
+        &app,
+        &month.finance,
+        json!([remitted("L1", "A1", "100.00", 6, alpha)]),
+    )
+    .await;
+    let october = reconcile(&app, &month.finance).await;
+    let p1 = lines_of(&october, a1)[0].1.clone();
+    assert_eq!(
+        lines_of(&october, a1)[0],
+        (
+            "MATCHED".to_owned(),
+            p1.clone(),
+            json!([entry_ids(&first)["L1"]])
+        )
+    );
+    // L1 bounces after October's run and is presented again as L1b.
+    let later = import(
+        &app,
+        &month.finance,
+        json!([
+            { "reference": "L1-R", "reverses": "L1", "receivedAt": "2026-10-07T09:00:00Z" },
+            remitted("L1b", "A1", "100.00", 9, alpha),
+        ]),
+    )
+    .await;
+    let ids = entry_ids(&later);
+    // A run of an overlapping period pairs p1 with the money that stayed.
+    let overlapping = reconcile_period(&app, &month.finance, ("2026-10-05", "2026-11-04")).await;
+    assert!(
+        lines_of(&overlapping, a1).contains(&("MATCHED".to_owned(), p1, json!([ids["L1b"]]))),
+        "{:?}",
+        lines_of(&overlapping, a1)
+    );
+    let released = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::Action.eq("reconciliation_match.release"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert_eq!(released[0].entity_id, entry_ids(&first)["L1"]);
 }

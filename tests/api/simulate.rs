@@ -81,3 +81,23 @@ async fn a_service_on_the_system_clock_is_refused() {
         .expect("a simulation needs a manual clock");
     assert!(err.to_string().contains("manual clock"), "{err:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_close_day_moves_the_simulated_close() {
+    let app = spawn_app_with(|settings| {
+        settings.clock.manual = true;
+        settings.clock.start = Some("2026-09-23T12:00:00Z".into());
+        settings.finance.close_day = 12;
+    })
+    .await;
+    let report = simulate::drive(app.url.clone(), app.admin_token.clone(), options(7, 300, 3))
+        .await
+        .expect("the simulation runs");
+    println!("{report}");
+    assert_eq!(report.end, NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+    assert_eq!(report.close, NaiveDate::from_ymd_opt(2026, 10, 13).unwrap());
+    assert!(report.statements_closed >= 1, "{report}");
+    for check in &report.checks {
+        assert!(check.passed, "{check}\n{report}");
+    }
+}

@@ -24,6 +24,9 @@ pub struct ServiceClock {
     pub now: DateTime<Utc>,
     /// Whether the clock only moves through `advanceClock` (a sandbox or a simulation).
     pub manual: bool,
+    /// The day of the month on which the month before's books close
+    /// (`finance.close_day`): its commission statements are drafted from then on.
+    pub close_day: u32,
 }
 
 /// What `advanceClock` did.
@@ -44,6 +47,7 @@ impl ClockQuery {
         ServiceClock {
             now: now(ctx),
             manual: clock(ctx).manual().is_some(),
+            close_day: ctx.data_unchecked::<JobContext>().reconcile.close_day,
         }
     }
 }

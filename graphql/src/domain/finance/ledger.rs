@@ -27,9 +27,11 @@ use sha2::{Digest, Sha256};
 use crate::domain::actor::Caller;
 use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
-use crate::domain::tx::{LEDGER_LOCK, begin_write, serialise};
+use crate::domain::tx::{FINANCE_LOCK, LEDGER_LOCK, begin_write, serialise};
 use crate::domain::{money, validate};
 use crate::error::{AppError, AppResult};
+
+use super::reconciliation;
 
 /// Most entries per call.
 pub const MAX_BATCH: usize = 1_000;
@@ -247,6 +249,16 @@ pub async fn import(
             message: None,
             entry: Some(entry),
         });
+    }
+    if !reversed_in_batch.is_empty() {
+        // The reversed entries leave matching now, not at their period's next run.
+        serialise(&tx, FINANCE_LOCK).await?;
+        let originals: Vec<ledger_entry::Model> = stored
+            .values()
+            .filter(|e| reversed_in_batch.contains(&e.id))
+            .cloned()
+            .collect();
+        reconciliation::release_reversed(&tx, caller, &originals).await?;
     }
     let imported: Vec<&str> = outcomes
         .iter()

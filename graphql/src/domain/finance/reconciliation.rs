@@ -23,12 +23,13 @@ use entity::{ledger_entry, payment, reconciliation_match, reconciliation_run};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use serde_json::json;
 
 use super::matching::{self, Line, Received, Reported};
 use crate::domain::actor::Caller;
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::tx::{FINANCE_LOCK, begin_write, serialise};
 use crate::error::{AppError, AppResult};
@@ -97,13 +98,25 @@ pub async fn run(
     let window = settings.window;
     let tx = begin_write(db).await?;
     serialise(&tx, FINANCE_LOCK).await?;
-    let claimed = matched_elsewhere(&tx, (period_start, period_end), window).await?;
     let payments: Vec<payment::Model> = payment::Entity::find()
         .filter(payment::Column::PaidAt.gte(from))
         .filter(payment::Column::PaidAt.lt(to))
         .order_by_asc(payment::Column::Id)
         .all(&tx)
-        .await?
+        .await?;
+    let entries = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::ReceivedAt.gte(from - window))
+        .filter(ledger_entry::Column::ReceivedAt.lt(to + window))
+        .all(&tx)
+        .await?;
+    let claimed = matched_elsewhere(
+        &tx,
+        (period_start, period_end),
+        payments.iter().map(|p| p.id),
+        entries.iter().map(|e| e.id),
+    )
+    .await?;
+    let payments: Vec<payment::Model> = payments
         .into_iter()
         .filter(|p| !claimed.payments.contains(&p.id))
         .collect();
@@ -122,11 +135,6 @@ pub async fn run(
             paid_at: p.paid_at,
         })
         .collect();
-    let entries = ledger_entry::Entity::find()
-        .filter(ledger_entry::Column::ReceivedAt.gte(from - window))
-        .filter(ledger_entry::Column::ReceivedAt.lt(to + window))
-        .all(&tx)
-        .await?;
     let reversed: HashSet<i64> = entries.iter().filter_map(|e| e.reverses_id).collect();
     let later_reversals: HashSet<i64> = ledger_entry::Entity::find()
         .select_only()
@@ -275,38 +283,37 @@ struct Matched {
     entries: HashSet<i64>,
 }
 
-/// The runs of periods other than `(start, end)` that end or start within `reach` of it.
-fn runs_near(
-    start: NaiveDate,
-    end: NaiveDate,
-    reach: Duration,
-) -> sea_orm::sea_query::SelectStatement {
+/// The runs of the period `(start, end)`.
+fn runs_of(start: NaiveDate, end: NaiveDate) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(reconciliation_run::Column::Id)
         .from(reconciliation_run::Entity)
-        .and_where(reconciliation_run::Column::PeriodEnd.gte(start - reach))
-        .and_where(reconciliation_run::Column::PeriodStart.lte(end + reach))
-        .and_where(
-            reconciliation_run::Column::PeriodStart
-                .ne(start)
-                .or(reconciliation_run::Column::PeriodEnd.ne(end)),
-        )
+        .and_where(reconciliation_run::Column::PeriodStart.eq(start))
+        .and_where(reconciliation_run::Column::PeriodEnd.eq(end))
         .to_owned()
 }
 
-/// What the latest runs of the periods near this one matched: a payment of this period
-/// lies in any period that matched it, an entry within the window of one.
+/// Which of these payments and entries the latest run of another period matched, whatever
+/// that period is.
 async fn matched_elsewhere<C: ConnectionTrait>(
     conn: &C,
     (start, end): (NaiveDate, NaiveDate),
-    window: Duration,
+    payments: impl IntoIterator<Item = i64>,
+    entries: impl IntoIterator<Item = i64>,
 ) -> AppResult<Matched> {
-    let reach = Duration::days(window.num_days() + 1);
+    let backend = conn.get_database_backend();
     let rows: Vec<(Option<i64>, Option<i64>)> = reconciliation_match::Entity::find()
         .select_only()
         .column(reconciliation_match::Column::PaymentId)
         .column(reconciliation_match::Column::LedgerEntryId)
-        .filter(reconciliation_match::Column::RunId.in_subquery(runs_near(start, end, reach)))
+        .filter(
+            any_of(backend, reconciliation_match::Column::PaymentId, payments).or(any_of(
+                backend,
+                reconciliation_match::Column::LedgerEntryId,
+                entries,
+            )),
+        )
+        .filter(reconciliation_match::Column::RunId.not_in_subquery(runs_of(start, end)))
         .into_tuple()
         .all(conn)
         .await?;
@@ -319,7 +326,8 @@ async fn matched_elsewhere<C: ConnectionTrait>(
 }
 
 /// Records what `run` matched, taking over from the period's earlier runs. The unique keys
-/// refuse a record another period's latest run holds.
+/// refuse a record another period's latest run holds: a CONFLICT (another run of an
+/// overlapping period committed it since this run read the claims).
 async fn record_matches<C: ConnectionTrait>(
     conn: &C,
     run: &reconciliation_run::Model,
@@ -327,16 +335,10 @@ async fn record_matches<C: ConnectionTrait>(
 ) -> AppResult<()> {
     reconciliation_match::Entity::delete_many()
         .filter(
-            reconciliation_match::Column::RunId.in_subquery(
-                Query::select()
-                    .column(reconciliation_run::Column::Id)
-                    .from(reconciliation_run::Entity)
-                    .and_where(reconciliation_run::Column::PeriodStart.eq(run.period_start))
-                    .and_where(reconciliation_run::Column::PeriodEnd.eq(run.period_end))
-                    .and_where(reconciliation_run::Column::Id.ne(run.id))
-                    .to_owned(),
-            ),
+            reconciliation_match::Column::RunId
+                .in_subquery(runs_of(run.period_start, run.period_end)),
         )
+        .filter(reconciliation_match::Column::RunId.ne(run.id))
         .exec(conn)
         .await?;
     let row = |payment_id, ledger_entry_id| reconciliation_match::ActiveModel {
@@ -358,7 +360,101 @@ async fn record_matches<C: ConnectionTrait>(
     for chunk in rows.chunks(CHUNK) {
         reconciliation_match::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(conn)
+            .await
+            .map_err(|err| match err.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(format!(
+                    "a run of a period overlapping {} to {} matched some of the same payments \
+                     or ledger entries at the same time: run the period again",
+                    run.period_start, run.period_end
+                )),
+                _ => err.into(),
+            })?;
+    }
+    Ok(())
+}
+
+/// Releases what the lines holding these (now reversed) ledger entries matched: the
+/// entries, the payments paired with them and the other parts of a split, so another
+/// period can pair those payments with the money that stayed. Audited per entry, in the
+/// caller's transaction (the reversal's import).
+pub async fn release_reversed<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    reversed: &[ledger_entry::Model],
+) -> AppResult<()> {
+    let backend = conn.get_database_backend();
+    let claims: Vec<(i64, Option<i64>)> = reconciliation_match::Entity::find()
+        .select_only()
+        .column(reconciliation_match::Column::RunId)
+        .column(reconciliation_match::Column::LedgerEntryId)
+        .filter(any_of(
+            backend,
+            reconciliation_match::Column::LedgerEntryId,
+            reversed.iter().map(|e| e.id),
+        ))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let items = reconciliation_item::Entity::find()
+        .filter(any_of(
+            backend,
+            reconciliation_item::Column::RunId,
+            claims.iter().map(|(run, _)| *run),
+        ))
+        .filter(any_of(
+            backend,
+            reconciliation_item::Column::AccountId,
+            reversed.iter().map(|e| e.account_id),
+        ))
+        .filter(
+            reconciliation_item::Column::Class
+                .is_in([MatchClass::Matched, MatchClass::AmountMismatch]),
+        )
+        .all(conn)
+        .await?;
+    for (run_id, entry_id) in claims {
+        let Some(entry_id) = entry_id else { continue };
+        let Some(line) = items
+            .iter()
+            .find(|i| i.run_id == run_id && i.ledger_entry_ids.0.contains(&entry_id))
+        else {
+            continue;
+        };
+        reconciliation_match::Entity::delete_many()
+            .filter(reconciliation_match::Column::RunId.eq(run_id))
+            .filter(
+                any_of(
+                    backend,
+                    reconciliation_match::Column::PaymentId,
+                    line.payment_ids.0.clone(),
+                )
+                .or(any_of(
+                    backend,
+                    reconciliation_match::Column::LedgerEntryId,
+                    line.ledger_entry_ids.0.clone(),
+                )),
+            )
+            .exec(conn)
             .await?;
+        audit::record(
+            conn,
+            caller,
+            Change {
+                action: "reconciliation_match.release",
+                entity_type: "ledger_entry",
+                entity_id: entry_id.to_string(),
+                before: Some(json!({
+                    "reconciliationRunId": run_id.to_string(),
+                    "paymentIds": line.payment_ids.0,
+                    "ledgerEntryIds": line.ledger_entry_ids.0,
+                })),
+                after: None,
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -523,6 +619,11 @@ pub fn scheduled_periods(today: NaiveDate, window: Duration) -> Vec<(NaiveDate, 
 pub fn previous_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     use chrono::Datelike;
     month_of(today.with_day(1).unwrap_or(today) - Duration::days(1))
+}
+
+/// Whether the period is a whole calendar month.
+pub fn is_month((start, end): (NaiveDate, NaiveDate)) -> bool {
+    month_of(start) == (start, end)
 }
 
 /// The first and last day of the calendar month holding `day`.

@@ -66,6 +66,41 @@ pub fn still_open(
     })
 }
 
+/// The calendar months whose books closed by `today`, that were reconciled and have no
+/// statements yet, oldest first: what the `commission_statements` job drafts.
+pub async fn undrafted_months<C: ConnectionTrait>(
+    conn: &C,
+    today: NaiveDate,
+    close_day: u32,
+) -> AppResult<Vec<(NaiveDate, NaiveDate)>> {
+    let reconciled: BTreeSet<(NaiveDate, NaiveDate)> = reconciliation_run::Entity::find()
+        .select_only()
+        .column(reconciliation_run::Column::PeriodStart)
+        .column(reconciliation_run::Column::PeriodEnd)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let drafted: BTreeSet<(NaiveDate, NaiveDate)> = commission_statement::Entity::find()
+        .select_only()
+        .column(commission_statement::Column::PeriodStart)
+        .column(commission_statement::Column::PeriodEnd)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(reconciled
+        .into_iter()
+        .filter(|period| reconciliation::is_month(*period))
+        .filter(|period| still_open(*period, today, close_day).is_none())
+        .filter(|period| !drafted.contains(period))
+        .collect())
+}
+
 /// Builds (or rebuilds) every agency's statement for the period, once its books closed.
 #[tracing::instrument(skip_all, fields(%period_start, %period_end), err)]
 pub async fn generate(

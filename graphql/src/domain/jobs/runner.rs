@@ -293,33 +293,34 @@ async fn execute(
             json!({ "runs": runs })
         }
         JobName::CommissionStatements => {
-            let period = reconciliation::previous_month(today);
-            if let Some(why) = statements::still_open(period, today, ctx.reconcile.close_day) {
-                return Ok(json!({
+            let close_day = ctx.reconcile.close_day;
+            let mut drafted = Vec::new();
+            for period in statements::undrafted_months(&ctx.db, today, close_day).await? {
+                let made =
+                    statements::generate(&ctx.db, &caller, period, &ctx.buckets, close_day).await?;
+                drafted.push(json!({
                     "periodStart": period.0,
                     "periodEnd": period.1,
-                    "waitingUntil": statements::closes_on(period.1, ctx.reconcile.close_day),
-                    "message": why,
-                    "statements": 0,
-                    "drafts": 0,
+                    "statements": made.len(),
+                    "drafts": made
+                        .iter()
+                        .filter(|statement| statement.status == StatementStatus::Draft)
+                        .count(),
                 }));
             }
-            let made = statements::generate(
-                &ctx.db,
-                &caller,
-                period,
-                &ctx.buckets,
-                ctx.reconcile.close_day,
-            )
-            .await?;
+            let last = reconciliation::previous_month(today);
+            let waiting = statements::still_open(last, today, close_day).map(|why| {
+                json!({
+                    "periodStart": last.0,
+                    "periodEnd": last.1,
+                    "waitingUntil": statements::closes_on(last.1, close_day),
+                    "message": why,
+                })
+            });
             json!({
-                "periodStart": period.0,
-                "periodEnd": period.1,
-                "statements": made.len(),
-                "drafts": made
-                    .iter()
-                    .filter(|statement| statement.status == StatementStatus::Draft)
-                    .count(),
+                "drafted": drafted,
+                "statements": drafted.iter().filter_map(|d| d["statements"].as_u64()).sum::<u64>(),
+                "waiting": waiting,
             })
         }
     })
