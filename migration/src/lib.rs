@@ -14,6 +14,7 @@ mod m20261128_000010_commissions;
 mod m20261203_000003_token_last_used;
 mod m20261203_000004_one_idle_threshold;
 mod m20261203_000004_reconciliation_matches;
+mod m20261203_000006_daily_commission_statements;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_token_last_used::Migration),
             Box::new(m20261203_000004_reconciliation_matches::Migration),
             Box::new(m20261203_000004_one_idle_threshold::Migration),
+            Box::new(m20261203_000006_daily_commission_statements::Migration),
         ]
     }
 }

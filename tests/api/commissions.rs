@@ -634,3 +634,53 @@ async fn a_job_that_runs_before_the_close_day_drafts_the_month_on_a_later_run() 
         .await;
     assert_eq!(again.data()["runJob"]["summary"]["drafted"], json!([]));
 }
+
+#[tokio::test]
+async fn ledger_only_money_earns_on_one_statement_across_overlapping_periods() {
+    let app = spawn_app().await;
+    let month = month(&app).await;
+    let finance = &month.finance;
+    app.gql(
+        Some(finance),
+        PLAN,
+        json!({ "input": {
+            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 2000 }],
+        }}),
+    )
+    .await
+    .data();
+    // Nobody reported A4's 20.00: LEDGER_ONLY in October and in 20 September – 19 October.
+    import(
+        &app,
+        finance,
+        json!([crate::reconciliation::remitted(
+            "L4",
+            "A4",
+            "20.00",
+            10,
+            month.agency_id
+        )]),
+    )
+    .await;
+    let october = ("2026-10-01", "2026-10-31");
+    let overlapping = ("2026-09-20", "2026-10-19");
+    reconcile(&app, finance, october).await;
+    reconcile(&app, finance, overlapping).await;
+    let first = generate(&app, finance, october).await;
+    assert_eq!(kinds(&first), [("PAYMENT".to_owned(), "4.00".to_owned())]);
+    let second = app
+        .gql(
+            Some(finance),
+            GENERATE,
+            json!({ "start": overlapping.0, "end": overlapping.1 }),
+        )
+        .await;
+    assert_eq!(
+        second.data()["generateCommissionStatements"],
+        json!([]),
+        "nothing left to pay in the overlapping period"
+    );
+    // Rebuilding October's draft keeps the line it holds.
+    let again = generate(&app, finance, october).await;
+    assert_eq!(kinds(&again), kinds(&first));
+}

@@ -215,3 +215,40 @@ async fn jobs_are_listed_changed_and_run_over_graphql() {
         json!({ "job": "idle_watch", "status": "SUCCEEDED" })
     );
 }
+
+#[tokio::test]
+async fn a_stored_monthly_statements_schedule_moves_to_daily() {
+    use migration::{Migrator, MigratorTrait};
+    let app = spawn_app().await;
+    // Back to before the migration, whatever migrations come after it.
+    let all = Migrator::migrations();
+    let position = all
+        .iter()
+        .position(|m| m.name() == "m20261203_000006_daily_commission_statements")
+        .unwrap();
+    let steps = u32::try_from(all.len() - position).unwrap();
+    let job = |cron: &str| entity::job::ActiveModel {
+        name: sea_orm::ActiveValue::Unchanged("commission_statements".into()),
+        cron: sea_orm::ActiveValue::Set(cron.into()),
+        ..Default::default()
+    };
+    let cron = async || {
+        entity::job::Entity::find_by_id("commission_statements")
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .cron
+    };
+    assert_eq!(cron().await, "0 0 5 * * *", "the new default");
+    // A database seeded with the former default.
+    Migrator::down(&app.db, Some(steps)).await.unwrap();
+    job("0 0 5 7 * *").update(&app.db).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(cron().await, "0 0 5 * * *");
+    // A schedule someone chose is kept.
+    Migrator::down(&app.db, Some(steps)).await.unwrap();
+    job("0 30 6 9 * *").update(&app.db).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(cron().await, "0 30 6 9 * *");
+}

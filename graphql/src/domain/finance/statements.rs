@@ -2,7 +2,9 @@
 //! reconciliation, then DRAFT → SUBMITTED → APPROVED → PAID, or DISPUTED by the agency.
 //!
 //! - Lines: one per matched (or ledger-only) payment attributed to the agency, priced by
-//!   the plan in force when the money arrived ([`super::commission`]); a bonus line (on
+//!   the plan in force when the money arrived ([`super::commission`]), unless another
+//!   period's statement already pays on its ledger entries (overlapping periods may both
+//!   list a ledger-only entry, which no run claims); a bonus line (on
 //!   the eligible set, as the statement's basis: [`super::commission::pricing`]); a
 //!   clawback line per payment reversed within the clawback window after an earlier
 //!   statement paid on it; a line per manual adjustment not yet carried.
@@ -13,7 +15,7 @@
 //!   after the period's last day ([`closes_on`]); before then drafting is a CONFLICT that
 //!   says when.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::commission_adjustment;
@@ -22,9 +24,9 @@ use entity::commission_statement::{self, StatementStatus};
 use entity::ledger_entry::{self, LedgerChannel};
 use entity::reconciliation_item::{self, Ids, MatchClass};
 use entity::{account, placement, reconciliation_run};
-use sea_orm::sea_query::ExprTrait;
+use sea_orm::sea_query::{ExprTrait, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
@@ -33,6 +35,7 @@ use super::commission::{self, Earning, LineDraft};
 use super::{plans, reconciliation};
 use crate::domain::actor::{Caller, Scope};
 use crate::domain::allocation::segment::{DpdBucket, bucket_of};
+use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
 use crate::domain::tx::{FINANCE_LOCK, begin_write, serialise};
 use crate::domain::validate;
@@ -178,6 +181,12 @@ pub async fn generate(
     )
     .await?;
 
+    let paid = paid_elsewhere(
+        &tx,
+        (period_start, period_end),
+        items.iter().map(|i| i.account_id),
+    )
+    .await?;
     let mut earnings: BTreeMap<Group, Vec<Earning>> = BTreeMap::new();
     for item in items {
         let (Some(agency_id), Some(placement)) = (
@@ -192,6 +201,11 @@ pub async fn generate(
             .iter()
             .filter_map(|id| entries.get(id))
             .collect();
+        // Money another period's statement pays on (an overlapping period's LEDGER_ONLY
+        // line, say) earns once.
+        if own.iter().any(|e| paid.contains(&e.id)) {
+            continue;
+        }
         let Some(arrived) = own.iter().map(|e| e.received_at).max() else {
             continue;
         };
@@ -316,6 +330,37 @@ pub async fn generate(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// The ledger entries of these accounts that a PAYMENT line of another period's statement
+/// earns on: the statement that took an entry first keeps it.
+async fn paid_elsewhere<C: ConnectionTrait>(
+    conn: &C,
+    (period_start, period_end): (NaiveDate, NaiveDate),
+    accounts: impl IntoIterator<Item = i64>,
+) -> AppResult<HashSet<i64>> {
+    let others = Query::select()
+        .column(commission_statement::Column::Id)
+        .from(commission_statement::Entity)
+        .cond_where(
+            Condition::any()
+                .add(commission_statement::Column::PeriodStart.ne(period_start))
+                .add(commission_statement::Column::PeriodEnd.ne(period_end)),
+        )
+        .to_owned();
+    Ok(commission_line::Entity::find()
+        .filter(commission_line::Column::Kind.eq(LineKind::Payment))
+        .filter(any_of(
+            conn.get_database_backend(),
+            commission_line::Column::AccountId,
+            accounts,
+        ))
+        .filter(commission_line::Column::StatementId.in_subquery(others))
+        .all(conn)
+        .await?
+        .into_iter()
+        .flat_map(|line| line.ledger_entry_ids.0)
+        .collect())
 }
 
 /// The commission and the totals of a statement with these lines.
