@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use entity::api_token::Role;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{listening_address, spawn_app};
 
 fn agencyflow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_agencyflow"))
@@ -175,8 +175,6 @@ fn a_bad_setting_names_its_key() {
 
 #[tokio::test]
 async fn serve_answers_then_stops_cleanly_on_sigterm() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
     let dir = tempfile::tempdir().unwrap();
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -193,17 +191,7 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("serve prints where it listens");
-        if let Some(rest) = line.strip_prefix("agencyflow listening on http://") {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
+    let address = listening_address(&mut child).await;
     let health = reqwest::get(format!("http://{address}/healthz"))
         .await
         .unwrap();

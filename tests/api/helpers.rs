@@ -17,6 +17,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub struct TestApp {
     pub url: String,
@@ -323,4 +324,23 @@ fn replaces_the_database_name_in_a_url() {
         ),
         "postgres://root@localhost/x?host=/var/run/postgresql"
     );
+}
+
+/// Where a spawned `agencyflow serve` listens, as its stdout says; the rest of its stdout
+/// is drained, so the child never writes to a closed pipe.
+pub async fn listening_address(child: &mut tokio::process::Child) -> String {
+    let stdout = child.stdout.take().expect("the child's stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines
+            .next_line()
+            .await
+            .expect("read the child's stdout")
+            .expect("serve prints where it listens");
+        if let Some(rest) = line.strip_prefix("agencyflow listening on http://") {
+            break rest.split('/').next().unwrap_or(rest).to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    address
 }

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::helpers::{TestApp, answer, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, answer, listening_address, spawn_app, spawn_app_with};
 
 /// Terminates every connection the server holds to its PostgreSQL test database, as a
 /// database restart or failover does.
@@ -265,17 +265,7 @@ async fn serve(database_url: &str, format: &str) -> (tokio::process::Child, Stri
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("serve prints where it listens");
-        if let Some(rest) = line.strip_prefix("agencyflow listening on http://") {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
+    let address = listening_address(&mut child).await;
     (child, address)
 }
 
