@@ -349,6 +349,8 @@ async fn every_log_line_of_a_request_carries_its_id_in_json_and_pretty_logs() {
         .find(|line| line["fields"]["message"] == "could not record a token's last use")
         .unwrap_or_else(|| panic!("no line logs the token's use:\n{logs}"));
     assert_eq!(token_use["request_id"], "probe-json-1", "{token_use}");
+    let error = token_use["fields"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("token uses are refused"), "{token_use}");
     for line in lines.iter().filter(|line| line.get("span").is_some()) {
         assert_eq!(line["request_id"], "probe-json-1", "{line}");
     }

@@ -9,7 +9,7 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -20,7 +20,7 @@ use super::audit::{self, Change};
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use super::tx::begin_write;
 use super::validate;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, display_chain};
 
 const SECRET_PREFIX: &str = "af_";
 /// A token's last use is written at most this often, so requests rarely write.
@@ -242,7 +242,11 @@ pub async fn authenticate(
         tokio::spawn(
             async move {
                 if let Err(err) = record_use(&db, id, now).await {
-                    tracing::warn!(token = id, error = %err, "could not record a token's last use");
+                    tracing::warn!(
+                        token = id,
+                        error = %display_chain(&err),
+                        "could not record a token's last use"
+                    );
                 }
             }
             .in_current_span(),
@@ -256,7 +260,11 @@ pub async fn authenticate(
 }
 
 /// Sets the token's last use to `now` unless another request did within the minute.
-async fn record_use<C: ConnectionTrait>(conn: &C, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+async fn record_use<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     api_token::Entity::update_many()
         .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
         .filter(api_token::Column::Id.eq(id))
