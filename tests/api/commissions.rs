@@ -329,7 +329,7 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
     .await;
 
     // On the 31st the previous month is September, which nobody reconciled: nothing to
-    // draft.
+    // draft, and the job says why.
     let early = app
         .admin(
             "mutation { runJob(name: \"commission_statements\") { status summary } }",
@@ -339,7 +339,11 @@ async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_las
     assert_eq!(early.data()["runJob"]["status"], "SUCCEEDED");
     assert_eq!(
         early.data()["runJob"]["summary"],
-        json!({ "drafted": [], "statements": 0, "waiting": null })
+        json!({ "drafted": [], "statements": 0, "waiting": null, "unreconciled": {
+            "periodStart": "2026-09-01", "periodEnd": "2026-09-30",
+            "message": "no reconciliation of 2026-09-01 to 2026-09-30, whose books have closed: \
+                        reconcile the period and the next run drafts its statements",
+        } })
     );
 
     let advanced = app
@@ -556,6 +560,36 @@ async fn statement_runs(app: &TestApp, to: chrono::DateTime<chrono::Utc>) -> Vec
         .filter(|run| run["job"] == "commission_statements")
         .cloned()
         .collect()
+}
+
+#[tokio::test]
+async fn a_closed_month_nobody_reconciled_is_named_by_the_statements_job() {
+    let app = spawn_app_with(|settings| {
+        settings.clock.manual = true;
+        settings.clock.start = Some("2026-11-30T12:00:00Z".into());
+        // Finance reconciles by hand: the reconciliation job is off.
+        if let Some(job) = settings.scheduler.jobs.get_mut("reconciliation") {
+            job.enabled = false;
+        }
+    })
+    .await;
+    // November's books close on 7 December; nobody reconciled it, nor October.
+    let before = statement_runs(&app, utc(2026, 12, 6, 6, 0)).await;
+    let before = before.last().expect("the job ran");
+    assert_eq!(before["summary"]["waiting"]["periodStart"], "2026-11-01");
+    assert_eq!(
+        before["summary"]["unreconciled"]["periodStart"],
+        "2026-10-01"
+    );
+    let after = statement_runs(&app, utc(2026, 12, 7, 6, 0)).await;
+    let after = after.last().expect("the job ran");
+    assert_eq!(after["status"], "SUCCEEDED", "{after}");
+    assert_eq!(after["summary"]["statements"], 0, "{after}");
+    let unreconciled = &after["summary"]["unreconciled"];
+    assert_eq!(unreconciled["periodStart"], "2026-11-01", "{after}");
+    assert_eq!(unreconciled["periodEnd"], "2026-11-30", "{after}");
+    let message = unreconciled["message"].as_str().unwrap_or_default();
+    assert!(message.contains("reconcile the period"), "{message}");
 }
 
 #[tokio::test]

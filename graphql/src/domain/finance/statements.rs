@@ -27,7 +27,8 @@ use entity::{account, placement, reconciliation_run};
 use sea_orm::sea_query::{ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -102,6 +103,27 @@ pub async fn undrafted_months<C: ConnectionTrait>(
         .filter(|period| still_open(*period, today, close_day).is_none())
         .filter(|period| !drafted.contains(period))
         .collect())
+}
+
+/// The latest calendar month whose books closed by `today`, when nobody reconciled it:
+/// the `commission_statements` job cannot draft it, and says so.
+pub async fn unreconciled_close<C: ConnectionTrait>(
+    conn: &C,
+    today: NaiveDate,
+    close_day: u32,
+) -> AppResult<Option<(NaiveDate, NaiveDate)>> {
+    let last = reconciliation::previous_month(today);
+    let closed = if still_open(last, today, close_day).is_some() {
+        reconciliation::previous_month(last.0)
+    } else {
+        last
+    };
+    let runs = reconciliation_run::Entity::find()
+        .filter(reconciliation_run::Column::PeriodStart.eq(closed.0))
+        .filter(reconciliation_run::Column::PeriodEnd.eq(closed.1))
+        .count(conn)
+        .await?;
+    Ok((runs == 0).then_some(closed))
 }
 
 /// Builds (or rebuilds) every agency's statement for the period, once its books closed.

@@ -317,10 +317,21 @@ async fn execute(
                     "message": why,
                 })
             });
+            let unreconciled = statements::unreconciled_close(&ctx.db, today, close_day)
+                .await?
+                .map(|(start, end)| {
+                    let message = format!(
+                        "no reconciliation of {start} to {end}, whose books have closed: \
+                         reconcile the period and the next run drafts its statements"
+                    );
+                    tracing::warn!(%message, "commission statements cannot be drafted");
+                    json!({ "periodStart": start, "periodEnd": end, "message": message })
+                });
             json!({
                 "drafted": drafted,
                 "statements": drafted.iter().filter_map(|d| d["statements"].as_u64()).sum::<u64>(),
                 "waiting": waiting,
+                "unreconciled": unreconciled,
             })
         }
     })
