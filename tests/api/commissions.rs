@@ -6,7 +6,7 @@ use entity::api_token::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_at, spawn_app_with, token};
-use crate::reconciliation::{import, month};
+use crate::reconciliation::{Month, import, month};
 use crate::reporting::utc;
 
 const PLAN: &str = "
@@ -25,6 +25,33 @@ mutation($start: NaiveDate!, $end: NaiveDate!) {
 
 const STEPS: &str = "
 mutation($id: ID!) { submitCommissionStatement(id: $id) { status submittedBy } }";
+
+/// The fixture month on a 20% plan, with 100.00 of it remitted and in the ledger.
+async fn remitted_on_a_plan(app: &TestApp) -> Month {
+    let month = month(app).await;
+    app.gql(
+        Some(&month.finance),
+        PLAN,
+        json!({ "input": {
+            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 2000 }],
+        }}),
+    )
+    .await
+    .data();
+    import(
+        app,
+        &month.finance,
+        json!([crate::reconciliation::remitted(
+            "L1",
+            "A1",
+            "100.00",
+            8,
+            month.agency_id
+        )]),
+    )
+    .await;
+    month
+}
 
 async fn reconcile(app: &TestApp, finance: &str, (start, end): (&str, &str)) {
     app.gql(
@@ -304,29 +331,8 @@ async fn statements_pay_to_the_cent_and_claw_back_a_reversal_after_payment() {
 #[tokio::test]
 async fn statements_wait_for_the_close_day_then_the_job_drafts_them_from_the_last_reconciliation() {
     let app = spawn_app_at(utc(2026, 10, 31, 12, 0)).await;
-    let month = month(&app).await;
+    let month = remitted_on_a_plan(&app).await;
     let finance = &month.finance;
-    app.gql(
-        Some(finance),
-        PLAN,
-        json!({ "input": {
-            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 2000 }],
-        }}),
-    )
-    .await
-    .data();
-    import(
-        &app,
-        finance,
-        json!([crate::reconciliation::remitted(
-            "L1",
-            "A1",
-            "100.00",
-            8,
-            month.agency_id
-        )]),
-    )
-    .await;
 
     // On the 31st the previous month is September, which nobody reconciled: nothing to
     // draft, and the job says why.
@@ -604,29 +610,8 @@ async fn a_job_that_runs_before_the_close_day_drafts_the_month_on_a_later_run() 
         }
     })
     .await;
-    let month = month(&app).await;
+    let month = remitted_on_a_plan(&app).await;
     let finance = &month.finance;
-    app.gql(
-        Some(finance),
-        PLAN,
-        json!({ "input": {
-            "effectiveFrom": "2026-01-01", "currency": "USD", "tiers": [{ "rateBp": 2000 }],
-        }}),
-    )
-    .await
-    .data();
-    import(
-        &app,
-        finance,
-        json!([crate::reconciliation::remitted(
-            "L1",
-            "A1",
-            "100.00",
-            8,
-            month.agency_id
-        )]),
-    )
-    .await;
     reconcile(&app, finance, ("2026-10-01", "2026-10-31")).await;
 
     let early = statement_runs(&app, utc(2026, 11, 7, 6, 0)).await;
