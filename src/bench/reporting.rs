@@ -213,9 +213,11 @@ pub async fn run(
             })
             .collect::<anyhow::Result<Vec<String>>>()?;
 
-    // The server's own background work would only add noise to the figures.
+    // The server's own background work, and a log line per request, would only add noise
+    // to the figures.
     settings.server.bind = "127.0.0.1:0".to_owned();
     settings.scheduler.enabled = false;
+    settings.server.log_requests = false;
     let app = Application::with_database(&settings, db.clone()).await?;
     let client = Client {
         http: reqwest::Client::new(),
