@@ -199,27 +199,28 @@ async fn a_caller_request_id_is_kept_only_when_short_and_plain() {
 #[tokio::test]
 async fn readiness_says_why_it_is_not_ready() {
     let app = spawn_app().await;
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+    let (ready, body) = readiness(&app).await;
+    assert_eq!(ready, 200, "{body}");
+    assert_eq!(body["status"], "ready");
 
     app.db.close_by_ref().await.unwrap();
-    let refused = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 503);
-    let body = refused.json::<Value>().await.unwrap();
+    let (refused, body) = readiness(&app).await;
+    assert_eq!(refused, 503, "{body}");
     assert_eq!(body["status"], "unavailable", "{body}");
     let reason = body["reason"].as_str().unwrap();
     assert!(reason.contains("pool is closed"), "{reason}");
+}
+
+/// `GET /readyz`: its status code and body.
+async fn readiness(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
 }
 
 /// The service cannot start without its database (it seeds its job table), so it starts
@@ -232,14 +233,8 @@ async fn readiness_says_the_database_refused_the_connection() {
     };
     let app = proxy.spawn_app().await;
     proxy.stop().await;
-    let refused = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 503);
-    let body = refused.json::<Value>().await.unwrap();
+    let (refused, body) = readiness(&app).await;
+    assert_eq!(refused, 503, "{body}");
     assert_eq!(body["status"], "unavailable", "{body}");
     let reason = body["reason"].as_str().unwrap();
     assert!(
