@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// A bearer token. Only the SHA-256 of the secret is stored; the secret is shown once.
+/// A bearer token of one principal: a user (a personal token, with the user's role) or an
+/// integration. Only the SHA-256 of the secret is stored; the secret is shown once.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_tokens")]
 pub struct Model {
@@ -20,6 +21,10 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// When the token last authenticated a request (kept to the minute).
     pub last_used_at: Option<DateTimeUtc>,
+    /// The person whose personal token this is.
+    pub user_id: Option<i64>,
+    /// The system principal this token belongs to.
+    pub integration_id: Option<i64>,
 }
 
 #[derive(
@@ -48,6 +53,30 @@ pub enum Relation {
         to = "super::agency::Column::Id"
     )]
     Agency,
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id"
+    )]
+    User,
+    #[sea_orm(
+        belongs_to = "super::integration::Entity",
+        from = "Column::IntegrationId",
+        to = "super::integration::Column::Id"
+    )]
+    Integration,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl Related<super::integration::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Integration.def()
+    }
 }
 
 impl Related<super::agency::Entity> for Entity {

@@ -18,10 +18,13 @@ pub mod commission_line;
 pub mod commission_plan;
 pub mod commission_statement;
 pub mod compliance_incident;
+pub mod integration;
 pub mod job;
 pub mod job_run;
 pub mod ledger_entry;
+pub mod mfa_recovery_code;
 pub mod outbox_event;
+pub mod password_reset;
 pub mod payment;
 pub mod performance_snapshot;
 pub mod placement;
@@ -34,6 +37,9 @@ pub mod reassignment_run;
 pub mod reconciliation_item;
 pub mod reconciliation_match;
 pub mod reconciliation_run;
+pub mod sign_in_throttle;
+pub mod user;
+pub mod user_session;
 
 pub mod prelude {
     pub use super::account::Entity as Account;
@@ -51,10 +57,13 @@ pub mod prelude {
     pub use super::commission_plan::Entity as CommissionPlan;
     pub use super::commission_statement::Entity as CommissionStatement;
     pub use super::compliance_incident::Entity as ComplianceIncident;
+    pub use super::integration::Entity as Integration;
     pub use super::job::Entity as Job;
     pub use super::job_run::Entity as JobRun;
     pub use super::ledger_entry::Entity as LedgerEntry;
+    pub use super::mfa_recovery_code::Entity as MfaRecoveryCode;
     pub use super::outbox_event::Entity as OutboxEvent;
+    pub use super::password_reset::Entity as PasswordReset;
     pub use super::payment::Entity as Payment;
     pub use super::performance_snapshot::Entity as PerformanceSnapshot;
     pub use super::placement::Entity as Placement;
@@ -67,4 +76,7 @@ pub mod prelude {
     pub use super::reconciliation_item::Entity as ReconciliationItem;
     pub use super::reconciliation_match::Entity as ReconciliationMatch;
     pub use super::reconciliation_run::Entity as ReconciliationRun;
+    pub use super::sign_in_throttle::Entity as SignInThrottle;
+    pub use super::user::Entity as User;
+    pub use super::user_session::Entity as UserSession;
 }

@@ -12,6 +12,10 @@ pub enum AppError {
     Unauthenticated(&'static str),
     #[error("{0}")]
     Forbidden(String),
+    #[error(
+        "your role must use multi-factor sign-in: enrol first (startMfaEnrolment, then confirmMfaEnrolment)"
+    )]
+    MfaRequired,
     #[error("{message}")]
     BadUserInput {
         message: String,
@@ -42,6 +46,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
+            Self::MfaRequired => "MFA_REQUIRED",
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::Db(err) if is_unique_violation(err) => "CONFLICT",

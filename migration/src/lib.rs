@@ -15,6 +15,7 @@ mod m20261203_000003_token_last_used;
 mod m20261203_000004_one_idle_threshold;
 mod m20261203_000004_reconciliation_matches;
 mod m20261203_000006_daily_commission_statements;
+mod m20261204_000001_people;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_reconciliation_matches::Migration),
             Box::new(m20261203_000004_one_idle_threshold::Migration),
             Box::new(m20261203_000006_daily_commission_statements::Migration),
+            Box::new(m20261204_000001_people::Migration),
         ]
     }
 }

@@ -2,22 +2,24 @@
 //! default lifetime unless asked otherwise, never past a maximum), with the time each was
 //! last used.
 
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use entity::{agency, api_token, api_token::Role};
-use rand::RngCore;
+use entity::api_token::Role;
+use entity::user::UserStatus;
+use entity::{agency, api_token, integration, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use super::actor::{Actor, Caller, Principal};
+use super::actor::{Actor, Caller, Principal, Via};
 use super::audit::{self, Change};
+use super::identity::mfa::MfaPolicy;
+use super::identity::users::person_name;
 use super::page::{Direction, Page, PageRequest, fetch_page};
+use super::secret;
 use super::tx::begin_write;
 use super::validate;
 use crate::error::{AppError, AppResult, display_chain};
@@ -26,9 +28,17 @@ const SECRET_PREFIX: &str = "af_";
 /// A token's last use is written at most this often, so requests rarely write.
 const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
+/// Whose token it is: its role and agency are the owner's.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TokenOwner {
+    /// A personal token: made by the user themself, with the user's role.
+    User(i64),
+    /// An integration's token: made by an ADMIN (or the operator's CLI).
+    Integration(i64),
+}
+
 pub struct NewToken {
-    pub role: Role,
-    pub agency_id: Option<i64>,
+    pub owner: TokenOwner,
     pub label: String,
     /// When the token stops working; after the default lifetime when absent.
     pub expires_at: Option<DateTime<Utc>>,
@@ -57,33 +67,24 @@ pub struct CreatedToken {
     pub token: api_token::Model,
 }
 
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn generate_secret() -> String {
-    let mut bytes = [0_u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!(
-        "{SECRET_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
-
 fn audit_view(token: &api_token::Model) -> serde_json::Value {
     json!({
         "id": token.id,
         "prefix": token.token_prefix,
         "role": token.role.to_value(),
         "agencyId": token.agency_id,
+        "userId": token.user_id,
+        "integrationId": token.integration_id,
         "label": token.label,
         "expiresAt": token.expires_at,
         "revokedAt": token.revoked_at,
     })
 }
 
-/// Creates a token in its own transaction, audited. Without an expiry it expires after
-/// `lifetime.default`; an expiry past `lifetime.max` from now is BAD_USER_INPUT.
+/// Creates a token in its own transaction, audited. A personal token is made by its
+/// owner, an integration's by an ADMIN; the service itself (CLI, demo) makes either.
+/// Without an expiry it expires after `lifetime.default`; an expiry past `lifetime.max`
+/// from now is BAD_USER_INPUT.
 pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -91,17 +92,16 @@ pub async fn create(
     lifetime: TokenLifetime,
 ) -> AppResult<CreatedToken> {
     let label = validate::text("label", &new.label, 200)?;
-    match (new.role, new.agency_id) {
-        (Role::Agency, None) => {
-            return Err(AppError::bad_input(
-                "agencyId",
-                "an AGENCY token must name its agency",
+    let internal = matches!(caller.actor.principal, Principal::System(_));
+    match new.owner {
+        TokenOwner::User(id) if !internal && caller.actor.user_id() != Some(id) => {
+            return Err(AppError::Forbidden(
+                "a personal token is made by its owner, signed in".into(),
             ));
         }
-        (role, Some(_)) if role != Role::Agency => {
-            return Err(AppError::bad_input(
-                "agencyId",
-                "only AGENCY tokens are bound to an agency",
+        TokenOwner::Integration(_) if !internal && caller.actor.role != Role::Admin => {
+            return Err(AppError::Forbidden(
+                "an integration's tokens are made by an ADMIN".into(),
             ));
         }
         _ => {}
@@ -124,24 +124,39 @@ pub async fn create(
     }
 
     let tx = begin_write(db).await?;
-    if let Some(agency_id) = new.agency_id {
-        agency::Entity::find_by_id(agency_id)
-            .one(&tx)
-            .await?
-            .ok_or_else(|| AppError::not_found("agency", agency_id))?;
-    }
-    let secret = generate_secret();
+    let (role, agency_id, user_id, integration_id) = match new.owner {
+        TokenOwner::User(id) => {
+            let owner = user::Entity::find_by_id(id)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| AppError::not_found("user", id))?;
+            if owner.status != UserStatus::Active {
+                return Err(AppError::Conflict(format!("user {id} is disabled")));
+            }
+            (owner.role, owner.agency_id, Some(id), None)
+        }
+        TokenOwner::Integration(id) => {
+            let owner = integration::Entity::find_by_id(id)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| AppError::not_found("integration", id))?;
+            (owner.role, owner.agency_id, None, Some(id))
+        }
+    };
+    let secret = secret::generate(SECRET_PREFIX);
     let token = api_token::ActiveModel {
-        token_hash: Set(hash(&secret)),
+        token_hash: Set(secret::hash(&secret)),
         token_prefix: Set(secret.chars().take(10).collect()),
-        role: Set(new.role),
-        agency_id: Set(new.agency_id),
+        role: Set(role),
+        agency_id: Set(agency_id),
         label: Set(label),
         created_by: Set(caller.actor.audit_name()),
         created_at: Set(caller.now),
         expires_at: Set(Some(expires_at)),
         revoked_at: Set(None),
         last_used_at: Set(None),
+        user_id: Set(user_id),
+        integration_id: Set(integration_id),
         ..Default::default()
     }
     .insert(&tx)
@@ -174,6 +189,12 @@ pub async fn revoke(
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("API token", id))?;
+    let own = token.user_id.is_some() && token.user_id == caller.actor.user_id();
+    if !own && caller.actor.role != Role::Admin {
+        return Err(AppError::Forbidden(
+            "a token is revoked by its owner or an ADMIN".into(),
+        ));
+    }
     if token.revoked_at.is_some() {
         return Err(AppError::Conflict(format!(
             "API token {id} is already revoked"
@@ -215,7 +236,7 @@ pub async fn find_active<C: ConnectionTrait>(
         return Ok(None);
     }
     Ok(api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash(secret)))
+        .filter(api_token::Column::TokenHash.eq(secret::hash(secret)))
         .one(conn)
         .await?
         .filter(|t| is_active(t, now))
@@ -223,15 +244,20 @@ pub async fn find_active<C: ConnectionTrait>(
 }
 
 /// The actor a bearer secret stands for, as [`find_active`] finds its token at `now` (the
-/// instant of the request on the service clock). The token's last use is recorded in the
-/// background, in the request's span, at most once a minute, so the request does not
-/// wait on it.
+/// instant of the request on the service clock), acting for its owner: a personal token
+/// works while its user is ACTIVE and still holds the token's role. The token's last use
+/// is recorded in the background, in the request's span, at most once a minute, so the
+/// request does not wait on it.
 pub async fn authenticate(
     db: &DatabaseConnection,
     secret: &str,
     now: DateTime<Utc>,
+    mfa: &MfaPolicy,
 ) -> AppResult<Option<Actor>> {
     let Some(token) = find_active(db, secret, now).await? else {
+        return Ok(None);
+    };
+    let Some(actor) = owner_actor(db, &token, mfa).await? else {
         return Ok(None);
     };
     if token
@@ -252,11 +278,93 @@ pub async fn authenticate(
             .in_current_span(),
         );
     }
+    Ok(Some(actor))
+}
+
+/// The principal an active token acts for, or `None` when its user is disabled or no
+/// longer holds the token's role.
+async fn owner_actor<C: ConnectionTrait>(
+    conn: &C,
+    token: &api_token::Model,
+    mfa: &MfaPolicy,
+) -> AppResult<Option<Actor>> {
+    let via = Via::Token(token.id);
+    if let Some(user_id) = token.user_id {
+        let Some(owner) = user::Entity::find_by_id(user_id).one(conn).await? else {
+            return Ok(None);
+        };
+        if owner.status != UserStatus::Active
+            || owner.role != token.role
+            || owner.agency_id != token.agency_id
+        {
+            return Ok(None);
+        }
+        return Ok(Some(Actor {
+            principal: Principal::User {
+                id: owner.id,
+                name: person_name(&owner),
+            },
+            role: owner.role,
+            agency_id: owner.agency_id,
+            via,
+            must_enrol_mfa: mfa.must_enrol(&owner),
+        }));
+    }
+    let Some(owner) = token.integration_id else {
+        return Ok(None);
+    };
+    let Some(owner) = integration::Entity::find_by_id(owner).one(conn).await? else {
+        return Ok(None);
+    };
     Ok(Some(Actor {
-        principal: Principal::Token(token.id),
+        principal: Principal::Integration {
+            id: owner.id,
+            name: owner.name,
+        },
         role: token.role,
         agency_id: token.agency_id,
+        via,
+        must_enrol_mfa: false,
     }))
+}
+
+/// Revokes every active token of `user_id` (when they are disabled or lose their role),
+/// audited; returns how many.
+pub async fn revoke_all_of_user<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    user_id: i64,
+) -> AppResult<u64> {
+    let active = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(active_at(caller.now))
+        .all(conn)
+        .await?;
+    if active.is_empty() {
+        return Ok(0);
+    }
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(caller.now))
+        .filter(api_token::Column::Id.is_in(active.iter().map(|t| t.id)))
+        .exec(conn)
+        .await?;
+    audit::record_many(
+        conn,
+        caller,
+        active.iter().map(|token| {
+            let mut revoked = token.clone();
+            revoked.revoked_at = Some(caller.now);
+            Change {
+                action: "api_token.revoke",
+                entity_type: "api_token",
+                entity_id: token.id.to_string(),
+                before: Some(audit_view(token)),
+                after: Some(audit_view(&revoked)),
+            }
+        }),
+    )
+    .await?;
+    Ok(active.len() as u64)
 }
 
 /// Sets the token's last use to `now` unless another request did within the minute.
@@ -314,20 +422,4 @@ fn active_at(now: DateTime<Utc>) -> Condition {
                 .add(api_token::Column::ExpiresAt.is_null())
                 .add(api_token::Column::ExpiresAt.gt(now)),
         )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_random_prefixed_and_hash_stably() {
-        let a = generate_secret();
-        let b = generate_secret();
-        assert_ne!(a, b);
-        assert!(a.starts_with(SECRET_PREFIX));
-        assert_eq!(a.len(), SECRET_PREFIX.len() + 43);
-        assert_eq!(hash(&a), hash(&a));
-        assert_eq!(hash(&a).len(), 64);
-    }
 }
