@@ -12,6 +12,7 @@ pub mod compliance;
 pub mod eligibility;
 pub mod expiry;
 pub mod finance;
+pub mod identity;
 pub mod idle_watch;
 pub mod incidents;
 pub mod intake;

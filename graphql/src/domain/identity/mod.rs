@@ -1,0 +1,3 @@
+//! People: users, passwords, sessions, multi-factor sign-in.
+
+pub mod totp;
