@@ -94,9 +94,7 @@ pub fn matching_step(secret: &[u8], code: &str, at: DateTime<Utc>) -> Option<i64
     let mut found = None;
     // Every candidate is compared, so the time taken does not say which one matched.
     for step in [current, current - 1, current + 1] {
-        let matches = code_at_step(secret, step)
-            .as_bytes()
-            .ct_eq(code.as_bytes());
+        let matches = code_at_step(secret, step).as_bytes().ct_eq(code.as_bytes());
         if bool::from(matches) && found.is_none() {
             found = Some(step);
         }
@@ -201,7 +199,11 @@ mod tests {
             let six = &eight[2..];
             let step = time / STEP_SECS;
             assert_eq!(code_at_step(RFC_SECRET, step), six, "time {time}");
-            assert_eq!(matching_step(RFC_SECRET, six, at(time)), Some(step), "time {time}");
+            assert_eq!(
+                matching_step(RFC_SECRET, six, at(time)),
+                Some(step),
+                "time {time}"
+            );
         }
     }
 
@@ -227,16 +229,34 @@ mod tests {
     #[test]
     fn matching_step_refuses_two_steps_away_for_the_rfc_secret() {
         // Time 59 is step 1; the codes of steps -1 and 3 are out of reach.
-        assert_eq!(matching_step(RFC_SECRET, &code_at_step(RFC_SECRET, 3), at(59)), None);
-        assert_eq!(matching_step(RFC_SECRET, &code_at_step(RFC_SECRET, 0), at(59)), Some(0));
-        assert_eq!(matching_step(RFC_SECRET, &code_at_step(RFC_SECRET, 2), at(59)), Some(2));
+        assert_eq!(
+            matching_step(RFC_SECRET, &code_at_step(RFC_SECRET, 3), at(59)),
+            None
+        );
+        assert_eq!(
+            matching_step(RFC_SECRET, &code_at_step(RFC_SECRET, 0), at(59)),
+            Some(0)
+        );
+        assert_eq!(
+            matching_step(RFC_SECRET, &code_at_step(RFC_SECRET, 2), at(59)),
+            Some(2)
+        );
     }
 
     #[test]
     fn matching_step_refuses_codes_that_are_not_six_digits() {
         for bad in [
-            "", "12345", "abcdef", "1234567", "28708", "2870822", "+28708", "-28708", "28708a",
-            "٢٨٧٠٨٢", "287-082",
+            "",
+            "12345",
+            "abcdef",
+            "1234567",
+            "28708",
+            "2870822",
+            "+28708",
+            "-28708",
+            "28708a",
+            "٢٨٧٠٨٢",
+            "287-082",
         ] {
             assert_eq!(matching_step(RFC_SECRET, bad, at(59)), None, "{bad:?}");
         }
@@ -245,13 +265,20 @@ mod tests {
     #[test]
     fn matching_step_ignores_spaces() {
         for spaced in ["287 082", " 287082 ", "287\t082", "2 8 7 0 8 2"] {
-            assert_eq!(matching_step(RFC_SECRET, spaced, at(59)), Some(1), "{spaced:?}");
+            assert_eq!(
+                matching_step(RFC_SECRET, spaced, at(59)),
+                Some(1),
+                "{spaced:?}"
+            );
         }
     }
 
     #[test]
     fn wrong_secret_does_not_match() {
-        assert_eq!(matching_step(b"another secret, 20 b", "287082", at(59)), None);
+        assert_eq!(
+            matching_step(b"another secret, 20 b", "287082", at(59)),
+            None
+        );
     }
 
     #[test]
@@ -264,7 +291,10 @@ mod tests {
         assert_eq!(code_at_step(RFC_SECRET, i64::MIN), "");
         assert_eq!(code_at_step(RFC_SECRET, i64::MAX), "");
         assert_eq!(matching_step(RFC_SECRET, "000000", at(-1)), None);
-        assert_eq!(matching_step(RFC_SECRET, "000000", DateTime::<Utc>::MIN_UTC), None);
+        assert_eq!(
+            matching_step(RFC_SECRET, "000000", DateTime::<Utc>::MIN_UTC),
+            None
+        );
         let last = DateTime::<Utc>::MAX_UTC;
         let step = last.timestamp().div_euclid(STEP_SECS);
         let code = code_at_step(RFC_SECRET, step);
@@ -291,7 +321,10 @@ mod tests {
 
     #[test]
     fn secret_base32_is_unpadded_rfc_4648() {
-        assert_eq!(secret_base32(RFC_SECRET), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            secret_base32(RFC_SECRET),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
         // RFC 4648 §10: BASE32("f") = "MY======", here without the padding.
         assert_eq!(secret_base32(b"f"), "MY");
         assert_eq!(secret_base32(b"foobar"), "MZXW6YTBOI");
@@ -338,7 +371,11 @@ mod tests {
 
     #[test]
     fn qr_svg_is_a_complete_svg() {
-        let svg = qr_svg(&provisioning_uri(&generate_secret(), "AgencyFlow", "ana@example.com"));
+        let svg = qr_svg(&provisioning_uri(
+            &generate_secret(),
+            "AgencyFlow",
+            "ana@example.com",
+        ));
         assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"), "{svg}");
         assert!(svg.contains("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
@@ -362,7 +399,9 @@ mod tests {
             let (left, right) = code.split_once('-').expect("grouped");
             assert_eq!((left.len(), right.len()), (5, 5), "{code}");
             assert!(
-                left.bytes().chain(right.bytes()).all(|b| BASE32_LOWER.contains(&b)),
+                left.bytes()
+                    .chain(right.bytes())
+                    .all(|b| BASE32_LOWER.contains(&b)),
                 "{code}"
             );
             assert!(is_recovery_code(code), "{code}");
@@ -386,7 +425,15 @@ mod tests {
         assert!(is_recovery_code(&code));
         assert!(is_recovery_code(&code.to_uppercase()));
         assert!(is_recovery_code(" ABCDE-FGHIJ "));
-        for not in ["123456", "287 082", "", "abcde-fghi", "abcde-fghijk", "abcde-fgh1j", "abcde-fgh!j"] {
+        for not in [
+            "123456",
+            "287 082",
+            "",
+            "abcde-fghi",
+            "abcde-fghijk",
+            "abcde-fgh1j",
+            "abcde-fgh!j",
+        ] {
             assert!(!is_recovery_code(not), "{not:?}");
         }
     }
