@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod sessions;
 pub mod sign_in;
 pub mod throttle;
+pub mod totp;
 pub mod users;
 
 use std::sync::Arc;
