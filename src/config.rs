@@ -1,6 +1,10 @@
 //! Settings: built-in defaults, config files, environment, then CLI flags.
 //! Validated once at start; an error names the key at fault.
 
+mod sign_in;
+
+pub use sign_in::{CookiePolicy, SignInSettings};
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +43,7 @@ pub struct Settings {
     pub graphql: GraphqlSettings,
     pub log: LogSettings,
     pub security: SecuritySettings,
+    pub sign_in: SignInSettings,
     pub allocation: AllocationSettings,
     pub webhooks: WebhookSettings,
     pub reporting: ReportingConfig,
@@ -340,6 +345,7 @@ impl Settings {
 
     pub fn validate(&self) -> anyhow::Result<()> {
         self.bind_addr()?;
+        self.sign_in.validate()?;
         let url = self.database.url.expose_secret();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")

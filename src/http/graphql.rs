@@ -12,6 +12,9 @@
 use std::time::Instant;
 
 use agencyflow_graphql::AppError;
+use agencyflow_graphql::domain::Actor;
+use agencyflow_graphql::domain::identity::sessions;
+use agencyflow_graphql::error::AppResult;
 use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
 use async_graphql::http::MultipartOptions;
@@ -158,7 +161,9 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     json_response(response_type, status, &body)
 }
 
-/// Resolves the bearer token, judging expiry at `now`. A database failure here is a 500,
+/// Resolves the bearer token or, without one, the session cookie, judging expiry at
+/// `now`. A request with the session cookie must come from the service's own pages (it
+/// may change state: a cross-site one is refused 403). A database failure here is a 500,
 /// not a silent anonymous.
 async fn authenticate(
     state: &AppState,
@@ -167,7 +172,21 @@ async fn authenticate(
     now: DateTime<Utc>,
 ) -> Result<Auth, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Auth::Anonymous);
+        let Some(secret) = state.cookies.secret(headers) else {
+            return Ok(Auth::Anonymous);
+        };
+        if !state.cookies.is_same_origin(headers) {
+            return Err(forbidden(
+                response_type,
+                "cross-site request refused: a request signed in with the session cookie must come from this service's pages (Origin or Sec-Fetch-Site); other clients send an 'Authorization: Bearer <token>' header",
+            ));
+        }
+        let identity = &state.identity;
+        let looked_up = retry_once_on_dropped_connection(|| {
+            sessions::authenticate(&state.db, &secret, now, identity.sessions, &identity.mfa)
+        })
+        .await;
+        return resolved(looked_up, response_type);
     };
     // The scheme name is case-insensitive (RFC 9110 §11.1).
     let Some(secret) = value
@@ -179,18 +198,37 @@ async fn authenticate(
     else {
         return Ok(Auth::Invalid);
     };
-    let looked_up = match tokens::authenticate(&state.db, secret, now).await {
+    let mfa = &state.identity.mfa;
+    let looked_up =
+        retry_once_on_dropped_connection(|| tokens::authenticate(&state.db, secret, now, mfa))
+            .await;
+    resolved(looked_up, response_type)
+}
+
+/// Runs a credential lookup, and once more if the database dropped the pooled connection.
+async fn retry_once_on_dropped_connection<F, Fut>(lookup: F) -> AppResult<Option<Actor>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = AppResult<Option<Actor>>>,
+{
+    match lookup().await {
         Err(AppError::Db(err)) if db::is_dropped_connection(&err) => {
-            tracing::warn!(error = %err, "the database dropped a pooled connection; looking the token up again");
-            tokens::authenticate(&state.db, secret, now).await
+            tracing::warn!(error = %err, "the database dropped a pooled connection; looking the credentials up again");
+            lookup().await
         }
         looked_up => looked_up,
-    };
+    }
+}
+
+fn resolved(
+    looked_up: AppResult<Option<Actor>>,
+    response_type: ResponseType,
+) -> Result<Auth, Response> {
     match looked_up {
         Ok(Some(actor)) => Ok(Auth::Authenticated(actor)),
         Ok(None) => Ok(Auth::Invalid),
         Err(err) => {
-            tracing::error!(error = ?err, "token lookup failed");
+            tracing::error!(error = ?err, "credential lookup failed");
             Err(request_error(
                 response_type,
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -198,6 +236,13 @@ async fn authenticate(
             ))
         }
     }
+}
+
+fn forbidden(response_type: ResponseType, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "FORBIDDEN" } }]
+    });
+    json_response(response_type, StatusCode::FORBIDDEN, &body)
 }
 
 fn is_supported_content_type(content_type: &str) -> bool {

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use super::SchemaSettings;
 use crate::domain::clock::Clock;
+use crate::domain::identity::Identity;
 use crate::domain::intake::NationalIdKey;
 use crate::domain::{Actor, Caller};
 use crate::error::{AppError, AppResult};
@@ -73,4 +74,9 @@ pub fn settings<'a>(ctx: &'a Context<'_>) -> &'a SchemaSettings {
 
 pub fn national_id_key<'a>(ctx: &'a Context<'_>) -> &'a NationalIdKey {
     ctx.data_unchecked::<NationalIdKey>()
+}
+
+/// Passwords, sessions and MFA policy (schema data).
+pub fn identity<'a>(ctx: &'a Context<'_>) -> &'a Identity {
+    ctx.data_unchecked::<Identity>()
 }

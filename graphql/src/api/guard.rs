@@ -20,6 +20,23 @@ impl Guard for RoleGuard {
     }
 }
 
+/// [`RoleGuard`] that also lets in a person who must enrol in MFA and has not yet: for
+/// `me` and the enrolment itself.
+pub struct SignedInGuard(&'static [Role]);
+
+impl SignedInGuard {
+    pub const fn new(roles: &'static [Role]) -> Self {
+        Self(roles)
+    }
+}
+
+impl Guard for SignedInGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        actor(ctx)?.require_role(self.0)?;
+        Ok(())
+    }
+}
+
 pub const ANY_ROLE: &[Role] = &[
     Role::Admin,
     Role::VendorManager,
@@ -46,3 +63,8 @@ pub const INCIDENT_RAISERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::
 pub const JOB_READERS: &[Role] = &[Role::Admin, Role::VendorManager, Role::Auditor];
 /// Those who keep the ledger and reconcile it.
 pub const FINANCE: &[Role] = &[Role::Admin, Role::Finance];
+/// Those who approve what finance prepared: FINANCE only (an ADMIN administers, and
+/// approves nothing).
+pub const FINANCE_APPROVERS: &[Role] = &[Role::Finance];
+/// Who reads the users and integrations.
+pub const USER_READERS: &[Role] = &[Role::Admin, Role::Auditor];

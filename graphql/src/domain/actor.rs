@@ -106,6 +106,12 @@ impl Actor {
         if self.must_enrol_mfa {
             return Err(AppError::MfaRequired);
         }
+        self.require_role(roles)
+    }
+
+    /// Refuses the call unless the actor holds one of `roles`, enrolled in MFA or not: for
+    /// what a person may do before enrolling (enrol, read who they are, sign out).
+    pub fn require_role(&self, roles: &[Role]) -> AppResult<()> {
         if roles.contains(&self.role) {
             Ok(())
         } else {

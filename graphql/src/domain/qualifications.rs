@@ -192,11 +192,10 @@ pub async fn review(
             "nobody reviews a qualification of their own agency".into(),
         ));
     }
-    if current.submitted_by.as_deref() == Some(caller.actor.audit_name().as_str()) {
-        return Err(AppError::Forbidden(
-            "a qualification is reviewed by someone other than its submitter".into(),
-        ));
-    }
+    caller.actor.require_other_than(
+        [current.submitted_by.as_deref()],
+        "a qualification is reviewed by someone other than its submitter",
+    )?;
     if current.status != QualificationStatus::PendingReview {
         return Err(AppError::Conflict(format!(
             "qualification {id} is not pending review"

@@ -6,7 +6,7 @@ use entity::commission_plan::{Bonus, PlanRules, Tier};
 
 use crate::api::context::{actor, caller, db, settings};
 use crate::api::cost;
-use crate::api::guard::{ANY_ROLE, FINANCE, LENDER, RoleGuard};
+use crate::api::guard::{ANY_ROLE, FINANCE, FINANCE_APPROVERS, LENDER, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::commission::{CommissionAdjustment, CommissionPlan, CommissionStatement};
@@ -258,7 +258,7 @@ impl CommissionMutation {
     }
 
     /// SUBMITTED → APPROVED, by someone who neither generated nor submitted it.
-    #[graphql(guard = "RoleGuard::new(FINANCE)")]
+    #[graphql(guard = "RoleGuard::new(FINANCE_APPROVERS)")]
     async fn approve_commission_statement(
         &self,
         ctx: &Context<'_>,

@@ -19,4 +19,5 @@ pub mod reassignment;
 pub mod reporting;
 pub mod timeline;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;

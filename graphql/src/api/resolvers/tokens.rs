@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 
 use crate::api::context::{caller, db};
 use crate::api::cost;
-use crate::api::guard::{ADMIN, RoleGuard};
+use crate::api::guard::{ADMIN, ANY_ROLE, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
-use crate::api::types::enums::Role;
 use crate::api::types::token::{ApiToken, CreatedApiToken};
-use crate::domain::tokens::{self, NewToken, TokenLifetime};
+use crate::domain::tokens::{self, NewToken, TokenLifetime, TokenOwner};
+use crate::error::AppError;
 
 #[derive(Default)]
 pub struct TokenQuery;
@@ -17,12 +17,13 @@ pub struct TokenQuery;
 #[derive(Default)]
 pub struct TokenMutation;
 
+/// A personal token (no `integrationId`) has the caller's role and acts as the caller; an
+/// ADMIN gives an integration a token by naming it.
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {
-    pub role: Role,
-    /// Required for AGENCY tokens, refused for every other role.
-    pub agency_id: Option<ID>,
-    /// What the token is for, e.g. "Acme Recoveries reporting system".
+    /// The integration the token is for (ADMIN); the caller themself when absent.
+    pub integration_id: Option<ID>,
+    /// What the token is for, e.g. "reporting from the dialer".
     pub label: String,
     /// When the token stops working: at most `security.max_token_lifetime_days` (365)
     /// from now; `security.token_lifetime_days` (90) from now if absent.
@@ -49,21 +50,25 @@ impl TokenQuery {
 
 #[Object]
 impl TokenMutation {
-    /// Creates a token; the answer carries the secret, which is never shown again.
-    #[graphql(guard = "RoleGuard::new(ADMIN)")]
+    /// Creates a token for the caller (a person) or, for an ADMIN, for an integration; the
+    /// answer carries the secret, which is never shown again.
+    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
         input: CreateApiTokenInput,
     ) -> async_graphql::Result<CreatedApiToken> {
         let caller = caller(ctx)?;
+        let owner = match input.integration_id {
+            Some(id) => TokenOwner::Integration(ids::parse("integrationId", &id)?),
+            None => TokenOwner::User(caller.actor.user_id().ok_or_else(|| {
+                AppError::Forbidden(
+                    "an integration's tokens are made by an ADMIN, naming the integration".into(),
+                )
+            })?),
+        };
         let new = NewToken {
-            role: input.role.into(),
-            agency_id: input
-                .agency_id
-                .as_ref()
-                .map(|id| ids::parse("agencyId", id))
-                .transpose()?,
+            owner,
             label: input.label,
             expires_at: input.expires_at,
         };
@@ -75,8 +80,9 @@ impl TokenMutation {
         })
     }
 
-    /// Revokes a token at once; it authenticates no further request.
-    #[graphql(guard = "RoleGuard::new(ADMIN)")]
+    /// Revokes a token at once; it authenticates no further request. An ADMIN revokes any
+    /// token, a person their own.
+    #[graphql(guard = "RoleGuard::new(ANY_ROLE)")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ApiToken> {
         let caller = caller(ctx)?;
         Ok(tokens::revoke(db(ctx), &caller, ids::parse("id", &id)?)

@@ -424,3 +424,11 @@ mod tests {
         }
     }
 }
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::user::UserStatus")]
+pub enum UserStatus {
+    Active,
+    /// Signs in no more; every session and token of theirs stopped at once.
+    Disabled,
+}

@@ -18,3 +18,4 @@ pub mod reassignment;
 pub mod report;
 pub mod scorecard;
 pub mod token;
+pub mod user;

@@ -4,7 +4,9 @@ use entity::api_token;
 
 use super::agency::Agency;
 use super::enums::Role;
-use crate::api::context::now;
+use super::user::{Integration, User};
+use crate::api::context::{db, now};
+use crate::domain::identity::{integrations, users};
 use crate::api::ids::to_id;
 
 /// A bearer token as the registry keeps it: never the secret.
@@ -24,6 +26,10 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub agency_id: Option<i64>,
+    #[graphql(skip)]
+    pub user_id: Option<i64>,
+    #[graphql(skip)]
+    pub integration_id: Option<i64>,
 }
 
 impl From<api_token::Model> for ApiToken {
@@ -39,6 +45,8 @@ impl From<api_token::Model> for ApiToken {
             revoked_at: model.revoked_at,
             last_used_at: model.last_used_at,
             agency_id: model.agency_id,
+            user_id: model.user_id,
+            integration_id: model.integration_id,
         }
     }
 }
@@ -57,6 +65,22 @@ impl ApiToken {
             return Ok(None);
         };
         Ok(Some(Agency::load(ctx, agency_id).await?))
+    }
+
+    /// The person whose personal token this is.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(id) = self.user_id else {
+            return Ok(None);
+        };
+        Ok(Some(users::get(db(ctx), id).await?.into()))
+    }
+
+    /// The integration whose token this is.
+    async fn integration(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Integration>> {
+        let Some(id) = self.integration_id else {
+            return Ok(None);
+        };
+        Ok(Some(integrations::get(db(ctx), id).await?.into()))
     }
 }
 

@@ -10,7 +10,8 @@
 //!   statement paid on it; a line per manual adjustment not yet carried.
 //! - Regenerating a DRAFT (or DISPUTED) statement rebuilds it from the same facts, so it
 //!   is idempotent; a SUBMITTED, APPROVED or PAID statement is never changed.
-//! - Whoever generated or submitted a statement cannot approve it.
+//! - Whoever generated or submitted a statement cannot approve it (the same person through
+//!   any session or token), and an ADMIN approves nothing.
 //! - A period's statements are drafted once its books close: on the close day of the month
 //!   after the period's last day ([`closes_on`]); before then drafting is a CONFLICT that
 //!   says when.
@@ -779,14 +780,13 @@ pub async fn step(
             to.to_value()
         )));
     }
-    let me = caller.actor.audit_name();
-    if step == Step::Approve
-        && (current.generated_by == me || current.submitted_by.as_deref() == Some(&me))
-    {
-        return Err(AppError::Forbidden(
-            "whoever generated or submitted a statement cannot approve it".into(),
-        ));
+    if step == Step::Approve {
+        caller.actor.require_other_than(
+            [Some(current.generated_by.as_str()), current.submitted_by.as_deref()],
+            "whoever generated or submitted a statement cannot approve it, through any session or token",
+        )?;
     }
+    let me = caller.actor.audit_name();
     let now = caller.now;
     let mut row = current.clone().into_active_model();
     row.status = Set(to);

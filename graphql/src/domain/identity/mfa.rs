@@ -143,7 +143,7 @@ pub async fn confirm_enrolment(
     db: &DatabaseConnection,
     caller: &Caller,
     code: &str,
-) -> AppResult<Vec<String>> {
+) -> AppResult<(user::Model, Vec<String>)> {
     let id = person(caller)?;
     let tx = begin_write(db).await?;
     let user = users::find_for_update(&tx, id).await?;
@@ -159,7 +159,7 @@ pub async fn confirm_enrolment(
         AppError::bad_input("code", "this is not the app's current code: check the device's clock")
     })?;
     let now = caller.now;
-    users::save(&tx, caller, "user.enable_mfa", user, |row| {
+    let enabled = users::save(&tx, caller, "user.enable_mfa", user, |row| {
         row.mfa_enabled_at = Set(Some(now));
         row.mfa_last_step = Set(Some(step));
     })
@@ -167,7 +167,7 @@ pub async fn confirm_enrolment(
     let codes = totp::generate_recovery_codes();
     replace_recovery_codes(&tx, id, &codes, now).await?;
     tx.commit().await?;
-    Ok(codes)
+    Ok((enabled, codes))
 }
 
 async fn replace_recovery_codes<C: ConnectionTrait>(

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::sign_in_throttle;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::AppResult;
@@ -37,7 +37,7 @@ impl ThrottlePolicy {
         if failures < self.free_failures {
             return Duration::zero();
         }
-        let doublings = (failures - self.free_failures).min(30);
+        let doublings = std::cmp::min(failures - self.free_failures, 30);
         self.base_delay
             .checked_mul(1 << doublings)
             .map_or(self.max_delay, |delay| delay.min(self.max_delay))

@@ -32,6 +32,13 @@ pub fn secret_base32(secret: &[u8]) -> String {
     Secret::from(secret.to_vec()).to_base32()
 }
 
+/// The secret that [`secret_base32`] wrote, or `None` if `base32` is not such a secret.
+pub fn secret_from_base32(base32: &str) -> Option<Vec<u8>> {
+    Secret::try_from_base32(base32)
+        .ok()
+        .map(|secret| secret.as_bytes().to_vec())
+}
+
 /// The otpauth:// URI (Key Uri Format) an authenticator app scans, label "issuer:account".
 ///
 /// The issuer and account are percent-encoded (everything but RFC 3986 unreserved

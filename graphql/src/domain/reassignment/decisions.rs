@@ -1,4 +1,5 @@
-//! Reading runs and decisions, and overriding a pending decision.
+//! Reading runs and decisions, and overriding a pending decision (four eyes: not by whoever
+//! ran the review that made it).
 
 use entity::reassignment_decision::{self, DecisionStatus};
 use entity::reassignment_run;
@@ -38,6 +39,14 @@ pub async fn override_decision(
             .to_uppercase(),
         ));
     }
+    let run = reassignment_run::Entity::find_by_id(decision.run_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("reassignment run", decision.run_id))?;
+    caller.actor.require_other_than(
+        [Some(run.created_by.as_str())],
+        "whoever ran the review that made a decision cannot override it",
+    )?;
     let before = decision_view(&decision);
     let mut stopped = decision.into_active_model();
     stopped.status = Set(DecisionStatus::Overridden);
