@@ -8,10 +8,11 @@
 //! cope with ([`OidcProvider::deny_next`], [`OidcProvider::tamper_next_nonce`]).
 //!
 //! ```ignore
-//! let provider = OidcProvider::start("agencyflow", "s3cret", "http://127.0.0.1:8080/sso/callback").await;
+//! let provider = OidcProvider::start("agencyflow", "s3cret", "http://127.0.0.1:9/cb").await;
+//! // ... spawn the service with provider.issuer(), "agencyflow" and "s3cret", then:
+//! provider.set_redirect_uri(&format!("{}/sso/callback", app.base));
 //! provider.sign_in_as(json!({"sub": "u-1", "email": "ada@acme.test", "email_verified": true,
 //!                            "name": "Ada", "groups": ["af-finance"], "agency": "ACME"}));
-//! // configure the service with provider.issuer(), "agencyflow", "s3cret"
 //! ```
 
 use std::collections::HashMap;
@@ -73,10 +74,11 @@ struct Shared {
 struct RegisteredClient {
     id: String,
     secret: String,
-    redirect_uri: String,
 }
 
 struct ProviderState {
+    /// The client's only redirect URI.
+    redirect_uri: String,
     user: Claims,
     deny_next: bool,
     tamper_next_nonce: bool,
@@ -106,9 +108,9 @@ impl OidcProvider {
             client: RegisteredClient {
                 id: client_id.to_owned(),
                 secret: client_secret.to_owned(),
-                redirect_uri: redirect_uri.to_owned(),
             },
             state: Mutex::new(ProviderState {
+                redirect_uri: redirect_uri.to_owned(),
                 user: user_claims(json!({
                     "sub": "ada", "email": "ada@example.test", "email_verified": true,
                     "name": "Ada Lovelace",
@@ -134,6 +136,12 @@ impl OidcProvider {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn issuer(&self) -> String {
         self.shared.issuer.clone()
+    }
+
+    /// Replaces the client's registered redirect URI: the service's address is known
+    /// only once it is spawned, and it needs the issuer for that.
+    pub fn set_redirect_uri(&self, redirect_uri: &str) {
+        self.shared.state().redirect_uri = redirect_uri.to_owned();
     }
 
     /// Replaces the user the next authorize request signs in: an object with at least
@@ -173,46 +181,60 @@ fn user_claims(claims: Value) -> Claims {
     }
 }
 
-/// An OAuth 2.0 error answer: `{"error": .., "error_description": ..}`.
+/// An OAuth 2.0 error answer: `{"error": .., "error_description": ..}`, with a
+/// `WWW-Authenticate` challenge when it is a 401.
 struct OAuthError {
     status: StatusCode,
     error: &'static str,
-    description: String,
+    description: &'static str,
+    challenge: Option<&'static str>,
 }
 
 impl OAuthError {
-    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        let description = description.into();
-        Self { status, error, description }
+    fn bad_request(error: &'static str, description: &'static str) -> Self {
+        let status = StatusCode::BAD_REQUEST;
+        Self {
+            status,
+            error,
+            description,
+            challenge: None,
+        }
     }
 
-    fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    fn invalid_request(description: &'static str) -> Self {
+        Self::bad_request("invalid_request", description)
     }
 
-    fn invalid_grant(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    fn invalid_grant(description: &'static str) -> Self {
+        Self::bad_request("invalid_grant", description)
+    }
+
+    fn unauthorized(
+        error: &'static str,
+        description: &'static str,
+        challenge: &'static str,
+    ) -> Self {
+        let status = StatusCode::UNAUTHORIZED;
+        Self {
+            status,
+            error,
+            description,
+            challenge: Some(challenge),
+        }
     }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = Json(json!({"error": self.error, "error_description": self.description}));
-        match self.error {
-            "invalid_client" => (
-                self.status,
-                [(header::WWW_AUTHENTICATE, "Basic realm=\"token\"")],
-                body,
-            )
-                .into_response(),
-            "invalid_token" => (
-                self.status,
-                [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
-                body,
-            )
-                .into_response(),
-            _ => (self.status, body).into_response(),
+        let mut response = (self.status, body).into_response();
+        if let Some(challenge) = self.challenge {
+            let challenge = header::HeaderValue::from_static(challenge);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
+        response
     }
 }
 
@@ -245,7 +267,9 @@ async fn authorize(
     State(provider): State<Arc<Shared>>,
     Query(params): Query<Params>,
 ) -> Result<Redirect, OAuthError> {
-    provider.authorize(&params).map(|to| Redirect::to(to.as_str()))
+    provider
+        .authorize(&params)
+        .map(|to| Redirect::to(to.as_str()))
 }
 
 async fn token(
@@ -272,12 +296,24 @@ impl Shared {
     /// to redirect the browser: the redirect URI with `code` and `state`, or with
     /// `error=access_denied` when the test asked for a denial.
     fn authorize(&self, params: &Params) -> Result<url::Url, OAuthError> {
-        let param = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let param = |name: &str| {
+            params
+                .get(name)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let mut state = self.state();
         let checks = [
-            (param("response_type") == Some("code"), "response_type must be code"),
-            (param("client_id") == Some(self.client.id.as_str()), "unknown client_id"),
             (
-                param("redirect_uri") == Some(self.client.redirect_uri.as_str()),
+                param("response_type") == Some("code"),
+                "response_type must be code",
+            ),
+            (
+                param("client_id") == Some(self.client.id.as_str()),
+                "unknown client_id",
+            ),
+            (
+                param("redirect_uri") == Some(state.redirect_uri.as_str()),
                 "redirect_uri is not the registered one",
             ),
             (
@@ -286,7 +322,10 @@ impl Shared {
             ),
             (param("state").is_some(), "state is required"),
             (param("nonce").is_some(), "nonce is required"),
-            (param("code_challenge").is_some(), "code_challenge is required"),
+            (
+                param("code_challenge").is_some(),
+                "code_challenge is required",
+            ),
             (
                 param("code_challenge_method") == Some("S256"),
                 "code_challenge_method must be S256",
@@ -296,13 +335,12 @@ impl Shared {
             return Err(OAuthError::invalid_request(*refusal));
         }
 
-        let mut state = self.state();
         let answer = if std::mem::take(&mut state.deny_next) {
             [("error", "access_denied".to_owned())]
         } else {
             let code = random_token();
             let grant = Grant {
-                redirect_uri: self.client.redirect_uri.clone(),
+                redirect_uri: state.redirect_uri.clone(),
                 code_challenge: params["code_challenge"].clone(),
                 nonce: params["nonce"].clone(),
                 user: state.user.clone(),
@@ -310,7 +348,7 @@ impl Shared {
             state.codes.insert(code.clone(), grant);
             [("code", code)]
         };
-        let mut to = url::Url::parse(&self.client.redirect_uri).expect("redirect_uri is a URL");
+        let mut to = url::Url::parse(&state.redirect_uri).expect("redirect_uri is a URL");
         to.query_pairs_mut()
             .extend_pairs(answer)
             .append_pair("state", &params["state"]);
@@ -324,8 +362,7 @@ impl Shared {
         self.authenticate_client(headers, form)?;
         let field = |name: &str| form.get(name).map(String::as_str);
         if field("grant_type") != Some("authorization_code") {
-            return Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
+            return Err(OAuthError::bad_request(
                 "unsupported_grant_type",
                 "only authorization_code is supported",
             ));
@@ -335,7 +372,7 @@ impl Shared {
         let grant = state
             .codes
             .remove(code)
-            .ok_or_else(|| OAuthError::invalid_grant("unknown, expired or used code"))?;
+            .ok_or_else(|| OAuthError::invalid_grant("unknown or already used code"))?;
         if field("redirect_uri") != Some(grant.redirect_uri.as_str()) {
             return Err(OAuthError::invalid_grant("redirect_uri does not match"));
         }
@@ -384,10 +421,10 @@ impl Shared {
         };
         match credentials {
             Some((id, secret)) if id == self.client.id && secret == self.client.secret => Ok(()),
-            _ => Err(OAuthError::new(
-                StatusCode::UNAUTHORIZED,
+            _ => Err(OAuthError::unauthorized(
                 "invalid_client",
                 "client authentication failed",
+                "Basic realm=\"token\"",
             )),
         }
     }
@@ -416,7 +453,11 @@ impl Shared {
         token
             .and_then(|token| self.state().access_tokens.get(token).cloned())
             .ok_or_else(|| {
-                OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", "unknown access token")
+                OAuthError::unauthorized(
+                    "invalid_token",
+                    "unknown access token",
+                    "Bearer error=\"invalid_token\"",
+                )
             })
     }
 }
@@ -562,14 +603,21 @@ mod self_tests {
                 .add_scope(Scope::new("profile".to_owned()))
                 .set_pkce_challenge(challenge)
                 .url();
-            Attempt { url, csrf, nonce, verifier }
+            Attempt {
+                url,
+                csrf,
+                nonce,
+                verifier,
+            }
         }
 
         /// What the browser would be sent back with: the query of the redirect.
         async fn follow(&self, url: &url::Url) -> Vec<(String, String)> {
             let response = self.http.get(url.as_str()).send().await.unwrap();
             assert!(response.status().is_redirection(), "{}", response.status());
-            let location = response.headers()[reqwest::header::LOCATION].to_str().unwrap();
+            let location = response.headers()[reqwest::header::LOCATION]
+                .to_str()
+                .unwrap();
             let location = url::Url::parse(location).unwrap();
             assert_eq!(location.path(), "/sso/callback");
             location.query_pairs().into_owned().collect()
@@ -579,7 +627,10 @@ mod self_tests {
         async fn sign_in(&self) -> (AuthorizationCode, Attempt) {
             let attempt = self.begin();
             let callback = self.follow(&attempt.url).await;
-            assert_eq!(query(&callback, "state"), Some(attempt.csrf.secret().as_str()));
+            assert_eq!(
+                query(&callback, "state"),
+                Some(attempt.csrf.secret().as_str())
+            );
             let code = query(&callback, "code").expect("a code on the callback");
             (AuthorizationCode::new(code.to_owned()), attempt)
         }
@@ -662,7 +713,10 @@ mod self_tests {
 
         let userinfo = rp
             .client
-            .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+            .user_info(
+                tokens.access_token().clone(),
+                Some(claims.subject().clone()),
+            )
             .unwrap()
             .request_async::<AgencyClaims, _, CoreGenderClaim>(&rp.http)
             .await
@@ -675,8 +729,7 @@ mod self_tests {
     async fn client_secret_post_works_and_a_wrong_secret_is_refused() {
         let provider = provider().await;
 
-        let posting = RelyingParty::discover(&provider, CLIENT_SECRET, AuthType::RequestBody);
-        let posting = posting.await;
+        let posting = RelyingParty::discover(&provider, CLIENT_SECRET, AuthType::RequestBody).await;
         let (code, attempt) = posting.sign_in().await;
         assert!(posting.exchange(code, attempt.verifier).await.is_ok());
 
@@ -734,7 +787,13 @@ mod self_tests {
         let (code, attempt) = rp.sign_in().await;
         let tokens = rp.exchange(code, attempt.verifier).await.expect("tokens");
         let verifier = rp.client.id_token_verifier();
-        assert!(tokens.id_token().unwrap().claims(&verifier, &attempt.nonce).is_ok());
+        assert!(
+            tokens
+                .id_token()
+                .unwrap()
+                .claims(&verifier, &attempt.nonce)
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -746,10 +805,26 @@ mod self_tests {
         let attempt = rp.begin();
         let callback = rp.follow(&attempt.url).await;
         assert_eq!(query(&callback, "error"), Some("access_denied"));
-        assert_eq!(query(&callback, "state"), Some(attempt.csrf.secret().as_str()));
+        assert_eq!(
+            query(&callback, "state"),
+            Some(attempt.csrf.secret().as_str())
+        );
         assert_eq!(query(&callback, "code"), None);
 
         rp.sign_in().await;
+    }
+
+    #[tokio::test]
+    async fn the_redirect_uri_can_be_registered_after_start() {
+        let placeholder = "http://127.0.0.1:9/not-yet";
+        let provider = OidcProvider::start(CLIENT_ID, CLIENT_SECRET, placeholder).await;
+        let rp = RelyingParty::new(&provider).await;
+        let early = rp.http.get(rp.begin().url.as_str()).send().await.unwrap();
+        assert_eq!(early.status(), StatusCode::BAD_REQUEST);
+
+        provider.set_redirect_uri(REDIRECT_URI);
+        let (code, attempt) = rp.sign_in().await;
+        assert!(rp.exchange(code, attempt.verifier).await.is_ok());
     }
 
     #[tokio::test]
@@ -769,7 +844,11 @@ mod self_tests {
         for (name, value) in broken {
             let url = with_param(rp.begin().url, name, value);
             let response = rp.http.get(url.as_str()).send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}={value:?}");
+            assert_eq!(
+                response.status(),
+                StatusCode::BAD_REQUEST,
+                "{name}={value:?}"
+            );
         }
         assert!(provider.shared.state().codes.is_empty());
     }
