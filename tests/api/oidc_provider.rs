@@ -331,8 +331,8 @@ impl Shared {
                 "code_challenge_method must be S256",
             ),
         ];
-        if let Some((_, refusal)) = checks.iter().find(|(passed, _)| !passed) {
-            return Err(OAuthError::invalid_request(*refusal));
+        if let Some(&(_, refusal)) = checks.iter().find(|(passed, _)| !passed) {
+            return Err(OAuthError::invalid_request(refusal));
         }
 
         let answer = if std::mem::take(&mut state.deny_next) {
