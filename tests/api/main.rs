@@ -23,6 +23,7 @@ mod metrics;
 mod nul_bytes;
 mod number_cap;
 mod observability;
+mod oidc_provider;
 mod ops;
 mod pagination;
 mod placements;
