@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::db;
 use crate::http::metrics::OperationName;
+use crate::http::session::SessionCookies;
 use crate::http::{AppState, metrics, router};
 use crate::scheduler::Scheduler;
 
@@ -59,6 +60,7 @@ impl Application {
         let http = webhook_targets::client(&dispatch.targets)?;
         store::seed(&db, &settings.job_defaults()?, clock.now()).await?;
         let jobs = job_context(settings, db.clone(), http.clone(), runner_name())?;
+        let identity = settings.sign_in.identity()?;
         let schema = build_schema(
             db.clone(),
             SchemaSettings {
@@ -77,6 +79,7 @@ impl Application {
         .data(dispatch)
         .data(jobs.clone())
         .data(settings.security.token_lifetime())
+        .data(identity.clone())
         .extension(Tracing)
         .extension(OperationName)
         .finish();
@@ -105,6 +108,12 @@ impl Application {
                 anonymous_introspection: graphql.anonymous_introspection,
             },
             upload_limit_bytes: settings.server.upload_limit_bytes,
+            identity,
+            cookies: SessionCookies {
+                policy: settings.sign_in.cookie()?,
+                client_address_header: settings.sign_in.client_address_header()?,
+                max_age_secs: i64::from(settings.sign_in.session_lifetime_hours) * 3600,
+            },
         };
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr)
@@ -132,7 +141,11 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let scheduler = self.scheduler.map(|s| tokio::spawn(s.run()));
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        ).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(());
         });

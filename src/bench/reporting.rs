@@ -13,7 +13,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use agencyflow_graphql::domain::performance::snapshot;
-use agencyflow_graphql::domain::tokens::{self, NewToken};
+use agencyflow_graphql::domain::identity::integrations::{self, NewIntegration};
 use agencyflow_graphql::domain::{Caller, money, tx::begin_write};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -189,15 +189,15 @@ pub async fn run(
     let started = Instant::now();
     let (agency, held) = load(db, count, &mut rng).await?;
     let load = started.elapsed();
-    let token = tokens::create(
+    let token = integrations::create_with_token(
         db,
         &Caller::system("bench", Utc::now()),
-        NewToken {
+        NewIntegration {
+            name: "bench reporting: the agency's system".to_owned(),
             role: Role::Agency,
             agency_id: Some(agency.id),
-            label: "bench reporting: the agency's system".to_owned(),
-            expires_at: Some(Utc::now() + chrono::Duration::days(1)),
         },
+        Some(Utc::now() + chrono::Duration::days(1)),
         settings.security.token_lifetime(),
     )
     .await?

@@ -2,7 +2,8 @@
 //! functions (and so the same checks and audit events) as the GraphQL operations.
 
 use agencyflow_graphql::domain::Caller;
-use agencyflow_graphql::domain::tokens::{self, NewToken};
+use agencyflow_graphql::domain::identity::integrations::{self, NewIntegration};
+use agencyflow_graphql::domain::tokens;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Subcommand, ValueEnum};
 use entity::api_token::Role;
@@ -98,15 +99,15 @@ pub async fn execute(command: TokenCommand) -> anyhow::Result<()> {
                 None => None,
             };
             let now = Utc::now();
-            let created = tokens::create(
+            let created = integrations::create_with_token(
                 &db,
                 &Caller::system("cli", now),
-                NewToken {
+                NewIntegration {
+                    name: label,
                     role: role.into(),
                     agency_id,
-                    label,
-                    expires_at: expires_in_days.map(|days| now + Duration::days(days.into())),
                 },
+                expires_in_days.map(|days| now + Duration::days(days.into())),
                 settings.security.token_lifetime(),
             )
             .await?;

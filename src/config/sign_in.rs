@@ -77,8 +77,20 @@ impl SignInSettings {
         }
     }
 
+    /// The proxy header with the client's address, if one is configured.
+    pub fn client_address_header(&self) -> anyhow::Result<Option<axum::http::HeaderName>> {
+        let name = self.client_address_header.trim();
+        if name.is_empty() {
+            return Ok(None);
+        }
+        axum::http::HeaderName::from_bytes(name.as_bytes())
+            .map(Some)
+            .with_context(|| format!("sign_in.client_address_header: '{name}' is not a header name"))
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         self.cookie()?;
+        self.client_address_header()?;
         if self.session_idle_minutes == 0 || self.session_lifetime_hours == 0 {
             bail!("sign_in.session_idle_minutes and session_lifetime_hours: must be at least 1");
         }

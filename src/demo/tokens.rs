@@ -10,7 +10,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use agencyflow_graphql::domain::Caller;
-use agencyflow_graphql::domain::tokens::{self as api_tokens, NewToken, TokenLifetime};
+use agencyflow_graphql::domain::identity::integrations::{self, NewIntegration};
+use agencyflow_graphql::domain::tokens::{self as api_tokens, TokenLifetime};
 use anyhow::Context;
 use chrono::Utc;
 use entity::api_token::Role;
@@ -127,15 +128,15 @@ pub async fn tokens(
         let (id, secret) = match reused {
             Some(found) => found,
             None => {
-                let created = api_tokens::create(
+                let created = integrations::create_with_token(
                     db,
                     &caller,
-                    NewToken {
+                    NewIntegration {
+                        name: format!("demo {}", role.to_value().to_lowercase()),
                         role,
                         agency_id,
-                        label: format!("demo {}", role.to_value().to_lowercase()),
-                        expires_at: None,
                     },
+                    None,
                     lifetime,
                 )
                 .await?;

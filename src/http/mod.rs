@@ -6,15 +6,19 @@ mod health;
 mod limits;
 pub mod metrics;
 pub mod negotiate;
+mod pages;
 mod request_id;
+pub mod session;
+mod sign_in;
 
 use std::sync::Arc;
 
 use agencyflow_graphql::AppSchema;
 use agencyflow_graphql::api::DocumentRules;
 use agencyflow_graphql::domain::clock::Clock;
+use agencyflow_graphql::domain::identity::Identity;
 use axum::http::Request;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
@@ -25,6 +29,7 @@ use tracing::Level;
 
 use crate::config::ServerSettings;
 use limits::Limits;
+use session::SessionCookies;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -38,6 +43,10 @@ pub struct AppState {
     pub documents: DocumentRules,
     /// The largest file a multipart request may carry.
     pub upload_limit_bytes: usize,
+    /// Passwords, sessions, MFA and throttling.
+    pub identity: Identity,
+    /// The session cookie and how browsers' requests are judged.
+    pub cookies: SessionCookies,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -60,6 +69,14 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     Router::new()
         .route("/graphql", get(graphiql::page).post(graphql::execute))
         .route(graphiql::ASSET_ROUTE, get(graphiql::asset))
+        .route("/", get(sign_in::home))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/set-password",
+            get(sign_in::set_password_form).post(sign_in::set_password),
+        )
+        .route(pages::STYLE_ROUTE, get(pages::style))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::clock::{Clock, ManualClock};
-use agencyflow_graphql::domain::tokens::{self, NewToken};
+use agencyflow_graphql::domain::identity::integrations::{self, NewIntegration};
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use entity::api_token::Role;
@@ -125,15 +125,15 @@ pub async fn in_process(
         .max(options.days.saturating_add(45));
     // A night of jobs over a large book may take longer than a request usually may.
     settings.server.request_timeout_secs = settings.server.request_timeout_secs.max(3_600);
-    let admin = tokens::create(
+    let admin = integrations::create_with_token(
         &db,
         &Caller::system("simulate", clock.now()),
-        NewToken {
+        NewIntegration {
+            name: format!("simulation (seed {})", options.seed),
             role: Role::Admin,
             agency_id: None,
-            label: format!("simulation (seed {})", options.seed),
-            expires_at: Some(calendar.tokens_expire()),
         },
+        Some(calendar.tokens_expire()),
         settings.security.token_lifetime(),
     )
     .await?;

@@ -10,11 +10,13 @@ use agencyflow::config::Settings;
 use agencyflow::db;
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::clock::{Clock, ManualClock};
-use agencyflow_graphql::domain::tokens::{self, NewToken, TokenLifetime};
+use agencyflow_graphql::domain::identity::users::{self, NewUser};
+use agencyflow_graphql::domain::tokens::{self, NewToken, TokenLifetime, TokenOwner};
 use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::ActiveEnum;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -175,21 +177,56 @@ async fn spawn(
     }
 }
 
-/// Creates a token directly through the domain, as `agencyflow token create` does.
+/// A new person with `role` (of the agency, for AGENCY) and a personal token of theirs,
+/// made through the domain: each call is another person, so four-eyes rules see two
+/// callers as two people.
 pub async fn token(db: &DatabaseConnection, role: Role, agency_id: Option<i64>) -> String {
+    person(db, role, agency_id).await.1
+}
+
+/// [`token`], with the user's id.
+pub async fn person(db: &DatabaseConnection, role: Role, agency_id: Option<i64>) -> (i64, String) {
+    let identity = test_settings("sqlite::memory:")
+        .sign_in
+        .identity()
+        .expect("identity");
+    let system = Caller::system("test", Utc::now());
+    let email = format!("{}-{}@people.test", role.to_value().to_lowercase(), uuid::Uuid::new_v4());
+    let user = users::create(
+        db,
+        &system,
+        &identity,
+        NewUser {
+            email,
+            display_name: format!("Test {}", role.to_value()),
+            role,
+            agency_id,
+            language: None,
+            time_zone: None,
+        },
+        None,
+    )
+    .await
+    .unwrap_or_else(|err| panic!("create a {role:?} user: {err}"))
+    .user;
+    let secret = personal_token(db, user.id).await;
+    (user.id, secret)
+}
+
+/// A new personal token of user `id`.
+pub async fn personal_token(db: &DatabaseConnection, id: i64) -> String {
     tokens::create(
         db,
         &Caller::system("test", Utc::now()),
         NewToken {
-            role,
-            agency_id,
+            owner: TokenOwner::User(id),
             label: "test".into(),
             expires_at: None,
         },
         TokenLifetime::default(),
     )
     .await
-    .unwrap_or_else(|err| panic!("create a {role:?} token: {err}"))
+    .unwrap_or_else(|err| panic!("create a token of user {id}: {err}"))
     .secret
 }
 

@@ -36,10 +36,10 @@ pub fn actor<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Actor> {
     match ctx.data_opt::<RequestMeta>().map(|meta| &meta.auth) {
         Some(Auth::Authenticated(actor)) => Ok(actor),
         Some(Auth::Invalid) => Err(AppError::Unauthenticated(
-            "the bearer token is unknown, revoked or expired",
+            "the bearer token or session is unknown, revoked or expired (or its user is disabled)",
         )),
         Some(Auth::Anonymous) | None => Err(AppError::Unauthenticated(
-            "authentication required: send an 'Authorization: Bearer <token>' header",
+            "authentication required: send an 'Authorization: Bearer <token>' header, or sign in at /sign-in",
         )),
     }
 }

@@ -2,6 +2,7 @@
 //! Through the API an ADMIN makes agency integrations (role AGENCY, owned by the agency);
 //! the operator's CLI also makes lender ones.
 
+use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use entity::{agency, integration};
 use sea_orm::{
@@ -12,6 +13,7 @@ use serde_json::json;
 
 use crate::domain::actor::{Caller, Principal};
 use crate::domain::audit::{self, Change};
+use crate::domain::tokens::{self, CreatedToken, NewToken, TokenLifetime, TokenOwner};
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
 use crate::domain::tx::begin_write;
 use crate::domain::validate;
@@ -111,6 +113,30 @@ pub async fn list<C: ConnectionTrait>(
         integration::Column::Id,
         page,
         Direction::Ascending,
+    )
+    .await
+}
+
+/// An integration and its first token, for the service's own tools (the CLI's
+/// `token create`, the simulator, the benchmarks).
+pub async fn create_with_token(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    new: NewIntegration,
+    expires_at: Option<DateTime<Utc>>,
+    lifetime: TokenLifetime,
+) -> AppResult<CreatedToken> {
+    let label = new.name.clone();
+    let integration = create(db, caller, new).await?;
+    tokens::create(
+        db,
+        caller,
+        NewToken {
+            owner: TokenOwner::Integration(integration.id),
+            label,
+            expires_at,
+        },
+        lifetime,
     )
     .await
 }

@@ -1,0 +1,158 @@
+//! The service's own small pages (sign-in, set-password, the signed-in home), rendered on
+//! the server with maud (escaped by construction) and styled by one embedded stylesheet:
+//! no script, so a Content-Security-Policy forbids every script.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+/// No script at all; styles and forms only from here.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub const STYLE_ROUTE: &str = concat!("/assets/agencyflow@", env!("CARGO_PKG_VERSION"), "/pages.css");
+const STYLE: &str = include_str!("pages.css");
+
+/// The stylesheet, cached for a year (its URL names the version).
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// A whole page with `status`, never cached, under the page policy.
+pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · agencyflow" }
+                link rel="stylesheet" href=(STYLE_ROUTE);
+            }
+            body {
+                main {
+                    h1 { "agencyflow" }
+                    (body)
+                }
+            }
+        }
+    };
+    let mut response = (status, markup).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_POLICY),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// What the sign-in form shows.
+#[derive(Default)]
+pub struct SignInView<'a> {
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    /// Ask for the authenticator's code (the password was right, MFA is on).
+    pub ask_code: bool,
+    pub return_to: Option<&'a str>,
+}
+
+pub fn sign_in(status: StatusCode, view: SignInView<'_>) -> Response {
+    page(
+        status,
+        "Sign in",
+        html! {
+            h2 { "Sign in" }
+            @if let Some(error) = view.error {
+                p.error role="alert" { (error) }
+            }
+            form method="post" action="/sign-in" {
+                label { "E-mail" input type="email" name="email" value=(view.email) required autocomplete="username"; }
+                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                @if view.ask_code {
+                    label { "Code from your authenticator app (or a recovery code)"
+                        input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" autofocus; }
+                }
+                @if let Some(return_to) = view.return_to {
+                    input type="hidden" name="return_to" value=(return_to);
+                }
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+pub fn set_password(status: StatusCode, token: &str, error: Option<&str>) -> Response {
+    page(
+        status,
+        "Set your password",
+        html! {
+            h2 { "Set your password" }
+            p { "At least 12 characters. A passphrase of a few words is easy to remember and hard to guess." }
+            @if let Some(error) = error {
+                p.error role="alert" { (error) }
+            }
+            form method="post" action="/set-password" {
+                input type="hidden" name="token" value=(token);
+                label { "New password" input type="password" name="password" required minlength="12" autocomplete="new-password"; }
+                button type="submit" { "Set password" }
+            }
+        },
+    )
+}
+
+pub fn password_set() -> Response {
+    page(
+        StatusCode::OK,
+        "Password set",
+        html! {
+            h2 { "Your password is set" }
+            p { a href="/sign-in" { "Sign in" } }
+        },
+    )
+}
+
+/// Who is signed in, for the home page.
+pub struct HomeView<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub must_enrol_mfa: bool,
+    pub graphiql: bool,
+}
+
+pub fn home(view: HomeView<'_>) -> Response {
+    page(
+        StatusCode::OK,
+        "Signed in",
+        html! {
+            p { "Signed in as " strong { (view.name) } " (" (view.email) "), " (view.role) "." }
+            @if view.must_enrol_mfa {
+                p.error role="alert" {
+                    "Your role must use multi-factor sign-in. Enrol first: startMfaEnrolment, then confirmMfaEnrolment with the app's code."
+                }
+            }
+            @if view.graphiql {
+                p { a href="/graphql" { "Open GraphiQL" } " (it uses this session)." }
+            }
+            form method="post" action="/sign-out" {
+                button type="submit" { "Sign out" }
+            }
+        },
+    )
+}

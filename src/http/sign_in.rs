@@ -1,0 +1,273 @@
+//! Signing in and out in a browser: `GET/POST /sign-in`, `POST /sign-out`,
+//! `GET/POST /set-password`, and `GET /` (who is signed in). Success answers a 303
+//! redirect that sets the session cookie; a refusal shows the form again, saying only
+//! that the e-mail, password or code is wrong.
+
+use std::net::SocketAddr;
+
+use agencyflow_graphql::domain::Caller;
+use agencyflow_graphql::domain::actor::Principal;
+use agencyflow_graphql::domain::identity::credentials;
+use agencyflow_graphql::domain::identity::sessions;
+use agencyflow_graphql::domain::identity::sign_in::{self, Attempt, Outcome};
+use agencyflow_graphql::domain::identity::users;
+use agencyflow_graphql::error::AppError;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use entity::user_session::EndReason;
+use sea_orm::ActiveEnum;
+use serde::Deserialize;
+
+use super::AppState;
+use super::pages::{self, HomeView, SignInView};
+
+const REFUSED: &str = "The e-mail, password or code is not right.";
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReturnTo {
+    return_to: Option<String>,
+}
+
+/// A path on this service to go to after sign-in; anything else (another host, `//x`) is
+/// dropped, so the form cannot redirect elsewhere.
+fn local_path(path: Option<&str>) -> Option<&str> {
+    path.filter(|p| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.starts_with("/\\")
+            && p.len() <= 2000
+            && !p.chars().any(char::is_control)
+    })
+}
+
+fn redirect(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn internal(err: &AppError) -> Response {
+    tracing::error!(error = ?err, "sign-in failed");
+    pages::sign_in(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        SignInView {
+            error: Some("Something went wrong on our side. Try again in a moment."),
+            ..SignInView::default()
+        },
+    )
+}
+
+/// A form posted from another site's page (its `Origin` or `Sec-Fetch-Site` says so) is
+/// refused; scripts and tools that send neither are not browsers and may post.
+fn posted_cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+    let says = headers.contains_key("sec-fetch-site") || headers.contains_key(header::ORIGIN);
+    says && !state.cookies.is_same_origin(headers)
+}
+
+pub async fn form(Query(query): Query<ReturnTo>) -> Response {
+    pages::sign_in(
+        StatusCode::OK,
+        SignInView {
+            return_to: local_path(query.return_to.as_deref()),
+            ..SignInView::default()
+        },
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return pages::sign_in(
+            StatusCode::BAD_REQUEST,
+            SignInView {
+                error: Some("Send the form's e-mail and password fields."),
+                ..SignInView::default()
+            },
+        );
+    };
+    let return_to = local_path(form.return_to.as_deref());
+    let view = |error, ask_code| SignInView {
+        email: &form.email,
+        error: Some(error),
+        ask_code,
+        return_to,
+    };
+    if posted_cross_site(&state, &headers) {
+        return pages::sign_in(StatusCode::FORBIDDEN, view("Sign in from this service's own page.", false));
+    }
+    let previous = state.cookies.secret(&headers);
+    let caller = Caller::system("sign-in", state.clock.now());
+    let attempt = Attempt {
+        email: &form.email,
+        password: &form.password,
+        code: form.code.as_deref(),
+        client: state.cookies.client(&headers, Some(peer)),
+        previous_session: previous.as_deref(),
+    };
+    match sign_in::sign_in(&state.db, &caller, &state.identity, attempt).await {
+        Ok(Outcome::SignedIn { started, .. }) => {
+            let mut response = redirect(return_to.unwrap_or("/"));
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, state.cookies.set(started.secret));
+            response
+        }
+        Ok(Outcome::CodeRequired) => pages::sign_in(
+            StatusCode::UNAUTHORIZED,
+            view("Enter the code from your authenticator app.", true),
+        ),
+        Ok(Outcome::Refused) => pages::sign_in(
+            StatusCode::UNAUTHORIZED,
+            view(REFUSED, form.code.is_some()),
+        ),
+        Ok(Outcome::Throttled(wait)) => {
+            let secs = wait.num_seconds().max(1);
+            let message = format!("Too many attempts. Try again in {secs} seconds.");
+            let mut response = pages::sign_in(StatusCode::TOO_MANY_REQUESTS, view(&message, false));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+        }
+        Err(err) => internal(&err),
+    }
+}
+
+/// Ends the browser's session and removes its cookie; only from this service's pages.
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.cookies.is_same_origin(&headers) {
+        return pages::sign_in(
+            StatusCode::FORBIDDEN,
+            SignInView {
+                error: Some("Sign out from this service's own page."),
+                ..SignInView::default()
+            },
+        );
+    }
+    if let Some(secret) = state.cookies.secret(&headers) {
+        let now = state.clock.now();
+        let identity = &state.identity;
+        let found = sessions::find_live(&state.db, &secret, now, identity.sessions).await;
+        let ended = match found {
+            Ok(Some((session, user))) => {
+                let caller = Caller {
+                    actor: sign_in::acting_user(&user, agencyflow_graphql::domain::actor::Via::Session(session.id)),
+                    request_id: None,
+                    now,
+                };
+                sessions::end(&state.db, &caller, &secret, EndReason::SignedOut).await
+            }
+            Ok(None) => Ok(false),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = ended {
+            return internal(&err);
+        }
+    }
+    let mut response = redirect("/sign-in");
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, state.cookies.clear());
+    response
+}
+
+#[derive(Deserialize)]
+pub struct LinkToken {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetPasswordForm {
+    token: String,
+    password: String,
+}
+
+pub async fn set_password_form(Query(link): Query<LinkToken>) -> Response {
+    pages::set_password(StatusCode::OK, &link.token, None)
+}
+
+pub async fn set_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SetPasswordForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return pages::set_password(StatusCode::BAD_REQUEST, "", Some("Send the link's token and a password."));
+    };
+    if posted_cross_site(&state, &headers) {
+        return pages::set_password(StatusCode::FORBIDDEN, &form.token, Some("Set the password from this service's own page."));
+    }
+    let caller = Caller::system("set-password", state.clock.now());
+    match credentials::use_link(&state.db, &caller, &state.identity, &form.token, &form.password).await {
+        Ok(_) => pages::password_set(),
+        Err(AppError::BadUserInput { message, .. }) => {
+            pages::set_password(StatusCode::BAD_REQUEST, &form.token, Some(&message))
+        }
+        Err(err) => {
+            tracing::error!(error = ?err, "setting a password failed");
+            pages::set_password(StatusCode::INTERNAL_SERVER_ERROR, &form.token, Some("Something went wrong on our side."))
+        }
+    }
+}
+
+/// Who is signed in; without a live session, the sign-in page.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(secret) = state.cookies.secret(&headers) else {
+        return redirect("/sign-in");
+    };
+    let identity = &state.identity;
+    let now = state.clock.now();
+    match sessions::authenticate(&state.db, &secret, now, identity.sessions, &identity.mfa).await {
+        Ok(Some(actor)) => {
+            let Principal::User { id, .. } = actor.principal else {
+                return redirect("/sign-in");
+            };
+            match users::get(&state.db, id).await {
+                Ok(user) => pages::home(HomeView {
+                    name: &user.display_name,
+                    email: &user.email,
+                    role: &user.role.to_value(),
+                    must_enrol_mfa: actor.must_enrol_mfa,
+                    graphiql: state.graphiql,
+                }),
+                Err(err) => internal(&err),
+            }
+        }
+        Ok(None) => redirect("/sign-in"),
+        Err(err) => internal(&err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(local_path(Some("/graphql")), Some("/graphql"));
+        for away in ["//evil.example", "/\\evil.example", "https://evil.example", "graphql", "/a\nb"] {
+            assert_eq!(local_path(Some(away)), None, "{away}");
+        }
+        assert_eq!(local_path(None), None);
+    }
+}
