@@ -1,5 +1,6 @@
 //! GraphQL over HTTP, as the lender's staff and the agencies' systems call it: one
-//! shared connection pool, one bearer token per caller, every call timed.
+//! shared connection pool, one credential per caller (a bearer token; a person's session
+//! cookie while they make their token), every call timed.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -7,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -14,6 +16,9 @@ use serde_json::{Value, json};
 pub struct Api {
     http: reqwest::Client,
     url: String,
+    /// `scheme://host:port` of `url`: where `/sign-in` is, and the `Origin` a browser on
+    /// the service's pages sends.
+    origin: String,
     limiter: Option<DefaultDirectRateLimiter>,
     timings: Mutex<Vec<Duration>>,
 }
@@ -21,13 +26,20 @@ pub struct Api {
 impl Api {
     /// `rate`: the most calls per second across every caller.
     pub fn new(url: String, rate: Option<NonZeroU32>) -> anyhow::Result<Arc<Self>> {
+        let origin = url::Url::parse(&url)
+            .with_context(|| format!("{url} is not a URL"))?
+            .origin()
+            .ascii_serialization();
         let http = reqwest::Client::builder()
             .user_agent(concat!("agencyflow-simulate/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(300))
+            // Signing in answers a redirect that carries the cookie: read it, not follow it.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Arc::new(Self {
             http,
             url,
+            origin,
             limiter: rate.map(|rate| RateLimiter::direct(Quota::per_second(rate))),
             timings: Mutex::new(Vec::new()),
         }))
@@ -35,9 +47,48 @@ impl Api {
 
     /// A caller holding `token`.
     pub fn session(self: &Arc<Self>, token: impl Into<String>) -> Session {
+        self.caller(Credential::Bearer(token.into()))
+    }
+
+    /// A caller nobody signed in as (to set a password with a link).
+    pub fn anonymous(self: &Arc<Self>) -> Session {
+        self.caller(Credential::None)
+    }
+
+    /// A person signed in as a browser would (`POST /sign-in` from the service's own
+    /// page), calling with the session cookie that answered.
+    pub async fn sign_in(self: &Arc<Self>, email: &str, password: &str) -> anyhow::Result<Session> {
+        let url = format!("{}/sign-in", self.origin);
+        let response = self
+            .http
+            .post(&url)
+            .header(ORIGIN, &self.origin)
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .with_context(|| format!("POST {url}"))?;
+        let status = response.status();
+        if status != reqwest::StatusCode::SEE_OTHER {
+            bail!(
+                "signing in as {email} answered {status}, not a redirect (a role that must use \
+                 MFA, sign_in.mfa_required_roles, cannot be simulated)"
+            );
+        }
+        // The cookie's `name=value`, without its attributes.
+        let cookie = response
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(str::to_owned)
+            .with_context(|| format!("signing in as {email} set no cookie"))?;
+        Ok(self.caller(Credential::Cookie(cookie)))
+    }
+
+    fn caller(self: &Arc<Self>, credential: Credential) -> Session {
         Session {
             api: Arc::clone(self),
-            token: token.into(),
+            credential,
         }
     }
 
@@ -52,11 +103,21 @@ impl Api {
     }
 }
 
-/// One caller: the API and its token.
+/// How a caller proves who they are.
+#[derive(Clone)]
+enum Credential {
+    None,
+    Bearer(String),
+    /// A session cookie (`name=value`), sent with the service's `Origin` as its own pages
+    /// send it.
+    Cookie(String),
+}
+
+/// One caller: the API and its credential.
 #[derive(Clone)]
 pub struct Session {
     api: Arc<Api>,
-    token: String,
+    credential: Credential,
 }
 
 impl Session {
@@ -70,11 +131,15 @@ impl Session {
             limiter.until_ready().await;
         }
         let started = Instant::now();
-        let response = self
-            .api
-            .http
-            .post(&self.api.url)
-            .bearer_auth(&self.token)
+        let request = self.api.http.post(&self.api.url);
+        let request = match &self.credential {
+            Credential::None => request,
+            Credential::Bearer(token) => request.bearer_auth(token),
+            Credential::Cookie(cookie) => request
+                .header(COOKIE, cookie)
+                .header(ORIGIN, &self.api.origin),
+        };
+        let response = request
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

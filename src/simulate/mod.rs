@@ -125,6 +125,8 @@ pub async fn in_process(
         .max(options.days.saturating_add(45));
     // A night of jobs over a large book may take longer than a request usually may.
     settings.server.request_timeout_secs = settings.server.request_timeout_secs.max(3_600);
+    // The simulated staff sign in with a password alone: nobody holds an authenticator.
+    settings.sign_in.mfa_required_roles.clear();
     let admin = integrations::create_with_token(
         &db,
         &Caller::system("simulate", clock.now()),

@@ -1,10 +1,12 @@
-//! Day zero, through the API: the lender's staff get their tokens, the agencies are
-//! onboarded with their papers and activated, the portfolio is imported, and the
+//! Day zero, through the API: the lender's staff become users who sign in and make their
+//! personal tokens, the agencies are onboarded with their papers and activated and their
+//! systems become integrations with tokens, the portfolio is imported, and the
 //! strategies, reassignment policies and commission plans are set.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use agencyflow_graphql::domain::identity::password;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,20 +48,19 @@ const CREATE_TOKEN: &str = r#"mutation CreateApiToken($input: CreateApiTokenInpu
   createApiToken(input: $input) { token }
 }"#;
 
-/// A token for `role`, expiring a day after the books close.
-async fn token(
-    admin: &Session,
+/// A new token, expiring a day after the books close: the caller's own (a person's
+/// personal token), or with `integration_id` that integration's (the caller an ADMIN).
+async fn new_token(
+    caller: &Session,
     calendar: &Calendar,
-    role: &str,
-    agency_id: Option<&str>,
+    integration_id: Option<&str>,
     label: &str,
 ) -> anyhow::Result<String> {
-    let data: Value = admin
+    let data: Value = caller
         .call(
             CREATE_TOKEN,
             json!({ "input": {
-                "role": role,
-                "agencyId": agency_id,
+                "integrationId": integration_id,
                 "label": label,
                 "expiresAt": calendar.tokens_expire(),
             }}),
@@ -69,6 +70,68 @@ async fn token(
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow::anyhow!("createApiToken gave no token"))
+}
+
+/// A member of the lender's staff, onboarded as a lender onboards a person: the ADMIN
+/// creates the user, the person sets a password with the link, signs in and makes the
+/// personal token the simulation then calls with. `job` names them, e.g. "finance clerk".
+async fn staff(
+    api: &Arc<Api>,
+    admin: &Session,
+    calendar: &Calendar,
+    roster: &Roster,
+    role: &str,
+    job: &str,
+) -> anyhow::Result<Session> {
+    let email = format!(
+        "{}@{}.simulation.example",
+        job.replace(' ', "."),
+        roster.prefix.to_lowercase()
+    );
+    let created: Value = admin
+        .call(
+            r#"mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) { setPassword { token } }
+}"#,
+            json!({ "input": { "email": email, "displayName": format!("Simulated {job}"), "role": role } }),
+        )
+        .await?;
+    let link = created["createUser"]["setPassword"]["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("createUser gave no set-password link: {created}"))?;
+    let password = password::generate();
+    api.anonymous()
+        .call::<Value>(
+            r#"mutation SetPassword($token: String!, $password: String!) {
+  setPassword(token: $token, newPassword: $password) { id }
+}"#,
+            json!({ "token": link, "password": password }),
+        )
+        .await?;
+    let person = api.sign_in(&email, &password).await?;
+    let token = new_token(&person, calendar, None, &format!("simulated {job}")).await?;
+    Ok(api.session(token))
+}
+
+/// An agency's system: an integration of the agency, made by the ADMIN, with a token.
+async fn agency_system(
+    api: &Arc<Api>,
+    admin: &Session,
+    calendar: &Calendar,
+    agency_id: &str,
+    name: &str,
+) -> anyhow::Result<Session> {
+    let created: Value = admin
+        .call(
+            r#"mutation CreateIntegration($input: CreateIntegrationInput!) {
+  createIntegration(input: $input) { id }
+}"#,
+            json!({ "input": { "name": name, "agencyId": agency_id } }),
+        )
+        .await?;
+    let integration_id = id(&created, "createIntegration")?;
+    let token = new_token(admin, calendar, Some(&integration_id), name).await?;
+    Ok(api.session(token))
 }
 
 fn id(data: &Value, field: &str) -> anyhow::Result<String> {
@@ -90,12 +153,25 @@ pub async fn cast(
     roster: &Roster,
 ) -> anyhow::Result<Cast> {
     let start = calendar.start;
-    let staff = async |role, label| -> anyhow::Result<Session> {
-        Ok(api.session(token(admin, calendar, role, None, label).await?))
-    };
-    let manager = staff("VENDOR_MANAGER", "simulated vendor manager").await?;
-    let finance = staff("FINANCE", "simulated finance clerk").await?;
-    let approver = staff("FINANCE", "simulated finance controller").await?;
+    let manager = staff(
+        api,
+        admin,
+        calendar,
+        roster,
+        "VENDOR_MANAGER",
+        "vendor manager",
+    )
+    .await?;
+    let finance = staff(api, admin, calendar, roster, "FINANCE", "finance clerk").await?;
+    let approver = staff(
+        api,
+        admin,
+        calendar,
+        roster,
+        "FINANCE",
+        "finance controller",
+    )
+    .await?;
     let requirements: Value = admin
         .call(
             "query Requirements { qualificationRequirements { qualificationType kindOfWork region regionScoped active } }",
@@ -117,16 +193,14 @@ pub async fn cast(
             start,
         )
         .await?;
-        let session = api.session(
-            token(
-                admin,
-                calendar,
-                "AGENCY",
-                Some(&agency_id),
-                &format!("{} reporting system", persona.name),
-            )
-            .await?,
-        );
+        let session = agency_system(
+            api,
+            admin,
+            calendar,
+            &agency_id,
+            &format!("{} reporting system", persona.name),
+        )
+        .await?;
         agencies.push((persona.clone(), agency_id, session));
     }
     let portfolio_id = portfolio(&manager, roster, debtors).await?;

@@ -3,6 +3,7 @@
 
 use agencyflow::simulate::{self, Options};
 use chrono::NaiveDate;
+use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
@@ -54,6 +55,44 @@ async fn a_fortnight_keeps_the_books_straight_and_catches_the_worst_agency() {
     let best = &report.agencies[0];
     assert_eq!(best.status, "ACTIVE", "{report}");
     assert!(best.collected_minor > worst.collected_minor, "{report}");
+    // The staff are people who signed in; the agencies' systems are integrations.
+    let people = app
+        .admin(
+            "{ users(first: 50) { nodes { email role lastSignInAt } } integrations(first: 50) { nodes { name role agency { code } } } }",
+            json!({}),
+        )
+        .await;
+    let staff: Vec<&Value> = people.data()["users"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| {
+            u["email"]
+                .as_str()
+                .is_some_and(|e| e.ends_with("@sim11.simulation.example"))
+        })
+        .collect();
+    let roles: Vec<&str> = staff.iter().filter_map(|u| u["role"].as_str()).collect();
+    assert_eq!(
+        roles,
+        ["VENDOR_MANAGER", "FINANCE", "FINANCE"],
+        "{}",
+        people.body
+    );
+    assert!(
+        staff.iter().all(|u| !u["lastSignInAt"].is_null()),
+        "{}",
+        people.body
+    );
+    let systems = people.data()["integrations"]["nodes"].as_array().unwrap();
+    assert_eq!(systems.len(), 6, "{}", people.body);
+    assert!(
+        systems
+            .iter()
+            .all(|i| i["role"] == "AGENCY" && i["agency"]["code"].is_string()),
+        "{}",
+        people.body
+    );
     // Every check had something to check.
     assert!(report.ledger_entries > 100, "{report}");
     assert!(report.statements_closed >= 5, "{report}");

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::RngCore;
+use rand::{Rng, RngCore};
 
 use crate::error::{AppError, AppResult};
 
@@ -96,6 +96,23 @@ fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
         .map_err(|err| anyhow::anyhow!("hashing a password: {err}"))
 }
 
+/// Letters and digits nobody misreads: no 0 or o, no 1 or l.
+const READABLE: &[u8; 32] = b"23456789abcdefghijkmnpqrstuvwxyz";
+
+/// A random password a person can read off a terminal and type: four groups of five
+/// characters without look-alikes (100 bits), e.g. `k7qmx-2xvpa-9tfrw-wh3ln`. For the
+/// service's own people (the demo's, the simulator's staff).
+pub fn generate() -> String {
+    let mut rng = rand::rng();
+    let group = |rng: &mut rand::rngs::ThreadRng| -> String {
+        (0..5)
+            .map(|_| char::from(READABLE[rng.random_range(0..READABLE.len())]))
+            .collect()
+    };
+    let groups: Vec<String> = (0..4).map(|_| group(&mut rng)).collect();
+    groups.join("-")
+}
+
 /// Refuses a password NIST SP 800-63B says to refuse, as BAD_USER_INPUT on `field`: shorter
 /// than [`MIN_CHARS`] (counted in characters), longer than [`MAX_CHARS`], the e-mail address
 /// or its local part, or one of the bundled most common passwords (case-insensitively).
@@ -154,7 +171,11 @@ mod tests {
         let hash = passwords.hash("correct horse battery").await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
         assert!(passwords.verify(Some(&hash), "correct horse battery").await);
-        assert!(!passwords.verify(Some(&hash), "correct horse battery!").await);
+        assert!(
+            !passwords
+                .verify(Some(&hash), "correct horse battery!")
+                .await
+        );
         assert_ne!(hash, passwords.hash("correct horse battery").await.unwrap());
     }
 
@@ -199,14 +220,41 @@ mod tests {
         assert_eq!(refusal("twelve chars"), None);
         assert_eq!(refusal("一二三四五六七八九十一二"), None);
         assert_eq!(refusal("alllowercaseletters"), None);
-        assert!(refusal(&"x".repeat(MAX_CHARS + 1)).unwrap().contains("at most"));
+        assert!(
+            refusal(&"x".repeat(MAX_CHARS + 1))
+                .unwrap()
+                .contains("at most")
+        );
         assert!(refusal("twelve chars\0").unwrap().contains("NUL"));
     }
 
     #[test]
+    fn generated_passwords_pass_the_policy_and_differ() {
+        let first = generate();
+        assert_eq!(first.len(), 23, "{first}");
+        assert_eq!(first.split('-').count(), 4, "{first}");
+        assert!(
+            first
+                .chars()
+                .all(|c| c == '-' || READABLE.contains(&(c as u8))),
+            "{first}"
+        );
+        assert_eq!(refusal(&first), None);
+        assert_ne!(first, generate());
+    }
+
+    #[test]
     fn the_email_and_common_passwords_are_refused() {
-        assert!(refusal("ana.lopez@lender.example").unwrap().contains("e-mail"));
-        assert!(refusal("ANA.LOPEZ@LENDER.EXAMPLE").unwrap().contains("e-mail"));
+        assert!(
+            refusal("ana.lopez@lender.example")
+                .unwrap()
+                .contains("e-mail")
+        );
+        assert!(
+            refusal("ANA.LOPEZ@LENDER.EXAMPLE")
+                .unwrap()
+                .contains("e-mail")
+        );
         assert!(refusal("qwerty123456").unwrap().contains("common"));
         assert!(refusal("QWERTY123456").unwrap().contains("common"));
         assert!(refusal("1qaz2wsx3edc").unwrap().contains("common"));
