@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 mod out;
 mod token;
+mod user;
 
 use clap::{Parser, Subcommand};
+use entity::agency;
 use entity::api_token::Role;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::app::{Application, shutdown_signal};
@@ -22,7 +24,7 @@ use crate::{bench, db, demo, simulate, telemetry};
     about = "Govern outsourced debt-collection agencies through one GraphQL API",
     after_help = "Examples:\n  \
         agencyflow serve --demo\n  \
-        agencyflow token create --role ADMIN\n  \
+        agencyflow user create --email ana.lopez@lender.example --name 'Ana Lopez' --role ADMIN\n  \
         agencyflow <command> --help"
 )]
 struct Cli {
@@ -67,6 +69,15 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: token::TokenCommand,
+    },
+    /// Create, list and disable users (the people who sign in).
+    #[command(after_help = "Examples:\n  \
+        agencyflow user create --email ana.lopez@lender.example --name 'Ana Lopez' --role ADMIN\n  \
+        agencyflow user list\n  \
+        agencyflow user disable ana.lopez@lender.example")]
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
     },
     /// Load the demo data (a simulated history, then today's book) into an empty database
     /// and print a token per role.
@@ -173,6 +184,19 @@ async fn migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = db::connect(&settings.database).await?;
     db::migrate(&db).await?;
     Ok(db)
+}
+
+/// The id of the agency an `--agency CODE` flag names.
+async fn agency_id(db: &DatabaseConnection, code: Option<&str>) -> anyhow::Result<Option<i64>> {
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    let found = agency::Entity::find()
+        .filter(agency::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("--agency: no agency with code '{code}'"))?;
+    Ok(Some(found.id))
 }
 
 async fn execute(command: Command) -> anyhow::Result<()> {
@@ -314,6 +338,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Token { command } => token::execute(command).await,
+        Command::User { command } => user::execute(command).await,
     }
 }
 

@@ -8,9 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use clap::{Subcommand, ValueEnum};
 use entity::api_token::Role;
 use entity::{agency, api_token};
-use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::ActiveEnum;
 
-use super::{migrated, out, settings};
+use super::{agency_id, migrated, out, settings};
 
 #[derive(Subcommand)]
 pub enum TokenCommand {
@@ -87,17 +87,7 @@ pub async fn execute(command: TokenCommand) -> anyhow::Result<()> {
         } => {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
-            let agency_id = match agency {
-                Some(code) => Some(
-                    agency::Entity::find()
-                        .filter(agency::Column::Code.eq(code.as_str()))
-                        .one(&db)
-                        .await?
-                        .ok_or_else(|| anyhow::anyhow!("--agency: no agency with code '{code}'"))?
-                        .id,
-                ),
-                None => None,
-            };
+            let agency_id = agency_id(&db, agency.as_deref()).await?;
             let now = Utc::now();
             let created = integrations::create_with_token(
                 &db,
@@ -114,7 +104,7 @@ pub async fn execute(command: TokenCommand) -> anyhow::Result<()> {
             eprintln!(
                 "token {} created, expiring {}; the secret below is shown once",
                 created.token.id,
-                when(created.token.expires_at)
+                out::when(created.token.expires_at)
             );
             out::line(created.secret)
         }
@@ -137,7 +127,7 @@ pub async fn execute(command: TokenCommand) -> anyhow::Result<()> {
 
 /// The tokens as aligned columns under a header.
 fn table(tokens: &[(api_token::Model, Option<agency::Model>)], now: DateTime<Utc>) -> String {
-    let mut rows = vec![
+    out::table(
         [
             "ID",
             "PREFIX",
@@ -147,52 +137,25 @@ fn table(tokens: &[(api_token::Model, Option<agency::Model>)], now: DateTime<Utc
             "EXPIRES",
             "LAST USED",
             "LABEL",
-        ]
-        .map(str::to_owned),
-    ];
-    rows.extend(tokens.iter().map(|(token, agency)| {
-        let status = if token.revoked_at.is_some() {
-            "revoked"
-        } else if tokens::is_active(token, now) {
-            "active"
-        } else {
-            "expired"
-        };
-        [
-            token.id.to_string(),
-            token.token_prefix.clone(),
-            token.role.to_value(),
-            agency.as_ref().map_or("-".into(), |a| a.code.clone()),
-            status.to_owned(),
-            when(token.expires_at),
-            token
-                .last_used_at
-                .map_or("never".into(), |at| when(Some(at))),
-            token.label.clone(),
-        ]
-    }));
-    let widths: Vec<usize> = (0..8)
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:width$}"))
-                .collect();
-            format!("{}\n", cells.join("  ").trim_end())
-        })
-        .collect()
-}
-
-fn when(at: Option<DateTime<Utc>>) -> String {
-    at.map_or("never".into(), |at| {
-        at.format("%Y-%m-%d %H:%M UTC").to_string()
-    })
+        ],
+        tokens.iter().map(|(token, agency)| {
+            let status = if token.revoked_at.is_some() {
+                "revoked"
+            } else if tokens::is_active(token, now) {
+                "active"
+            } else {
+                "expired"
+            };
+            [
+                token.id.to_string(),
+                token.token_prefix.clone(),
+                token.role.to_value(),
+                agency.as_ref().map_or("-".into(), |a| a.code.clone()),
+                status.to_owned(),
+                out::when(token.expires_at),
+                out::when(token.last_used_at),
+                token.label.clone(),
+            ]
+        }),
+    )
 }

@@ -1,23 +1,46 @@
 //! The `agencyflow` binary's command shapes, which outside tooling relies on.
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use entity::api_token::Role;
 use serde_json::json;
 
-use crate::helpers::{listening_address, spawn_app};
+use crate::helpers::{TestApp, listening_address, spawn_app};
 
-fn agencyflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_agencyflow"))
+/// agencyflow with `args`, on the test configuration.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agencyflow"));
+    command
         .args(args)
         .env("AGENCYFLOW_ENV", "test")
         .env(
             "AGENCYFLOW_CONFIG_DIR",
             concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
         )
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run agencyflow")
+        .env_remove("DATABASE_URL");
+    command
+}
+
+fn agencyflow(args: &[&str]) -> Output {
+    command(args).output().expect("run agencyflow")
+}
+
+/// agencyflow with `input` on its stdin.
+fn agencyflow_reading(args: &[&str], input: &str) -> Output {
+    let mut child = command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run agencyflow");
+    child
+        .stdin
+        .take()
+        .expect("a piped stdin")
+        .write_all(input.as_bytes())
+        .expect("write the stdin");
+    child.wait_with_output().expect("agencyflow finishes")
 }
 
 fn last_line(output: &Output) -> String {
@@ -82,6 +105,150 @@ async fn token_create_prints_the_secret_last_and_it_authenticates() {
     .unwrap();
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--agency"));
+}
+
+/// Signs in over HTTP as a browser on the service's page would: the session cookie the
+/// 303 answer sets.
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = browser
+        .post(format!("{}/sign-in", app.base))
+        .header("origin", &app.base)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// `{ me { role } }` with the session `cookie`, from the service's own origin.
+async fn me_with_cookie(app: &TestApp, cookie: &str) -> crate::helpers::Answer {
+    let response = app
+        .client
+        .post(&app.url)
+        .header("cookie", cookie)
+        .header("origin", &app.base)
+        .json(&json!({ "query": "{ me { role user { email } } }" }))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::answer(response).await
+}
+
+#[tokio::test]
+async fn user_create_makes_an_admin_who_signs_in_and_user_disable_ends_their_session() {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    let run = async |args: &[&str], input: Option<&str>| {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string())
+            .chain(["--database".to_owned(), url.clone()])
+            .collect();
+        let input = input.map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            match input {
+                Some(input) => agencyflow_reading(&args, &input),
+                None => agencyflow(&args),
+            }
+        })
+        .await
+        .unwrap()
+    };
+    let create = [
+        "user",
+        "create",
+        "--email",
+        "Ana.Lopez@Lender.example",
+        "--name",
+        "Ana Lopez",
+        "--role",
+        "ADMIN",
+        "--password-stdin",
+    ];
+
+    let weak = run(&create, Some("short\n")).await;
+    assert!(!weak.status.success());
+    let said = String::from_utf8_lossy(&weak.stderr);
+    assert!(
+        said.contains("the password: a password has at least 12 characters"),
+        "{said}"
+    );
+
+    let created = run(&create, Some("correct horse battery staple\n")).await;
+    let said = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        created.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        said.contains("created: ana.lopez@lender.example (ADMIN)"),
+        "{said}"
+    );
+
+    let again = run(&create, Some("another good password\n")).await;
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("a user with e-mail ana.lopez@lender.example already exists"),
+        "{said}"
+    );
+
+    // The trailing newline is not part of the password.
+    let cookie = sign_in(
+        &app,
+        "ana.lopez@lender.example",
+        "correct horse battery staple",
+    )
+    .await;
+    assert!(cookie.starts_with("agencyflow_session="), "{cookie}");
+    let me = me_with_cookie(&app, &cookie).await;
+    assert_eq!(
+        me.data()["me"],
+        json!({ "role": "ADMIN", "user": { "email": "ana.lopez@lender.example" } })
+    );
+
+    let listed = run(&["user", "list"], None).await;
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert!(listing.starts_with("ID  E-MAIL"), "{listing}");
+    let row = listing
+        .lines()
+        .find(|line| line.contains("ana.lopez@lender.example"))
+        .unwrap_or_else(|| panic!("not listed:\n{listing}"));
+    for shown in ["Ana Lopez", "ADMIN", "active", "off", " UTC"] {
+        assert!(row.contains(shown), "{shown}: {row}");
+    }
+
+    let disabled = run(&["user", "disable", "ana.lopez@lender.example"], None).await;
+    let said = String::from_utf8_lossy(&disabled.stdout);
+    assert!(
+        disabled.status.success() && said.contains("disabled"),
+        "{said}"
+    );
+    let refused = me_with_cookie(&app, &cookie).await;
+    assert_eq!(refused.code(), Some("UNAUTHENTICATED"), "{}", refused.body);
+    let listing = String::from_utf8(run(&["user", "list"], None).await.stdout).unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|line| line.contains("ana.lopez@lender.example") && line.contains("disabled")),
+        "{listing}"
+    );
+    let twice = run(&["user", "disable", "ana.lopez@lender.example"], None).await;
+    assert!(!twice.status.success());
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already disabled"));
 }
 
 #[test]
@@ -294,14 +461,7 @@ async fn token_list_shows_the_working_tokens_and_token_revoke_stops_one() {
 fn with_closed_stdout(args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    Command::new(env!("CARGO_BIN_EXE_agencyflow"))
-        .args(args)
-        .env("AGENCYFLOW_ENV", "test")
-        .env(
-            "AGENCYFLOW_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
-        )
-        .env_remove("DATABASE_URL")
+    command(args)
         .stdout(writer)
         .stderr(std::process::Stdio::piped())
         .output()
@@ -318,13 +478,14 @@ async fn every_command_exits_quietly_when_its_reader_goes_away() {
             "sqlite://{}?mode=rwc",
             dir.path().join("bench.db").display()
         );
-        let commands: [&[&str]; 7] = [
+        let commands: [&[&str]; 8] = [
             &["--help"],
             &["schema"],
             &["migrate", "--database", &url],
             &["token", "create", "--role", "AUDITOR", "--database", &url],
             &["token", "list", "--all", "--database", &url],
             &["token", "revoke", "1", "--database", &url],
+            &["user", "list", "--database", &url],
             &[
                 "bench",
                 "reporting",
