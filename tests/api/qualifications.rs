@@ -95,8 +95,8 @@ async fn revoke(app: &TestApp, token: &str, id: &str, reason: &str) -> Answer {
 
 /// How the audit log (and `submittedBy`, `reviewedBy`) names the holder of `token`.
 async fn actor_name(app: &TestApp, token: &str) -> String {
-    let me = app.gql(Some(token), "{ me { tokenId } }", json!({})).await;
-    format!("token:{}", me.data()["me"]["tokenId"].as_str().unwrap())
+    let me = app.gql(Some(token), "{ me { user { id } } }", json!({})).await;
+    format!("user:{}", me.data()["me"]["user"]["id"].as_str().unwrap())
 }
 
 fn field(answer: &Answer) -> Option<&str> {
