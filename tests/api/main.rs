@@ -24,6 +24,7 @@ mod nul_bytes;
 mod number_cap;
 mod observability;
 mod oidc_provider;
+mod people;
 mod ops;
 mod pagination;
 mod placements;
