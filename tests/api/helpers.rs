@@ -146,6 +146,14 @@ pub async fn spawn_app_after_on(
     spawn(|_| {}, Some(clock), prepare).await
 }
 
+/// [`spawn_app_with`] on a manual `clock`.
+pub async fn spawn_app_after_on_with(
+    clock: Arc<ManualClock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn(adjust, Some(clock), async |_, _| {}).await
+}
+
 /// With `clock`, or else the clock the settings ask for.
 async fn spawn(
     adjust: impl FnOnce(&mut Settings),

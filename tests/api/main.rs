@@ -37,6 +37,7 @@ mod schema;
 mod schema_sweep;
 mod scoping;
 mod shutdown;
+mod sign_in;
 mod simulate;
 mod storage;
 mod timeline;
