@@ -11,8 +11,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::people::{
-    as_session, browser, make_person, session_cookie, sign_in, sign_in_from, signed_in,
-    with_cookie,
+    as_session, browser, make_person, session_cookie, sign_in, sign_in_from, signed_in, with_cookie,
 };
 
 const WHO: &str = "{ me { role via sessionId user { email displayName } } }";
@@ -42,7 +41,12 @@ async fn a_person_signs_in_and_calls_graphql_with_the_session_cookie() {
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()[LOCATION], "/");
     let set = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    for part in ["agencyflow_session=afs_", "HttpOnly", "SameSite=Lax", "Path=/"] {
+    for part in [
+        "agencyflow_session=afs_",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/",
+    ] {
         assert!(set.contains(part), "{set} lacks {part}");
     }
     assert!(!set.contains("Secure"), "plain http on localhost: {set}");
@@ -62,14 +66,23 @@ async fn a_person_signs_in_and_calls_graphql_with_the_session_cookie() {
         .await
         .unwrap();
     assert_eq!(home.status(), 200);
-    let csp = home.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    let csp = home.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
     assert!(home.text().await.unwrap().contains(&person.email));
 
     let signed = audit(&app, "session.sign_in").await;
     assert_eq!(signed.len(), 1);
     assert_eq!(signed[0]["actor"], format!("user:{}", person.id));
-    assert_eq!(signed[0]["actorVia"], format!("session:{}", me["sessionId"].as_str().unwrap()));
+    assert_eq!(
+        signed[0]["actorVia"],
+        format!("session:{}", me["sessionId"].as_str().unwrap())
+    );
     assert_eq!(signed[0]["after"]["factors"], "password");
 }
 
@@ -84,16 +97,38 @@ async fn a_wrong_password_and_an_unknown_email_are_refused_alike() {
     let unknown_email = "nobody@lender.test";
     let unknown = sign_in(&app, unknown_email, "not the password at all", None).await;
     assert_eq!(unknown.status(), 401);
-    let unknown = unknown.text().await.unwrap().replace(unknown_email, "EMAIL");
-    assert_eq!(wrong, unknown, "the page never tells whether the e-mail exists");
+    let unknown = unknown
+        .text()
+        .await
+        .unwrap()
+        .replace(unknown_email, "EMAIL");
+    assert_eq!(
+        wrong, unknown,
+        "the page never tells whether the e-mail exists"
+    );
     assert!(wrong.contains("The e-mail, password or code is not right."));
-    assert!(!wrong.contains("not the password"), "the password is never echoed");
+    assert!(
+        !wrong.contains("not the password"),
+        "the password is never echoed"
+    );
 
     let failed = audit(&app, "session.sign_in_failed").await;
     assert_eq!(failed.len(), 2);
-    assert!(failed.iter().any(|e| e["entityType"] == "user" && e["entityId"] == person.id));
-    assert!(failed.iter().any(|e| e["entityType"] == "sign_in" && e["entityId"] == unknown_email));
-    assert!(!failed.iter().any(|e| e.to_string().contains("not the password")));
+    assert!(
+        failed
+            .iter()
+            .any(|e| e["entityType"] == "user" && e["entityId"] == person.id)
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|e| e["entityType"] == "sign_in" && e["entityId"] == unknown_email)
+    );
+    assert!(
+        !failed
+            .iter()
+            .any(|e| e.to_string().contains("not the password"))
+    );
 }
 
 #[tokio::test]
@@ -101,7 +136,15 @@ async fn the_session_id_is_rotated_at_sign_in_and_sign_out_ends_it() {
     let app = spawn_app().await;
     let person = make_person(&app, "AUDITOR", None).await;
     let first = signed_in(&app, &person).await;
-    let again = sign_in_from(&app, None, &person.email, &person.password, None, Some(&first)).await;
+    let again = sign_in_from(
+        &app,
+        None,
+        &person.email,
+        &person.password,
+        None,
+        Some(&first),
+    )
+    .await;
     assert_eq!(again.status(), 303);
     let second = session_cookie(&again).unwrap();
     assert_ne!(first, second);
@@ -131,14 +174,25 @@ async fn the_session_id_is_rotated_at_sign_in_and_sign_out_ends_it() {
         .unwrap();
     assert_eq!(out.status(), 303);
     assert_eq!(out.headers()[LOCATION], "/sign-in");
-    assert!(out.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     assert_eq!(
         as_session(&app, &second, WHO, json!({})).await.code(),
         Some("UNAUTHENTICATED")
     );
     let ended = audit(&app, "session.end").await;
-    let reasons: Vec<_> = ended.iter().map(|e| e["after"]["endReason"].clone()).collect();
-    assert!(reasons.contains(&json!("ROTATED")) && reasons.contains(&json!("SIGNED_OUT")), "{reasons:?}");
+    let reasons: Vec<_> = ended
+        .iter()
+        .map(|e| e["after"]["endReason"].clone())
+        .collect();
+    assert!(
+        reasons.contains(&json!("ROTATED")) && reasons.contains(&json!("SIGNED_OUT")),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
@@ -150,7 +204,10 @@ async fn a_cross_site_request_with_a_valid_session_cookie_is_refused() {
     let host = app.base.trim_start_matches("http://").to_owned();
     for headers in [
         vec![("origin", "https://evil.example")],
-        vec![("sec-fetch-site", "cross-site"), ("origin", app.base.as_str())],
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("origin", app.base.as_str()),
+        ],
         vec![("sec-fetch-site", "same-site")],
         vec![("origin", "null")],
         vec![],
@@ -162,9 +219,19 @@ async fn a_cross_site_request_with_a_valid_session_cookie_is_refused() {
     let portfolios = app
         .admin("{ portfolios { edges { node { code } } } }", json!({}))
         .await;
-    assert!(!portfolios.body.to_string().contains("CSRF"), "nothing was created");
+    assert!(
+        !portfolios.body.to_string().contains("CSRF"),
+        "nothing was created"
+    );
 
-    let same_origin = with_cookie(&app, &cookie, &[("sec-fetch-site", "same-origin")], mutation, json!({})).await;
+    let same_origin = with_cookie(
+        &app,
+        &cookie,
+        &[("sec-fetch-site", "same-origin")],
+        mutation,
+        json!({}),
+    )
+    .await;
     same_origin.data();
     let by_host = with_cookie(
         &app,
@@ -228,11 +295,21 @@ async fn failed_sign_ins_back_off_per_email_doubling_each_time() {
     let person = make_person(&app, "FINANCE", None).await;
     for (n, email) in [(0, person.email.as_str()), (1, "ghost@lender.test")] {
         for i in 0..5 {
-            let wrong = attempt(&app, &format!("198.51.100.{}", 10 * n + i), email, "wrong password!").await;
+            let wrong = attempt(
+                &app,
+                &format!("198.51.100.{}", 10 * n + i),
+                email,
+                "wrong password!",
+            )
+            .await;
             assert_eq!(wrong.status(), 401, "attempt {i} for {email}");
         }
         // The sixth waits, even with the right password, from yet another address.
-        let right = if n == 0 { person.password.as_str() } else { "wrong password!" };
+        let right = if n == 0 {
+            person.password.as_str()
+        } else {
+            "wrong password!"
+        };
         let waiting = attempt(&app, "203.0.113.1", email, right).await;
         assert_eq!(waiting.status(), 429, "{email}");
         assert_eq!(waiting.headers()[RETRY_AFTER], "1", "{email}");
@@ -250,10 +327,21 @@ async fn failed_sign_ins_back_off_per_email_doubling_each_time() {
     assert_eq!(signed.status(), 303);
     // A success forgets the e-mail's failures.
     for i in 0..5 {
-        let wrong = attempt(&app, &format!("192.0.2.{i}"), &person.email, "wrong password!").await;
+        let wrong = attempt(
+            &app,
+            &format!("192.0.2.{i}"),
+            &person.email,
+            "wrong password!",
+        )
+        .await;
         assert_eq!(wrong.status(), 401, "{i}");
     }
-    assert_eq!(attempt(&app, "192.0.2.99", &person.email, &person.password).await.status(), 429);
+    assert_eq!(
+        attempt(&app, "192.0.2.99", &person.email, &person.password)
+            .await
+            .status(),
+        429
+    );
 }
 
 #[tokio::test]
@@ -264,7 +352,13 @@ async fn failed_sign_ins_back_off_per_client_address() {
     .await;
     let person = make_person(&app, "AUDITOR", None).await;
     for i in 0..5 {
-        let wrong = attempt(&app, "198.51.100.7", &format!("guess{i}@lender.test"), "wrong password!").await;
+        let wrong = attempt(
+            &app,
+            "198.51.100.7",
+            &format!("guess{i}@lender.test"),
+            "wrong password!",
+        )
+        .await;
         assert_eq!(wrong.status(), 401);
     }
     let from_there = attempt(&app, "198.51.100.7", &person.email, &person.password).await;
@@ -285,7 +379,10 @@ async fn a_disabled_persons_session_and_tokens_stop_at_once() {
         json!({}),
     )
     .await;
-    let token = token.data()["createApiToken"]["token"].as_str().unwrap().to_owned();
+    let token = token.data()["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.gql(Some(&token), WHO, json!({})).await.data();
 
     let disabled = app
@@ -295,8 +392,14 @@ async fn a_disabled_persons_session_and_tokens_stop_at_once() {
         )
         .await;
     assert_eq!(disabled.data()["disableUser"]["status"], "DISABLED");
-    assert_eq!(as_session(&app, &cookie, WHO, json!({})).await.code(), Some("UNAUTHENTICATED"));
-    assert_eq!(app.gql(Some(&token), WHO, json!({})).await.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        as_session(&app, &cookie, WHO, json!({})).await.code(),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(
+        app.gql(Some(&token), WHO, json!({})).await.code(),
+        Some("UNAUTHENTICATED")
+    );
     let refused = sign_in(&app, &person.email, &person.password, None).await;
     assert_eq!(refused.status(), 401, "told as any wrong sign-in");
 
@@ -319,11 +422,19 @@ async fn a_disabled_persons_session_and_tokens_stop_at_once() {
 async fn the_sign_in_form_returns_only_to_local_paths() {
     let app = spawn_app().await;
     let person = make_person(&app, "AUDITOR", None).await;
-    for (asked, lands) in [("/graphql", "/graphql"), ("//evil.example/x", "/"), ("https://evil.example", "/")] {
+    for (asked, lands) in [
+        ("/graphql", "/graphql"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+    ] {
         let response = browser()
             .post(format!("{}/sign-in", app.base))
             .header(ORIGIN, &app.base)
-            .form(&[("email", person.email.as_str()), ("password", &person.password), ("return_to", asked)])
+            .form(&[
+                ("email", person.email.as_str()),
+                ("password", &person.password),
+                ("return_to", asked),
+            ])
             .send()
             .await
             .unwrap();
@@ -333,10 +444,17 @@ async fn the_sign_in_form_returns_only_to_local_paths() {
     let forged = browser()
         .post(format!("{}/sign-in", app.base))
         .header(ORIGIN, "https://evil.example")
-        .form(&[("email", person.email.as_str()), ("password", &person.password)])
+        .form(&[
+            ("email", person.email.as_str()),
+            ("password", &person.password),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(forged.status(), 403, "a login form posted from another site");
+    assert_eq!(
+        forged.status(),
+        403,
+        "a login form posted from another site"
+    );
     assert!(session_cookie(&forged).is_none());
 }
