@@ -32,7 +32,7 @@ pub struct TestApp {
 }
 
 /// Where the test's data lives; dropped (file removed, database dropped) with the app.
-enum Store {
+pub enum Store {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -77,7 +77,7 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-async fn fresh_store() -> (String, Store) {
+pub async fn fresh_store() -> (String, Store) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("agencyflow_test_{}", uuid::Uuid::new_v4().simple());

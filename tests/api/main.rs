@@ -28,6 +28,7 @@ mod oidc_provider;
 mod ops;
 mod pagination;
 mod people;
+mod people_migration;
 mod placements;
 mod qualifications;
 mod reassignment;
