@@ -272,7 +272,7 @@ async fn a_manager_verifies_no_qualification_they_submitted_through_any_token_or
     assert_eq!(verified["status"], "VERIFIED");
     assert_eq!(verified["submittedBy"], submitter.principal);
     assert_eq!(verified["reviewedBy"], colleague.principal);
-    let reviews = events(&app, ("agency_qualification", &json!(id)), "qualification.review").await;
+    let reviews = events(&app, ("qualification", &json!(id)), "qualification.review").await;
     assert_eq!(reviews.len(), 1, "{reviews:?}");
     assert_eq!(reviews[0]["actor"], colleague.principal);
     assert_eq!(reviews[0]["actorVia"], colleague.via(Channel::Session));

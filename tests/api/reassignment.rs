@@ -251,7 +251,10 @@ async fn scheduled_review_with(
     let run = agencyflow_graphql::domain::jobs::runner::run_now(
         &jobs,
         agencyflow_graphql::domain::jobs::JobName::ReassignmentReview,
-        Utc::now() + Duration::hours(hours),
+        &agencyflow_graphql::domain::Caller::system(
+            "scheduler",
+            Utc::now() + Duration::hours(hours),
+        ),
     )
     .await
     .unwrap();
