@@ -92,7 +92,12 @@ impl Holder {
 
 /// Asserts the answer is FORBIDDEN with a message saying `why`.
 fn refused(answer: &Answer, why: &str, context: &str) {
-    assert_eq!(answer.code(), Some("FORBIDDEN"), "{context}: {}", answer.body);
+    assert_eq!(
+        answer.code(),
+        Some("FORBIDDEN"),
+        "{context}: {}",
+        answer.body
+    );
     let message = answer.body["errors"][0]["message"]
         .as_str()
         .unwrap_or_default();
@@ -100,7 +105,11 @@ fn refused(answer: &Answer, why: &str, context: &str) {
 }
 
 /// The audit events of one record and action.
-async fn events(app: &TestApp, (entity_type, entity_id): (&str, &Value), action: &str) -> Vec<Value> {
+async fn events(
+    app: &TestApp,
+    (entity_type, entity_id): (&str, &Value),
+    action: &str,
+) -> Vec<Value> {
     let events = app
         .admin(
             EVENTS,
@@ -122,7 +131,9 @@ const NOT_THE_MAKER: &str = "whoever generated or submitted a statement cannot a
 /// Approval of statement `id` by `approver` through `channel`: the statement and its audit
 /// event name the person, and the event says how they acted.
 async fn approved(app: &TestApp, id: &Value, approver: &Holder, channel: Channel) {
-    let answer = approver.call(app, channel, APPROVE, json!({ "id": id })).await;
+    let answer = approver
+        .call(app, channel, APPROVE, json!({ "id": id }))
+        .await;
     let statement = &answer.data()["approveCommissionStatement"];
     assert_eq!(statement["status"], "APPROVED");
     assert_eq!(statement["approvedBy"], approver.principal);
@@ -135,7 +146,11 @@ async fn approved(app: &TestApp, id: &Value, approver: &Holder, channel: Channel
     .into_iter()
     .filter(|event| event["after"]["status"] == "APPROVED")
     .collect();
-    assert_eq!(approvals.len(), 1, "one approval, by the approver: {approvals:?}");
+    assert_eq!(
+        approvals.len(),
+        1,
+        "one approval, by the approver: {approvals:?}"
+    );
     assert_eq!(approvals[0]["actor"], approver.principal);
     assert_eq!(approvals[0]["actorVia"], approver.via(channel));
 }
@@ -170,10 +185,20 @@ async fn whoever_generated_or_submitted_a_statement_approves_it_through_no_token
         .unwrap()
         .clone();
     assert_eq!(statements.len(), 2, "{statements:?}");
-    let is_euro = |s: &Value| s["lines"].as_array().unwrap().iter().any(|l| l["kind"] == "ADJUSTMENT");
+    let is_euro = |s: &Value| {
+        s["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["kind"] == "ADJUSTMENT")
+    };
     let dollars = statements.iter().find(|s| !is_euro(s)).unwrap()["id"].clone();
     let euros = statements.iter().find(|s| is_euro(s)).unwrap()["id"].clone();
-    assert!(statements.iter().all(|s| s["generatedBy"] == maker.principal));
+    assert!(
+        statements
+            .iter()
+            .all(|s| s["generatedBy"] == maker.principal)
+    );
     let generation = events(
         &app,
         ("commission_statement", &dollars),
@@ -210,15 +235,29 @@ async fn whoever_generated_or_submitted_a_statement_approves_it_through_no_token
     for (id, what) in [(&dollars, "generated"), (&euros, "submitted")] {
         // Not the person who generated or submitted it, through any token or session.
         for channel in CHANNELS {
-            let own = maker.call(&app, channel, APPROVE, json!({ "id": id })).await;
-            refused(&own, NOT_THE_MAKER, &format!("{what} by the maker, {channel:?}"));
+            let own = maker
+                .call(&app, channel, APPROVE, json!({ "id": id }))
+                .await;
+            refused(
+                &own,
+                NOT_THE_MAKER,
+                &format!("{what} by the maker, {channel:?}"),
+            );
         }
         // Nor the colleague, who did the other half.
         let other_half = app.gql(Some(colleague), APPROVE, json!({ "id": id })).await;
-        refused(&other_half, NOT_THE_MAKER, &format!("{what}: the colleague"));
+        refused(
+            &other_half,
+            NOT_THE_MAKER,
+            &format!("{what}: the colleague"),
+        );
         // Nor an ADMIN, who approves nothing.
         let admin = app.admin(APPROVE, json!({ "id": id })).await;
-        refused(&admin, "role ADMIN may not do this", &format!("{what}: an ADMIN"));
+        refused(
+            &admin,
+            "role ADMIN may not do this",
+            &format!("{what}: an ADMIN"),
+        );
     }
 
     // A second FINANCE person approves, through a token or a session.
@@ -236,12 +275,7 @@ async fn a_manager_verifies_no_qualification_they_submitted_through_any_token_or
     let agency = fixtures::agency(&app.db, "ALPHA").await;
     let submitter = Holder::new(&app, "VENDOR_MANAGER").await;
     let colleague = Holder::new(&app, "VENDOR_MANAGER").await;
-    let id = submitted(
-        &app,
-        &submitter.tokens[0].0,
-        submission(Some(agency.id)),
-    )
-    .await;
+    let id = submitted(&app, &submitter.tokens[0].0, submission(Some(agency.id))).await;
 
     for channel in CHANNELS {
         for decision in [VERIFY, REJECT] {
@@ -257,7 +291,9 @@ async fn a_manager_verifies_no_qualification_they_submitted_through_any_token_or
     }
     let still = app
         .admin(
-            &format!("query($id: ID!) {{ agency(id: $id) {{ qualifications {{ {QUALIFICATION} }} }} }}"),
+            &format!(
+                "query($id: ID!) {{ agency(id: $id) {{ qualifications {{ {QUALIFICATION} }} }} }}"
+            ),
             json!({ "id": agency.id.to_string() }),
         )
         .await;
@@ -278,7 +314,8 @@ async fn a_manager_verifies_no_qualification_they_submitted_through_any_token_or
     assert_eq!(reviews[0]["actorVia"], colleague.via(Channel::Session));
 }
 
-const RUN: &str = "query($id: ID!) { reassignmentRun(id: $id) { createdBy decisions { id status } } }";
+const RUN: &str =
+    "query($id: ID!) { reassignmentRun(id: $id) { createdBy decisions { id status } } }";
 const NOT_THE_REVIEWER: &str = "whoever ran the review that made a decision cannot override it";
 
 /// The run `id` was made by `by`; its one decision, PENDING.
@@ -294,7 +331,12 @@ async fn pending_decision(app: &TestApp, id: &Value, by: &str) -> Value {
 
 /// The reviewer cannot override `decision` through any token or session; `colleague`
 /// can, through their second token.
-async fn only_another_overrides(app: &TestApp, decision: &Value, reviewer: &Holder, colleague: &Holder) {
+async fn only_another_overrides(
+    app: &TestApp,
+    decision: &Value,
+    reviewer: &Holder,
+    colleague: &Holder,
+) {
     for channel in CHANNELS {
         let own = reviewer
             .call(
@@ -328,7 +370,12 @@ async fn whoever_ran_a_review_overrides_none_of_its_decisions_through_any_token_
     let colleague = Holder::new(&app, "VENDOR_MANAGER").await;
 
     let run = reviewer
-        .call(&app, Channel::FirstToken, &run_query(), json!({ "dry": false }))
+        .call(
+            &app,
+            Channel::FirstToken,
+            &run_query(),
+            json!({ "dry": false }),
+        )
         .await;
     let run_id = run.data()["runReassignment"]["id"].clone();
     let decision = pending_decision(&app, &run_id, &reviewer.principal).await;
@@ -371,7 +418,10 @@ async fn a_decision_of_the_scheduled_review_is_overridden_by_any_manager() {
 
     scheduled_review(&app, 0).await;
     let runs = app
-        .admin("{ reassignmentRuns(first: 1) { edges { node { id } } } }", json!({}))
+        .admin(
+            "{ reassignmentRuns(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
     let run_id = runs.data()["reassignmentRuns"]["edges"][0]["node"]["id"].clone();
     let decision = pending_decision(&app, &run_id, "system:scheduler").await;

@@ -95,7 +95,9 @@ async fn revoke(app: &TestApp, token: &str, id: &str, reason: &str) -> Answer {
 
 /// How the audit log (and `submittedBy`, `reviewedBy`) names the holder of `token`.
 async fn actor_name(app: &TestApp, token: &str) -> String {
-    let me = app.gql(Some(token), "{ me { user { id } } }", json!({})).await;
+    let me = app
+        .gql(Some(token), "{ me { user { id } } }", json!({}))
+        .await;
     format!("user:{}", me.data()["me"]["user"]["id"].as_str().unwrap())
 }
 

@@ -78,17 +78,14 @@ pub async fn run_due(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Vec<job_
             due.push((name, tick));
         }
     }
-    let runs = join_all(
-        due.into_iter()
-            .map(|(name, tick)| {
-                claim_and_run(
-                    ctx,
-                    name,
-                    (RunTrigger::Schedule, tick),
-                    Caller::system("scheduler", now),
-                )
-            }),
-    )
+    let runs = join_all(due.into_iter().map(|(name, tick)| {
+        claim_and_run(
+            ctx,
+            name,
+            (RunTrigger::Schedule, tick),
+            Caller::system("scheduler", now),
+        )
+    }))
     .await;
     let mut made = Vec::new();
     for run in runs {
@@ -287,14 +284,8 @@ async fn execute(
         JobName::Reconciliation => {
             let mut runs = Vec::new();
             for period in reconciliation::scheduled_periods(today, ctx.reconcile.window) {
-                let outcome = reconciliation::run(
-                    &ctx.db,
-                    caller,
-                    period,
-                    trigger,
-                    &ctx.reconcile,
-                )
-                .await?;
+                let outcome =
+                    reconciliation::run(&ctx.db, caller, period, trigger, &ctx.reconcile).await?;
                 runs.push(json!({
                     "reconciliationRunId": outcome.run.id.to_string(),
                     "periodStart": period.0,
