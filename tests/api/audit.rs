@@ -64,7 +64,10 @@ async fn every_mutation_leaves_an_audit_event_with_actor_before_after_and_reques
     assert_eq!(create["actorRole"], "FINANCE");
     assert_eq!(create["actor"], format!("user:{finance_id}"));
     assert!(
-        create["actorName"].as_str().unwrap().contains("@people.test"),
+        create["actorName"]
+            .as_str()
+            .unwrap()
+            .contains("@people.test"),
         "{create}"
     );
     assert!(create["actorVia"].as_str().unwrap().starts_with("token:"));

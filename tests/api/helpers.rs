@@ -15,8 +15,8 @@ use agencyflow_graphql::domain::tokens::{self, NewToken, TokenLifetime, TokenOwn
 use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use sea_orm::ActiveEnum;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -146,6 +146,14 @@ pub async fn spawn_app_after_on(
     spawn(|_| {}, Some(clock), prepare).await
 }
 
+/// [`spawn_app_with`] on a manual `clock`.
+pub async fn spawn_app_after_on_with(
+    clock: Arc<ManualClock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn(adjust, Some(clock), async |_, _| {}).await
+}
+
 /// With `clock`, or else the clock the settings ask for.
 async fn spawn(
     adjust: impl FnOnce(&mut Settings),
@@ -191,7 +199,11 @@ pub async fn person(db: &DatabaseConnection, role: Role, agency_id: Option<i64>)
         .identity()
         .expect("identity");
     let system = Caller::system("test", Utc::now());
-    let email = format!("{}-{}@people.test", role.to_value().to_lowercase(), uuid::Uuid::new_v4());
+    let email = format!(
+        "{}-{}@people.test",
+        role.to_value().to_lowercase(),
+        uuid::Uuid::new_v4()
+    );
     let user = users::create(
         db,
         &system,

@@ -37,7 +37,11 @@ pub fn browser() -> reqwest::Client {
 /// An ADMIN makes a person with `role` (and agency), who sets their password with the
 /// link the answer carries.
 pub async fn make_person(app: &TestApp, role: &str, agency_id: Option<i64>) -> Person {
-    let email = format!("{}.{}@lender.test", role.to_lowercase(), uuid::Uuid::new_v4().simple());
+    let email = format!(
+        "{}.{}@lender.test",
+        role.to_lowercase(),
+        uuid::Uuid::new_v4().simple()
+    );
     let created = app
         .admin(
             CREATE_USER,
@@ -92,7 +96,12 @@ pub async fn sign_in_from(
     request.send().await.expect("the server answers")
 }
 
-pub async fn sign_in(app: &TestApp, email: &str, password: &str, code: Option<&str>) -> reqwest::Response {
+pub async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+) -> reqwest::Response {
     sign_in_from(app, None, email, password, code, None).await
 }
 
@@ -104,14 +113,21 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| v.split(';').next())
-        .find(|pair| pair.starts_with(&format!("{COOKIE_NAME}=")) && pair.len() > COOKIE_NAME.len() + 1)
+        .find(|pair| {
+            pair.starts_with(&format!("{COOKIE_NAME}=")) && pair.len() > COOKIE_NAME.len() + 1
+        })
         .map(str::to_owned)
 }
 
 /// Signs `person` in and answers their session cookie.
 pub async fn signed_in(app: &TestApp, person: &Person) -> String {
     let response = sign_in(app, &person.email, &person.password, None).await;
-    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+    assert_eq!(
+        response.status(),
+        303,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
     session_cookie(&response).expect("a session cookie")
 }
 

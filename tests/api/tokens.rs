@@ -182,7 +182,11 @@ async fn a_revoked_token_stops_working_and_cannot_be_revoked_twice() {
     let app = spawn_app().await;
     let finance = token(&app.db, Role::Finance, None).await;
     let created = app
-        .gql(Some(&finance), CREATE, json!({ "input": { "label": "finance" } }))
+        .gql(
+            Some(&finance),
+            CREATE,
+            json!({ "input": { "label": "finance" } }),
+        )
         .await;
     let secret = created.data()["createApiToken"]["token"]
         .as_str()
@@ -197,7 +201,9 @@ async fn a_revoked_token_stops_working_and_cannot_be_revoked_twice() {
     // Someone else's token is theirs to revoke, or an ADMIN's.
     let other = token(&app.db, Role::Finance, None).await;
     assert_eq!(
-        app.gql(Some(&other), REVOKE, json!({ "id": id })).await.code(),
+        app.gql(Some(&other), REVOKE, json!({ "id": id }))
+            .await
+            .code(),
         Some("FORBIDDEN")
     );
     let revoked = app.gql(Some(&finance), REVOKE, json!({ "id": id })).await;
@@ -229,10 +235,7 @@ async fn a_token_expires_after_the_default_lifetime_and_never_past_the_maximum()
       createApiToken(input: $input) { apiToken { createdAt expiresAt } }
     }"#;
     let created = app
-        .admin(
-            expiry,
-            json!({ "input": { "label": "default lifetime" } }),
-        )
+        .admin(expiry, json!({ "input": { "label": "default lifetime" } }))
         .await;
     let token = &created.data()["createApiToken"]["apiToken"];
     let at = |field: &str| {

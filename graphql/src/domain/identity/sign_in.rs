@@ -46,7 +46,8 @@ pub struct Attempt<'a> {
 }
 
 pub enum Outcome {
-    SignedIn { started: Started, user: user::Model },
+    /// The new session (its cookie secret and row).
+    SignedIn(Box<Started>),
     /// The e-mail and password are right and the user has MFA on: ask for the code.
     CodeRequired,
     /// Wrong e-mail, password or code, or a disabled user: told alike.
@@ -70,7 +71,8 @@ pub async fn sign_in(
         audit_attempt(db, caller, &email, None, "throttled", &attempt.client).await?;
         return Ok(Outcome::Throttled(wait));
     }
-    let bounded = email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
+    let bounded =
+        email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
     let user = if bounded {
         users::find_by_email(db, &email).await?
     } else {
@@ -80,7 +82,16 @@ pub async fn sign_in(
     let password_ok = identity.passwords.verify(stored, attempt.password).await && bounded;
     let user = user.filter(|u| password_ok && u.status == UserStatus::Active);
     let Some(user) = user else {
-        return refuse(db, caller, identity, &keys, &email, "wrong credentials", &attempt.client).await;
+        return refuse(
+            db,
+            caller,
+            identity,
+            &keys,
+            &email,
+            "wrong credentials",
+            &attempt.client,
+        )
+        .await;
     };
     let mut used = "password";
     if user.mfa_enabled_at.is_some() {
@@ -91,14 +102,31 @@ pub async fn sign_in(
             CodeCheck::Totp => used = "password+totp",
             CodeCheck::RecoveryCode => used = "password+recovery_code",
             CodeCheck::Wrong => {
-                return refuse(db, caller, identity, &keys, &email, "wrong code", &attempt.client).await;
+                return refuse(
+                    db,
+                    caller,
+                    identity,
+                    &keys,
+                    &email,
+                    "wrong code",
+                    &attempt.client,
+                )
+                .await;
             }
         }
     }
 
     let tx = begin_write(db).await?;
     throttle::clear(&tx, &keys[0]).await?;
-    let started = sessions::start(&tx, &user, SignInMethod::Password, now, identity.sessions, &attempt.client).await?;
+    let started = sessions::start(
+        &tx,
+        &user,
+        SignInMethod::Password,
+        now,
+        identity.sessions,
+        &attempt.client,
+    )
+    .await?;
     let caller = Caller {
         actor: acting_user(&user, Via::Session(started.session.id)),
         ..caller.clone()
@@ -113,7 +141,7 @@ pub async fn sign_in(
         .await?;
     record_sign_in(&tx, &caller, &user, &started, used, &attempt.client).await?;
     tx.commit().await?;
-    Ok(Outcome::SignedIn { started, user })
+    Ok(Outcome::SignedIn(Box::new(started)))
 }
 
 async fn refuse(
@@ -145,7 +173,10 @@ async fn audit_attempt<C: sea_orm::ConnectionTrait>(
 ) -> AppResult<()> {
     let (entity_type, entity_id) = match user_id {
         Some(id) => ("user", id.to_string()),
-        None => ("sign_in", email.chars().filter(|c| *c != '\0').take(320).collect()),
+        None => (
+            "sign_in",
+            email.chars().filter(|c| *c != '\0').take(320).collect(),
+        ),
     };
     audit::record(
         conn,
