@@ -12,6 +12,7 @@ mod demo;
 mod eligibility;
 mod expiry;
 mod fixtures;
+mod four_eyes;
 mod helpers;
 mod http_spec;
 mod idle_watch;
