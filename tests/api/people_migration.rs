@@ -37,7 +37,9 @@ async fn tokens_from_before_people_become_integrations_and_keep_their_decisions(
              VALUES ('MANUAL', {yes}, '2026-11-30', {json}, 'token:7', CURRENT_TIMESTAMP)"
         ),
     ] {
-        db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+        db.execute_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
     }
     db::migrate(&db).await.unwrap();
 
@@ -52,10 +54,19 @@ async fn tokens_from_before_people_become_integrations_and_keep_their_decisions(
         }
     };
     let integration = row("SELECT name, role FROM integrations WHERE id = 7").await;
-    assert_eq!(integration.try_get::<String>("", "name").unwrap(), "legacy reviewer");
-    assert_eq!(integration.try_get::<String>("", "role").unwrap(), "VENDOR_MANAGER");
+    assert_eq!(
+        integration.try_get::<String>("", "name").unwrap(),
+        "legacy reviewer"
+    );
+    assert_eq!(
+        integration.try_get::<String>("", "role").unwrap(),
+        "VENDOR_MANAGER"
+    );
     let run = row("SELECT created_by FROM reassignment_runs").await;
-    assert_eq!(run.try_get::<String>("", "created_by").unwrap(), "integration:7");
+    assert_eq!(
+        run.try_get::<String>("", "created_by").unwrap(),
+        "integration:7"
+    );
 
     let mfa = MfaPolicy {
         required_roles: vec![],
