@@ -127,7 +127,7 @@ pub async fn submit(
         previous_session: previous.as_deref(),
     };
     match sign_in::sign_in(&state.db, &caller, &state.identity, attempt).await {
-        Ok(Outcome::SignedIn { started, .. }) => {
+        Ok(Outcome::SignedIn(started)) => {
             let mut response = redirect(return_to.unwrap_or("/"));
             response
                 .headers_mut()

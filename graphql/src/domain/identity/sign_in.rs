@@ -46,10 +46,8 @@ pub struct Attempt<'a> {
 }
 
 pub enum Outcome {
-    SignedIn {
-        started: Started,
-        user: user::Model,
-    },
+    /// The new session (its cookie secret and row).
+    SignedIn(Box<Started>),
     /// The e-mail and password are right and the user has MFA on: ask for the code.
     CodeRequired,
     /// Wrong e-mail, password or code, or a disabled user: told alike.
@@ -143,7 +141,7 @@ pub async fn sign_in(
         .await?;
     record_sign_in(&tx, &caller, &user, &started, used, &attempt.client).await?;
     tx.commit().await?;
-    Ok(Outcome::SignedIn { started, user })
+    Ok(Outcome::SignedIn(Box::new(started)))
 }
 
 async fn refuse(
