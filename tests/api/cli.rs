@@ -6,7 +6,8 @@ use std::process::{Command, Output, Stdio};
 use entity::api_token::Role;
 use serde_json::json;
 
-use crate::helpers::{TestApp, listening_address, spawn_app};
+use crate::helpers::{listening_address, spawn_app};
+use crate::people::{Person, as_session, signed_in};
 
 /// agencyflow with `args`, on the test configuration.
 fn command(args: &[&str]) -> Command {
@@ -107,43 +108,7 @@ async fn token_create_prints_the_secret_last_and_it_authenticates() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--agency"));
 }
 
-/// Signs in over HTTP as a browser on the service's page would: the session cookie the
-/// 303 answer sets.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = browser
-        .post(format!("{}/sign-in", app.base))
-        .header("origin", &app.base)
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
-    response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-/// `{ me { role } }` with the session `cookie`, from the service's own origin.
-async fn me_with_cookie(app: &TestApp, cookie: &str) -> crate::helpers::Answer {
-    let response = app
-        .client
-        .post(&app.url)
-        .header("cookie", cookie)
-        .header("origin", &app.base)
-        .json(&json!({ "query": "{ me { role user { email } } }" }))
-        .send()
-        .await
-        .unwrap();
-    crate::helpers::answer(response).await
-}
+const ME: &str = "{ me { role user { email } } }";
 
 #[tokio::test]
 async fn user_create_makes_an_admin_who_signs_in_and_user_disable_ends_their_session() {
@@ -197,6 +162,11 @@ async fn user_create_makes_an_admin_who_signs_in_and_user_disable_ends_their_ses
         said.contains("created: ana.lopez@lender.example (ADMIN)"),
         "{said}"
     );
+    let created_id = said
+        .strip_prefix("user ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the id: {said}"))
+        .to_owned();
 
     let again = run(&create, Some("another good password\n")).await;
     assert!(!again.status.success());
@@ -207,14 +177,13 @@ async fn user_create_makes_an_admin_who_signs_in_and_user_disable_ends_their_ses
     );
 
     // The trailing newline is not part of the password.
-    let cookie = sign_in(
-        &app,
-        "ana.lopez@lender.example",
-        "correct horse battery staple",
-    )
-    .await;
-    assert!(cookie.starts_with("agencyflow_session="), "{cookie}");
-    let me = me_with_cookie(&app, &cookie).await;
+    let ana = Person {
+        id: created_id,
+        email: "ana.lopez@lender.example".into(),
+        password: "correct horse battery staple".into(),
+    };
+    let cookie = signed_in(&app, &ana).await;
+    let me = as_session(&app, &cookie, ME, json!({})).await;
     assert_eq!(
         me.data()["me"],
         json!({ "role": "ADMIN", "user": { "email": "ana.lopez@lender.example" } })
@@ -237,7 +206,7 @@ async fn user_create_makes_an_admin_who_signs_in_and_user_disable_ends_their_ses
         disabled.status.success() && said.contains("disabled"),
         "{said}"
     );
-    let refused = me_with_cookie(&app, &cookie).await;
+    let refused = as_session(&app, &cookie, ME, json!({})).await;
     assert_eq!(refused.code(), Some("UNAUTHENTICATED"), "{}", refused.body);
     let listing = String::from_utf8(run(&["user", "list"], None).await.stdout).unwrap();
     assert!(
@@ -246,7 +215,7 @@ async fn user_create_makes_an_admin_who_signs_in_and_user_disable_ends_their_ses
             .any(|line| line.contains("ana.lopez@lender.example") && line.contains("disabled")),
         "{listing}"
     );
-    let twice = run(&["user", "disable", "ana.lopez@lender.example"], None).await;
+    let twice = run(&["user", "disable", &ana.id], None).await;
     assert!(!twice.status.success());
     assert!(String::from_utf8_lossy(&twice.stderr).contains("already disabled"));
 }
