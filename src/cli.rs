@@ -45,8 +45,9 @@ enum Command {
         /// Database URL [default: DATABASE_URL or database.url].
         #[arg(long)]
         database: Option<String>,
-        /// Fill an empty database with demo data first and print a token per role (kept
-        /// across restarts in a file beside the database).
+        /// Fill an empty database with demo data first and print its people's e-mails and
+        /// passwords and a token per role (kept across restarts in a file beside the
+        /// database); no role must use MFA.
         #[arg(long)]
         demo: bool,
     },
@@ -80,7 +81,7 @@ enum Command {
         command: user::UserCommand,
     },
     /// Load the demo data (a simulated history, then today's book) into an empty database
-    /// and print a token per role.
+    /// and print its people's passwords and a token per role.
     #[command(after_help = "Example:\n  agencyflow demo --database 'sqlite://demo.db?mode=rwc'")]
     Demo {
         #[arg(long)]
@@ -210,7 +211,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
             out::line(demo::load_with_history(&settings, &db, demo::Size::FULL).await?)?;
-            print_demo_tokens(&settings, &db).await?;
+            print_demo_access(&settings, &db).await?;
             Ok(())
         }
         Command::Serve {
@@ -231,7 +232,9 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 }
                 // Demo tokens only for a demo database, never for one with real data.
                 if demo::is_demo_database(&db).await? {
-                    demo_hint = Some(print_demo_tokens(&settings, &db).await?);
+                    // The demo's people sign in with their password alone.
+                    settings.sign_in.mfa_required_roles.clear();
+                    demo_hint = Some(print_demo_access(&settings, &db).await?);
                 } else {
                     out::line(
                         "the database holds data that is not the demo's: nothing loaded, no token minted \
@@ -342,15 +345,33 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Prints the demo's tokens (reused across restarts) and returns the ADMIN one.
-async fn print_demo_tokens(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<String> {
-    let file = demo::tokens_file(settings.database.url.expose_secret());
-    let tokens = demo::tokens(db, &file, settings.security.token_lifetime()).await?;
-    out::line(format_args!("demo tokens (kept in {}):", file.display()))?;
-    for token in &tokens {
+/// Prints the demo's people with their passwords and its tokens (reused across
+/// restarts), and returns the ADMIN token.
+async fn print_demo_access(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<String> {
+    let file = demo::secrets_file(settings.database.url.expose_secret());
+    let access = demo::people(
+        db,
+        &settings.sign_in.identity()?,
+        &file,
+        settings.security.token_lifetime(),
+    )
+    .await?;
+    out::line(format_args!(
+        "demo people, who sign in at /sign-in (passwords kept in {}):",
+        file.display()
+    ))?;
+    for person in &access.people {
+        out::line(format_args!("  {person}"))?;
+    }
+    out::line(format_args!(
+        "demo tokens, each a personal token of the first person of its role (kept in {}):",
+        file.display()
+    ))?;
+    for token in &access.tokens {
         out::line(format_args!("  {token}"))?;
     }
-    tokens
+    access
+        .tokens
         .iter()
         .find(|t| t.role == Role::Admin)
         .map(|t| t.secret.clone())

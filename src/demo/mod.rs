@@ -6,7 +6,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod agencies;
-mod tokens;
+mod people;
 
 use std::fmt;
 
@@ -29,7 +29,7 @@ use crate::config::Settings;
 use crate::simulate::{self, world::Roster};
 use accounts::{DemoAccount, PORTFOLIOS};
 use agencies::{AGENCIES, SIMULATED};
-pub use tokens::{DemoToken, tokens, tokens_file};
+pub use people::{DemoAccess, DemoPerson, DemoToken, people, secrets_file};
 
 const SEED: u64 = 7;
 /// The audit action that marks a database as holding the demo data.

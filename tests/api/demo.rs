@@ -5,17 +5,25 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use agencyflow::config::Settings;
-use agencyflow::demo::{self, Size};
+use std::path::Path;
+
+use agencyflow::demo::{self, DemoAccess, DemoPerson, Size};
+use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::clock::ManualClock;
+use agencyflow_graphql::domain::identity::integrations::{self, NewIntegration};
 use agencyflow_graphql::domain::tokens::TokenLifetime;
 use chrono::{Datelike, Duration, Months, Utc};
 use entity::api_token::Role;
 use entity::{commission_statement, compliance_incident};
+use sea_orm::ActiveEnum;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{TestApp, spawn_app, spawn_app_after, spawn_app_after_on, token};
+use crate::helpers::{
+    TestApp, spawn_app, spawn_app_after, spawn_app_after_on, test_settings, token,
+};
+use crate::people::{Person, as_session, signed_in};
 
 /// A small demo, so the tests stay fast: fewer accounts, the same agencies (and ids) as
 /// the whole one, so the README's examples hold.
@@ -225,6 +233,21 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
 
     readme_examples_work_as_printed(&app).await;
 
+    // The demo's people: the lender's five and a user per agency.
+    let dir = tempfile::tempdir().unwrap();
+    let access = demo_access(&app, &dir.path().join("demo.db.demo-tokens")).await;
+    let agency_people: BTreeSet<&str> = access
+        .people
+        .iter()
+        .filter_map(|p| p.agency.as_deref())
+        .collect();
+    assert_eq!(
+        agency_people,
+        listed.iter().map(String::as_str).collect(),
+        "{access:?}"
+    );
+    assert_eq!(access.people.len(), 5 + listed.len());
+
     let auditor = token(&app.db, Role::Auditor, None).await;
     let audit = app.gql(Some(&auditor), r#"{ auditEvents(filter: { action: "demo.load" }) { edges { node { actor after } } } }"#, json!({})).await;
     assert_eq!(
@@ -233,17 +256,108 @@ async fn the_demo_is_one_world_with_real_scores_and_the_incidents_of_a_month() {
     );
 }
 
+/// The demo's people and tokens for `app`, kept in `file`.
+async fn demo_access(app: &TestApp, file: &Path) -> DemoAccess {
+    let identity = test_settings(&app.database_url)
+        .sign_in
+        .identity()
+        .expect("identity");
+    demo::people(&app.db, &identity, file, TokenLifetime::default())
+        .await
+        .expect("the demo's people")
+}
+
+fn person<'a>(access: &'a DemoAccess, email: &str) -> &'a DemoPerson {
+    access
+        .people
+        .iter()
+        .find(|p| p.email == email)
+        .unwrap_or_else(|| panic!("no demo person {email}: {access:?}"))
+}
+
+/// The demo tokens' rows of `apiTokens` (those labelled "demo …"), with `fields`.
+async fn demo_token_rows(app: &TestApp, fields: &str) -> Vec<Value> {
+    let tokens = app
+        .admin(
+            &format!("{{ apiTokens(first: 500) {{ edges {{ node {{ label {fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    tokens.data()["apiTokens"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .filter(|node| {
+            node["label"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("demo "))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart() {
+async fn the_demo_prints_its_people_and_a_personal_token_per_role_and_the_same_on_restart() {
     let app = spawn_app().await;
     fixtures::agency(&app.db, "ACME").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("agencyflow.db.demo-tokens");
 
-    let first = demo::tokens(&app.db, &file, TokenLifetime::default())
-        .await
-        .unwrap();
-    let roles: BTreeSet<String> = first.iter().map(|t| format!("{:?}", t.role)).collect();
+    let first = demo_access(&app, &file).await;
+    let people: Vec<String> = first.people.iter().map(|p| p.to_string()).collect();
+    let roles: Vec<String> = first
+        .people
+        .iter()
+        .map(|p| format!("{:?} {:?}", p.role, p.agency))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "Admin None",
+            "VendorManager None",
+            "Finance None",
+            "Finance None",
+            "Auditor None",
+            "Agency Some(\"ACME\")",
+        ],
+        "{people:#?}"
+    );
+    // Every person signs in with the printed password; no role must use MFA here.
+    for printed in &first.people {
+        let cookie = signed_in(
+            &app,
+            &Person {
+                id: String::new(),
+                email: printed.email.clone(),
+                password: printed.password.clone(),
+            },
+        )
+        .await;
+        let me = as_session(
+            &app,
+            &cookie,
+            "{ me { role user { email } agency { code } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(me.data()["me"]["user"]["email"], printed.email.as_str());
+        assert_eq!(me.data()["me"]["role"], printed.role.to_value().as_str());
+        assert_eq!(
+            me.data()["me"]["agency"]["code"].as_str(),
+            printed.agency.as_deref()
+        );
+        assert!(
+            printed.to_string().ends_with(&printed.password),
+            "{printed}"
+        );
+    }
+
+    // A token per role, each a personal token of that role's first person.
+    let roles: BTreeSet<String> = first
+        .tokens
+        .iter()
+        .map(|t| format!("{:?}", t.role))
+        .collect();
     let every_role: BTreeSet<String> = [
         Role::Admin,
         Role::VendorManager,
@@ -255,14 +369,25 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
     .map(|role| format!("{role:?}"))
     .collect();
     assert_eq!(roles, every_role);
-    for printed in &first {
+    for printed in &first.tokens {
         let me = app
             .gql(
                 Some(&printed.secret),
-                "{ me { role agency { code } } }",
+                "{ me { role via user { email } agency { code } } }",
                 json!({}),
             )
             .await;
+        let holder = first
+            .people
+            .iter()
+            .find(|p| p.role == printed.role)
+            .unwrap();
+        assert_eq!(
+            me.data()["me"]["user"]["email"],
+            holder.email.as_str(),
+            "{printed}"
+        );
+        assert_eq!(me.data()["me"]["via"], "API_TOKEN");
         assert_eq!(
             me.data()["me"]["agency"]["code"].as_str(),
             printed.agency.as_deref(),
@@ -270,39 +395,29 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
         );
         assert!(printed.to_string().ends_with(&printed.secret));
     }
+    assert_eq!(
+        person(&first, "ops@acme.example").role,
+        Role::Agency,
+        "ACME's user holds the AGENCY token"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "only the owner reads the tokens");
+        assert_eq!(mode & 0o777, 0o600, "only the owner reads the secrets");
     }
 
-    let again = demo::tokens(&app.db, &file, TokenLifetime::default())
-        .await
-        .unwrap();
-    assert_eq!(again, first, "a restart prints the same tokens");
-
-    // Two starts minted five tokens, no more.
-    let tokens = app
-        .admin(
-            "{ apiTokens(first: 500) { edges { node { id label revokedAt } } } }",
-            json!({}),
-        )
-        .await;
-    let demo_tokens: Vec<&Value> = tokens.data()["apiTokens"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| {
-            e["node"]["label"]
-                .as_str()
-                .is_some_and(|l| l.starts_with("demo "))
-        })
-        .collect();
-    assert_eq!(demo_tokens.len(), 5, "{}", tokens.body);
+    let again = demo_access(&app, &file).await;
+    assert_eq!(again, first, "a restart prints the same people and tokens");
+    assert_eq!(
+        demo_token_rows(&app, "id").await.len(),
+        5,
+        "two starts minted five tokens"
+    );
 
     // A revoked token is replaced; the others stay.
     let finance = &first
+        .tokens
         .iter()
         .find(|t| t.role == Role::Finance)
         .unwrap()
@@ -318,22 +433,131 @@ async fn the_demo_prints_a_working_token_per_role_and_the_same_ones_on_restart()
     )
     .await
     .data();
-    let third = demo::tokens(&app.db, &file, TokenLifetime::default())
-        .await
-        .unwrap();
-    for (before, after) in first.iter().zip(&third) {
+    let third = demo_access(&app, &file).await;
+    assert_eq!(third.people, first.people);
+    for (before, after) in first.tokens.iter().zip(&third.tokens) {
         assert_eq!(
             before == after,
             before.role != Role::Finance,
             "{before} / {after}"
         );
     }
+    assert_eq!(demo_access(&app, &file).await, third);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_puts_back_a_demo_person_someone_disabled_or_gave_another_password() {
+    let app = spawn_app().await;
+    fixtures::agency(&app.db, "ACME").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agencyflow.db.demo-tokens");
+    let first = demo_access(&app, &file).await;
+    let id_of = async |email: &str| {
+        let users = app
+            .admin("{ users(first: 50) { nodes { id email } } }", json!({}))
+            .await;
+        users.data()["users"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .map(|u| u["id"].clone())
+            .unwrap()
+    };
+    let manager = id_of("vendor.manager@lender.example").await;
+    app.admin(
+        "mutation Disable($id: ID!) { disableUser(id: $id) { status } }",
+        json!({ "id": manager }),
+    )
+    .await
+    .data();
+    let controller = person(&first, "finance.controller@lender.example").clone();
+    let link = app
+        .admin(
+            "mutation Reset($id: ID!) { resetUserPassword(id: $id) { token } }",
+            json!({ "id": id_of(&controller.email).await }),
+        )
+        .await;
+    app.gql(
+        None,
+        "mutation Set($token: String!) { setPassword(token: $token, newPassword: \"someone else's choice\") { id } }",
+        json!({ "token": link.data()["resetUserPassword"]["token"] }),
+    )
+    .await
+    .data();
+
+    let again = demo_access(&app, &file).await;
+    assert_eq!(again.people, first.people, "the same passwords");
+    for email in ["vendor.manager@lender.example", &controller.email] {
+        let printed = person(&again, email);
+        signed_in(
+            &app,
+            &Person {
+                id: String::new(),
+                email: printed.email.clone(),
+                password: printed.password.clone(),
+            },
+        )
+        .await;
+    }
+    let manager_token = &again
+        .tokens
+        .iter()
+        .find(|t| t.role == Role::VendorManager)
+        .unwrap()
+        .secret;
+    let me = app
+        .gql(Some(manager_token), "{ me { role } }", json!({}))
+        .await;
     assert_eq!(
-        demo::tokens(&app.db, &file, TokenLifetime::default())
-            .await
-            .unwrap(),
-        third
+        me.data()["me"]["role"],
+        "VENDOR_MANAGER",
+        "disabling revoked the old token: a new one"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tokens_file_from_before_the_demo_had_people_is_migrated() {
+    let app = spawn_app().await;
+    fixtures::agency(&app.db, "ACME").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agencyflow.db.demo-tokens");
+    // What the demo minted then: an integration's token per role, the file their secrets.
+    let old = integrations::create_with_token(
+        &app.db,
+        &Caller::system("demo", Utc::now()),
+        NewIntegration {
+            name: "demo admin".into(),
+            role: Role::Admin,
+            agency_id: None,
+        },
+        None,
+        TokenLifetime::default(),
+    )
+    .await
+    .unwrap();
+    std::fs::write(&file, format!("ADMIN {}\n", old.secret)).unwrap();
+
+    let access = demo_access(&app, &file).await;
+    let admin = access
+        .tokens
+        .iter()
+        .find(|t| t.role == Role::Admin)
+        .unwrap();
+    assert_ne!(admin.secret, old.secret);
+    let me = app
+        .gql(Some(&admin.secret), "{ me { user { email } } }", json!({}))
+        .await;
+    assert_eq!(me.data()["me"]["user"]["email"], "admin@lender.example");
+    let refused = app
+        .gql(Some(&old.secret), "{ me { role } }", json!({}))
+        .await;
+    assert_eq!(
+        refused.code(),
+        Some("UNAUTHENTICATED"),
+        "the integration's token is revoked"
+    );
+    assert_eq!(demo_access(&app, &file).await, access);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,37 +566,16 @@ async fn a_restart_does_not_mark_the_demo_tokens_used() {
     fixtures::agency(&app.db, "ACME").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("agencyflow.db.demo-tokens");
-    let first = demo::tokens(&app.db, &file, TokenLifetime::default())
-        .await
-        .unwrap();
-    let again = demo::tokens(&app.db, &file, TokenLifetime::default())
-        .await
-        .unwrap();
+    let first = demo_access(&app, &file).await;
+    let again = demo_access(&app, &file).await;
     assert_eq!(again, first);
     // A use is recorded in the background: give one the time to land.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let tokens = app
-        .admin(
-            "{ apiTokens(first: 500) { edges { node { label lastUsedAt } } } }",
-            json!({}),
-        )
-        .await;
-    let demo_tokens: Vec<&Value> = tokens.data()["apiTokens"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["node"])
-        .filter(|node| {
-            node["label"]
-                .as_str()
-                .is_some_and(|l| l.starts_with("demo "))
-        })
-        .collect();
-    assert_eq!(demo_tokens.len(), 5, "{}", tokens.body);
+    let demo_tokens = demo_token_rows(&app, "lastUsedAt").await;
+    assert_eq!(demo_tokens.len(), 5, "{demo_tokens:?}");
     assert!(
         demo_tokens.iter().all(|node| node["lastUsedAt"].is_null()),
-        "only a request is a use: {}",
-        tokens.body
+        "only a request is a use: {demo_tokens:?}"
     );
 }
 
