@@ -20,7 +20,7 @@ fn start() -> DateTime<Utc> {
 }
 
 /// The authenticator app: the code for `secret` at `at`.
-fn code(secret: &str, at: DateTime<Utc>) -> String {
+pub fn code(secret: &str, at: DateTime<Utc>) -> String {
     let secret = totp::secret_from_base32(secret).expect("a base32 secret");
     totp::code_at_step(&secret, at.timestamp() / totp::STEP_SECS)
 }

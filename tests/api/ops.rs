@@ -10,7 +10,7 @@ use entity::api_token::Role;
 use serde_json::{Value, json};
 
 use crate::demo::demo_app_after_the_next_close;
-use crate::helpers::{TestApp, spawn_app, spawn_app_at, token};
+use crate::helpers::{TestApp, personal_token, spawn_app, spawn_app_at, token};
 
 fn operations() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql/operations");
@@ -92,11 +92,16 @@ impl<'a> Runner<'a> {
 
     /// Runs `operation` as `token` with `variables`; any error fails the test.
     async fn run(&mut self, token: &str, operation: &str, variables: Value) -> Value {
+        self.run_as(Some(token), operation, variables).await
+    }
+
+    /// [`Self::run`] with `token`, or signed in as nobody.
+    async fn run_as(&mut self, token: Option<&str>, operation: &str, variables: Value) -> Value {
         let (file, query) = self.document(operation);
         let answer = self
             .app
             .post(
-                Some(token),
+                token,
                 Some("application/json"),
                 json!({ "query": query, "operationName": operation, "variables": variables }),
             )
@@ -179,6 +184,8 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
     )
     .await;
     let finance = token(&app.db, Role::Finance, None).await;
+    // Another person in finance approves what `finance` submitted.
+    let approver = token(&app.db, Role::Finance, None).await;
     let manager = token(&app.db, Role::VendorManager, None).await;
     let placements = run.run(&acme_token, "MyPlacements", json!({})).await;
     let account = id_of(&placements, "/myPlacements/edges/0/node/account/id").clone();
@@ -236,6 +243,8 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         ("AgencyScorecards", json!({})),
         ("AgencyScorecard", json!({ "agencyId": acme })),
         ("WebhookDeliveries", json!({})),
+        ("Users", json!({})),
+        ("Integrations", json!({})),
     ] {
         run.run(&admin, operation, variables).await;
     }
@@ -388,8 +397,12 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         json!({ "id": disputed, "reason": "the adjustment is missing" }),
     )
     .await;
-    run.run(&admin, "ApproveCommissionStatement", json!({ "id": paid }))
-        .await;
+    run.run(
+        &approver,
+        "ApproveCommissionStatement",
+        json!({ "id": paid }),
+    )
+    .await;
     run.run(&admin, "MarkCommissionStatementPaid", json!({ "id": paid }))
         .await;
 
@@ -430,8 +443,9 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         })
         .map(|d| d["id"].clone())
         .unwrap_or_else(|| panic!("no pending decision on ACME: {review}"));
+    // Not the ADMIN who ran the review: whoever ran it cannot override its decisions.
     run.run(
-        &admin,
+        &manager,
         "OverrideReassignment",
         json!({ "decisionId": decision, "reason": "the audit findings are being fixed" }),
     )
@@ -455,17 +469,86 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
     )
     .await;
 
-    // Tokens.
+    // Tokens: a personal one, and an agency's system with its own.
     let created = run
         .run(
             &admin,
             "CreateApiToken",
-            json!({ "input": { "role": "AUDITOR", "label": "documents test" } }),
+            json!({ "input": { "label": "documents test" } }),
         )
         .await;
     let created = id_of(&created, "/createApiToken/apiToken/id").clone();
     run.run(&admin, "RevokeApiToken", json!({ "id": created }))
         .await;
+    let dialler = run
+        .run(
+            &admin,
+            "CreateIntegration",
+            json!({ "input": { "name": "ACME dialler", "agencyId": acme } }),
+        )
+        .await;
+    let dialler = id_of(&dialler, "/createIntegration/id").clone();
+    let system = run
+        .run(
+            &admin,
+            "CreateApiToken",
+            json!({ "input": { "integrationId": dialler, "label": "the dialler" } }),
+        )
+        .await;
+    assert_eq!(
+        system["createApiToken"]["apiToken"]["integration"]["id"], dialler,
+        "{system}"
+    );
+
+    // People: an ADMIN makes a person, who sets a password with the link, changes it and
+    // enrols in MFA; the ADMIN resets, disables and enables them.
+    let created = run
+        .run(
+            &admin,
+            "CreateUser",
+            json!({ "input": { "email": "docs@lender.example", "displayName": "Documents Test", "role": "FINANCE" } }),
+        )
+        .await;
+    let person = id_of(&created, "/createUser/user/id").clone();
+    let link = id_of(&created, "/createUser/setPassword/token").clone();
+    run.run_as(
+        None,
+        "SetPassword",
+        json!({ "token": link, "newPassword": "documents test password" }),
+    )
+    .await;
+    run.run(&admin, "User", json!({ "id": person })).await;
+    let own = personal_token(&app.db, person.as_str().unwrap().parse().unwrap()).await;
+    run.run(
+        &own,
+        "UpdateUser",
+        json!({ "id": person, "input": { "timeZone": "Europe/London" } }),
+    )
+    .await;
+    run.run(
+        &own,
+        "ChangePassword",
+        json!({ "currentPassword": "documents test password", "newPassword": "another test password" }),
+    )
+    .await;
+    let enrolment = run.run(&own, "StartMfaEnrolment", json!({})).await;
+    let secret = id_of(&enrolment, "/startMfaEnrolment/secret")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run.run(
+        &own,
+        "ConfirmMfaEnrolment",
+        json!({ "code": crate::mfa::code(&secret, now) }),
+    )
+    .await;
+    run.run(&admin, "ResetUserMfa", json!({ "id": person }))
+        .await;
+    run.run(&admin, "ResetUserPassword", json!({ "id": person }))
+        .await;
+    run.run(&admin, "DisableUser", json!({ "id": person }))
+        .await;
+    run.run(&admin, "EnableUser", json!({ "id": person })).await;
 
     // Moving the clock needs a service on a manual clock.
     let sandbox = spawn_app_at(now).await;
