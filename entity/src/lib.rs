@@ -37,6 +37,7 @@ pub mod reassignment_run;
 pub mod reconciliation_item;
 pub mod reconciliation_match;
 pub mod reconciliation_run;
+pub mod role;
 pub mod sign_in_throttle;
 pub mod user;
 pub mod user_session;

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::actor::Principal;
 use agencyflow_graphql::domain::identity::credentials;
+use agencyflow_graphql::domain::identity::records;
 use agencyflow_graphql::domain::identity::sessions;
 use agencyflow_graphql::domain::identity::sign_in::{self, Attempt, Outcome};
-use agencyflow_graphql::domain::identity::users;
 use agencyflow_graphql::error::AppError;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -172,7 +172,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
         let ended = match found {
             Ok(Some((session, user))) => {
                 let caller = Caller {
-                    actor: sign_in::acting_user(
+                    actor: records::acting_user(
                         &user,
                         agencyflow_graphql::domain::actor::Via::Session(session.id),
                     ),
@@ -267,7 +267,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
             let Principal::User { id, .. } = actor.principal else {
                 return redirect("/sign-in");
             };
-            match users::get(&state.db, id).await {
+            match records::get(&state.db, id).await {
                 Ok(user) => pages::home(HomeView {
                     name: &user.display_name,
                     email: &user.email,

@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod integrations;
 pub mod mfa;
 pub mod password;
+pub mod records;
 pub mod sessions;
 pub mod sign_in;
 pub mod throttle;

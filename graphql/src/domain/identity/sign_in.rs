@@ -13,27 +13,13 @@ use serde_json::json;
 use super::Identity;
 use super::mfa::{self, CodeCheck};
 use super::password;
+use super::records::{self, acting_user};
 use super::sessions::{self, Client, Started};
 use super::throttle;
-use super::users::{self, person_name};
-use crate::domain::actor::{Actor, Caller, Principal, Via};
+use crate::domain::actor::{Caller, Via};
 use crate::domain::audit::{self, Change};
 use crate::domain::tx::begin_write;
 use crate::error::AppResult;
-
-/// The actor a user is when acting through `via`.
-pub fn acting_user(user: &user::Model, via: Via) -> Actor {
-    Actor {
-        principal: Principal::User {
-            id: user.id,
-            name: person_name(user),
-        },
-        role: user.role,
-        agency_id: user.agency_id,
-        via,
-        must_enrol_mfa: false,
-    }
-}
 
 pub struct Attempt<'a> {
     pub email: &'a str,
@@ -74,7 +60,7 @@ pub async fn sign_in(
     let bounded =
         email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
     let user = if bounded {
-        users::find_by_email(db, &email).await?
+        records::find_by_email(db, &email).await?
     } else {
         None
     };
@@ -155,7 +141,7 @@ async fn refuse(
 ) -> AppResult<Outcome> {
     let tx = begin_write(db).await?;
     throttle::record_failure(&tx, &identity.throttle, keys, caller.now).await?;
-    let user = users::find_by_email(&tx, email).await?;
+    let user = records::find_by_email(&tx, email).await?;
     audit_attempt(&tx, caller, email, user.map(|u| u.id), why, client).await?;
     tx.commit().await?;
     Ok(Outcome::Refused)
