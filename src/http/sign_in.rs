@@ -9,7 +9,7 @@ use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::actor::Principal;
 use agencyflow_graphql::domain::identity::credentials;
 use agencyflow_graphql::domain::identity::sessions;
-use agencyflow_graphql::domain::identity::sign_in::{self, Attempt, Outcome};
+use agencyflow_graphql::domain::identity::sign_in::{self, Attempt, Browser, Outcome};
 use agencyflow_graphql::domain::identity::users;
 use agencyflow_graphql::error::AppError;
 use axum::Form;
@@ -120,8 +120,10 @@ pub async fn submit(
         email: &form.email,
         password: &form.password,
         code: form.code.as_deref(),
-        client: state.cookies.client(&headers, Some(peer)),
-        previous_session: previous.as_deref(),
+        browser: Browser {
+            client: state.cookies.client(&headers, Some(peer)),
+            previous_session: previous.as_deref(),
+        },
     };
     match sign_in::sign_in(&state.db, &caller, &state.identity, attempt).await {
         Ok(Outcome::SignedIn { started, .. }) => {

@@ -7,6 +7,7 @@ pub mod password;
 pub mod credentials;
 pub mod sessions;
 pub mod sign_in;
+pub mod sso;
 pub mod throttle;
 pub mod totp;
 pub mod users;

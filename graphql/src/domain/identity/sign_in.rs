@@ -7,7 +7,7 @@ use chrono::Duration;
 use entity::user::{self, UserStatus};
 use entity::user_session::{EndReason, SignInMethod};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::Identity;
@@ -40,6 +40,11 @@ pub struct Attempt<'a> {
     pub password: &'a str,
     /// A TOTP code or a recovery code, once the user has MFA on.
     pub code: Option<&'a str>,
+    pub browser: Browser<'a>,
+}
+
+/// The browser signing in.
+pub struct Browser<'a> {
     pub client: Client,
     /// The session cookie the browser already had: it ends, so each sign-in gets a new id.
     pub previous_session: Option<&'a str>,
@@ -65,9 +70,9 @@ pub async fn sign_in(
     let now = caller.now;
     let email = attempt.email.trim().to_lowercase();
     let mut keys = vec![throttle::email_key(&email)];
-    keys.extend(attempt.client.address.as_deref().map(throttle::client_key));
+    keys.extend(attempt.browser.client.address.as_deref().map(throttle::client_key));
     if let Some(wait) = throttle::wait(db, &identity.throttle, &keys, now).await? {
-        audit_attempt(db, caller, &email, None, "throttled", &attempt.client).await?;
+        audit_attempt(db, caller, &email, None, "throttled", &attempt.browser.client).await?;
         return Ok(Outcome::Throttled(wait));
     }
     let bounded = email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
@@ -80,7 +85,7 @@ pub async fn sign_in(
     let password_ok = identity.passwords.verify(stored, attempt.password).await && bounded;
     let user = user.filter(|u| password_ok && u.status == UserStatus::Active);
     let Some(user) = user else {
-        return refuse(db, caller, identity, &keys, &email, "wrong credentials", &attempt.client).await;
+        return refuse(db, caller, identity, &keys, &email, "wrong credentials", &attempt.browser.client).await;
     };
     let mut used = "password";
     if user.mfa_enabled_at.is_some() {
@@ -91,29 +96,46 @@ pub async fn sign_in(
             CodeCheck::Totp => used = "password+totp",
             CodeCheck::RecoveryCode => used = "password+recovery_code",
             CodeCheck::Wrong => {
-                return refuse(db, caller, identity, &keys, &email, "wrong code", &attempt.client).await;
+                return refuse(db, caller, identity, &keys, &email, "wrong code", &attempt.browser.client).await;
             }
         }
     }
 
     let tx = begin_write(db).await?;
     throttle::clear(&tx, &keys[0]).await?;
-    let started = sessions::start(&tx, &user, SignInMethod::Password, now, identity.sessions, &attempt.client).await?;
+    let started = open_session(&tx, caller, identity, &user, SignInMethod::Password, used, &attempt.browser).await?;
+    tx.commit().await?;
+    Ok(Outcome::SignedIn { started, user })
+}
+
+/// Starts a session for `user`, who has just proved who they are by `method` with
+/// `factors`: ends the browser's previous session, stamps the user's last sign-in and
+/// records the sign-in, by the user through the new session. The caller commits `tx`.
+pub(super) async fn open_session(
+    tx: &DatabaseTransaction,
+    caller: &Caller,
+    identity: &Identity,
+    user: &user::Model,
+    method: SignInMethod,
+    factors: &str,
+    browser: &Browser<'_>,
+) -> AppResult<Started> {
+    let now = caller.now;
+    let started = sessions::start(tx, user, method, now, identity.sessions, &browser.client).await?;
     let caller = Caller {
-        actor: acting_user(&user, Via::Session(started.session.id)),
+        actor: acting_user(user, Via::Session(started.session.id)),
         ..caller.clone()
     };
-    if let Some(previous) = attempt.previous_session {
-        sessions::end(&tx, &caller, previous, EndReason::Rotated).await?;
+    if let Some(previous) = browser.previous_session {
+        sessions::end(tx, &caller, previous, EndReason::Rotated).await?;
     }
     user::Entity::update_many()
         .col_expr(user::Column::LastSignInAt, Expr::value(now))
         .filter(user::Column::Id.eq(user.id))
-        .exec(&tx)
+        .exec(tx)
         .await?;
-    record_sign_in(&tx, &caller, &user, &started, used, &attempt.client).await?;
-    tx.commit().await?;
-    Ok(Outcome::SignedIn { started, user })
+    record_sign_in(tx, &caller, user, &started, factors, &browser.client).await?;
+    Ok(started)
 }
 
 async fn refuse(
