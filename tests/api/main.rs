@@ -37,6 +37,7 @@ mod schema_sweep;
 mod scoping;
 mod shutdown;
 mod simulate;
+mod sso;
 mod storage;
 mod timeline;
 mod tokens;
