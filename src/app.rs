@@ -161,7 +161,8 @@ impl Application {
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
-        ).with_graceful_shutdown(async move {
+        )
+        .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(());
         });

@@ -242,7 +242,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(MfaRecoveryCodes::CodeHash, 64))
                     .col(timestamp_with_time_zone(MfaRecoveryCodes::CreatedAt))
                     .col(timestamp_with_time_zone_null(MfaRecoveryCodes::UsedAt))
-                    .foreign_key(&mut to_user(MfaRecoveryCodes::Table, MfaRecoveryCodes::UserId))
+                    .foreign_key(&mut to_user(
+                        MfaRecoveryCodes::Table,
+                        MfaRecoveryCodes::UserId,
+                    ))
                     .to_owned(),
             )
             .await?;

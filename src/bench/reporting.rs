@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use agencyflow_graphql::domain::performance::snapshot;
 use agencyflow_graphql::domain::identity::integrations::{self, NewIntegration};
+use agencyflow_graphql::domain::performance::snapshot;
 use agencyflow_graphql::domain::{Caller, money, tx::begin_write};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};

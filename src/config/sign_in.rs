@@ -85,7 +85,9 @@ impl SignInSettings {
         }
         axum::http::HeaderName::from_bytes(name.as_bytes())
             .map(Some)
-            .with_context(|| format!("sign_in.client_address_header: '{name}' is not a header name"))
+            .with_context(|| {
+                format!("sign_in.client_address_header: '{name}' is not a header name")
+            })
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -167,7 +169,9 @@ mod tests {
 
     #[test]
     fn https_gets_the_host_prefixed_secure_cookie() {
-        let cookie = with_url("https://collections.lender.example/").cookie().unwrap();
+        let cookie = with_url("https://collections.lender.example/")
+            .cookie()
+            .unwrap();
         assert_eq!(cookie.name, "__Host-agencyflow_session");
         assert!(cookie.secure);
         assert_eq!(cookie.origin, "https://collections.lender.example");
@@ -175,12 +179,18 @@ mod tests {
 
     #[test]
     fn plain_http_only_on_loopback_and_without_the_prefix() {
-        for local in ["http://localhost:8080", "http://127.0.0.1:9000", "http://[::1]:8080"] {
+        for local in [
+            "http://localhost:8080",
+            "http://127.0.0.1:9000",
+            "http://[::1]:8080",
+        ] {
             let cookie = with_url(local).cookie().unwrap();
             assert_eq!(cookie.name, "agencyflow_session", "{local}");
             assert!(!cookie.secure);
         }
-        let err = with_url("http://collections.lender.example").cookie().unwrap_err();
+        let err = with_url("http://collections.lender.example")
+            .cookie()
+            .unwrap_err();
         assert!(err.to_string().starts_with("sign_in.public_url"), "{err}");
         assert!(with_url("").cookie().is_err());
         assert!(with_url("ftp://x.example").cookie().is_err());

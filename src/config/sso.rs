@@ -55,8 +55,8 @@ impl SsoSettings {
         if issuer.is_empty() {
             return Ok(None);
         }
-        let issuer_url = Url::parse(issuer)
-            .with_context(|| format!("sso.issuer: '{issuer}' is not a URL"))?;
+        let issuer_url =
+            Url::parse(issuer).with_context(|| format!("sso.issuer: '{issuer}' is not a URL"))?;
         match issuer_url.scheme() {
             "https" => {}
             "http" if is_loopback(&issuer_url) => {}
@@ -66,21 +66,31 @@ impl SsoSettings {
             bail!("sso.client_id: must be set when sso.issuer is");
         }
         if self.client_secret.expose_secret().is_empty() {
-            bail!("sso.client_secret: must be set when sso.issuer is (AGENCYFLOW__SSO__CLIENT_SECRET)");
+            bail!(
+                "sso.client_secret: must be set when sso.issuer is (AGENCYFLOW__SSO__CLIENT_SECRET)"
+            );
         }
         if !self.scopes.iter().any(|scope| scope == "openid") {
             bail!("sso.scopes: must include openid");
         }
-        if let Some(bad) = self.scopes.iter().find(|s| s.is_empty() || s.contains(char::is_whitespace)) {
+        if let Some(bad) = self
+            .scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
             bail!("sso.scopes: '{bad}' is not a scope (one word each)");
         }
         if self.role_claim.trim().is_empty() {
             bail!("sso.role_claim: must name the claim whose values map to roles, e.g. groups");
         }
         if self.role_map.is_empty() {
-            bail!("sso.role_map: map at least one value of sso.role_claim to a role, e.g. {{ \"af-admin\" = \"ADMIN\" }}");
+            bail!(
+                "sso.role_map: map at least one value of sso.role_claim to a role, e.g. {{ \"af-admin\" = \"ADMIN\" }}"
+            );
         }
-        if self.role_map.values().any(|role| *role == Role::Agency) && self.agency_claim.trim().is_empty() {
+        if self.role_map.values().any(|role| *role == Role::Agency)
+            && self.agency_claim.trim().is_empty()
+        {
             bail!("sso.agency_claim: must be set when sso.role_map maps to AGENCY");
         }
         let redirect_uri = Url::parse(public_url)
@@ -141,17 +151,25 @@ mod tests {
     #[test]
     fn the_callback_is_under_the_public_url() {
         let config = on().config(PUBLIC_URL).unwrap().unwrap();
-        assert_eq!(config.redirect_uri.as_str(), "https://collections.lender.example/sign-in/sso/callback");
+        assert_eq!(
+            config.redirect_uri.as_str(),
+            "https://collections.lender.example/sign-in/sso/callback"
+        );
         assert_eq!(config.policy.issuer, "https://id.lender.example");
     }
 
     #[test]
     fn validation_names_the_key() {
-        let cases: [(&str, fn(&mut SsoSettings)); 8] = [
+        type Change = fn(&mut SsoSettings);
+        let cases: [(&str, Change); 8] = [
             ("sso.issuer", |s| s.issuer = "id.lender.example".into()),
-            ("sso.issuer", |s| s.issuer = "http://id.lender.example".into()),
+            ("sso.issuer", |s| {
+                s.issuer = "http://id.lender.example".into()
+            }),
             ("sso.client_id", |s| s.client_id = String::new()),
-            ("sso.client_secret", |s| s.client_secret = SecretString::from("")),
+            ("sso.client_secret", |s| {
+                s.client_secret = SecretString::from("")
+            }),
             ("sso.scopes", |s| s.scopes = vec!["email".into()]),
             ("sso.role_claim", |s| s.role_claim = " ".into()),
             ("sso.role_map", |s| s.role_map.clear()),

@@ -12,11 +12,11 @@
 use std::time::Instant;
 
 use agencyflow_graphql::AppError;
+use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::Actor;
 use agencyflow_graphql::domain::identity::sessions;
-use agencyflow_graphql::error::AppResult;
-use agencyflow_graphql::api::{Auth, Loaders, RequestMeta};
 use agencyflow_graphql::domain::tokens;
+use agencyflow_graphql::error::AppResult;
 use async_graphql::http::MultipartOptions;
 use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError, Value};
 use axum::BoxError;

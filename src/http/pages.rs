@@ -10,7 +10,11 @@ use maud::{DOCTYPE, Markup, html};
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-pub const STYLE_ROUTE: &str = concat!("/assets/agencyflow@", env!("CARGO_PKG_VERSION"), "/pages.css");
+pub const STYLE_ROUTE: &str = concat!(
+    "/assets/agencyflow@",
+    env!("CARGO_PKG_VERSION"),
+    "/pages.css"
+);
 const STYLE: &str = include_str!("pages.css");
 
 /// The stylesheet, cached for a year (its URL names the version).

@@ -134,7 +134,14 @@ mod tests {
     fn the_cookie_is_host_only_http_only_lax_and_secure() {
         let set = cookies().set("afs_secret".into());
         let set = set.to_str().unwrap();
-        for part in ["__Host-agencyflow_session=afs_secret", "HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=3600"] {
+        for part in [
+            "__Host-agencyflow_session=afs_secret",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=3600",
+        ] {
             assert!(set.contains(part), "{set} lacks {part}");
         }
         assert!(!set.contains("Domain"), "{set}");
@@ -148,18 +155,30 @@ mod tests {
             "theme=dark; __Host-agencyflow_session=afs_abc; x=1",
         )]));
         assert_eq!(found.as_deref(), Some("afs_abc"));
-        assert_eq!(cookies().secret(&headers(&[("cookie", "agencyflow_session=afs_abc")])), None);
+        assert_eq!(
+            cookies().secret(&headers(&[("cookie", "agencyflow_session=afs_abc")])),
+            None
+        );
     }
 
     #[test]
     fn same_origin_needs_fetch_metadata_or_a_matching_origin() {
         let c = cookies();
         assert!(c.is_same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!c.is_same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://collections.example")])));
+        assert!(!c.is_same_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://collections.example")
+        ])));
         assert!(!c.is_same_origin(&headers(&[("sec-fetch-site", "same-site")])));
         assert!(c.is_same_origin(&headers(&[("origin", "https://collections.example")])));
-        assert!(c.is_same_origin(&headers(&[("origin", "http://127.0.0.1:4000"), ("host", "127.0.0.1:4000")])));
-        assert!(!c.is_same_origin(&headers(&[("origin", "https://evil.example"), ("host", "collections.example")])));
+        assert!(c.is_same_origin(&headers(&[
+            ("origin", "http://127.0.0.1:4000"),
+            ("host", "127.0.0.1:4000")
+        ])));
+        assert!(!c.is_same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "collections.example")
+        ])));
         assert!(!c.is_same_origin(&headers(&[("origin", "null")])));
         assert!(!c.is_same_origin(&headers(&[])));
     }
@@ -168,10 +187,25 @@ mod tests {
     fn the_client_address_comes_from_the_proxy_header_when_configured() {
         let peer: SocketAddr = "10.0.0.5:5555".parse().unwrap();
         let c = cookies();
-        let client = c.client(&headers(&[("x-forwarded-for", "203.0.113.9, 10.0.0.1"), ("user-agent", "Firefox")]), Some(peer));
+        let client = c.client(
+            &headers(&[
+                ("x-forwarded-for", "203.0.113.9, 10.0.0.1"),
+                ("user-agent", "Firefox"),
+            ]),
+            Some(peer),
+        );
         assert_eq!(client.address.as_deref(), Some("203.0.113.9"));
         assert_eq!(client.user_agent.as_deref(), Some("Firefox"));
-        let direct = SessionCookies { client_address_header: None, ..c };
-        assert_eq!(direct.client(&headers(&[("x-forwarded-for", "1.2.3.4")]), Some(peer)).address.as_deref(), Some("10.0.0.5"));
+        let direct = SessionCookies {
+            client_address_header: None,
+            ..c
+        };
+        assert_eq!(
+            direct
+                .client(&headers(&[("x-forwarded-for", "1.2.3.4")]), Some(peer))
+                .address
+                .as_deref(),
+            Some("10.0.0.5")
+        );
     }
 }

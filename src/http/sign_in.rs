@@ -114,7 +114,10 @@ pub async fn submit(
         sso: state.sso.is_some(),
     };
     if posted_cross_site(&state, &headers) {
-        return pages::sign_in(StatusCode::FORBIDDEN, view("Sign in from this service's own page.", false));
+        return pages::sign_in(
+            StatusCode::FORBIDDEN,
+            view("Sign in from this service's own page.", false),
+        );
     }
     let previous = state.cookies.secret(&headers);
     let caller = Caller::system("sign-in", state.clock.now());
@@ -128,7 +131,7 @@ pub async fn submit(
         },
     };
     match sign_in::sign_in(&state.db, &caller, &state.identity, attempt).await {
-        Ok(Outcome::SignedIn { started, .. }) => {
+        Ok(Outcome::SignedIn(started)) => {
             let mut response = redirect(return_to.unwrap_or("/"));
             response
                 .headers_mut()
@@ -139,10 +142,9 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
             view("Enter the code from your authenticator app.", true),
         ),
-        Ok(Outcome::Refused) => pages::sign_in(
-            StatusCode::UNAUTHORIZED,
-            view(REFUSED, form.code.is_some()),
-        ),
+        Ok(Outcome::Refused) => {
+            pages::sign_in(StatusCode::UNAUTHORIZED, view(REFUSED, form.code.is_some()))
+        }
         Ok(Outcome::Throttled(wait)) => {
             let secs = wait.num_seconds().max(1);
             let message = format!("Too many attempts. Try again in {secs} seconds.");
@@ -174,7 +176,10 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
         let ended = match found {
             Ok(Some((session, user))) => {
                 let caller = Caller {
-                    actor: sign_in::acting_user(&user, agencyflow_graphql::domain::actor::Via::Session(session.id)),
+                    actor: sign_in::acting_user(
+                        &user,
+                        agencyflow_graphql::domain::actor::Via::Session(session.id),
+                    ),
                     request_id: None,
                     now,
                 };
@@ -216,20 +221,40 @@ pub async fn set_password(
     form: Result<Form<SetPasswordForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return pages::set_password(StatusCode::BAD_REQUEST, "", Some("Send the link's token and a password."));
+        return pages::set_password(
+            StatusCode::BAD_REQUEST,
+            "",
+            Some("Send the link's token and a password."),
+        );
     };
     if posted_cross_site(&state, &headers) {
-        return pages::set_password(StatusCode::FORBIDDEN, &form.token, Some("Set the password from this service's own page."));
+        return pages::set_password(
+            StatusCode::FORBIDDEN,
+            &form.token,
+            Some("Set the password from this service's own page."),
+        );
     }
     let caller = Caller::system("set-password", state.clock.now());
-    match credentials::use_link(&state.db, &caller, &state.identity, &form.token, &form.password).await {
+    match credentials::use_link(
+        &state.db,
+        &caller,
+        &state.identity,
+        &form.token,
+        &form.password,
+    )
+    .await
+    {
         Ok(_) => pages::password_set(),
         Err(AppError::BadUserInput { message, .. }) => {
             pages::set_password(StatusCode::BAD_REQUEST, &form.token, Some(&message))
         }
         Err(err) => {
             tracing::error!(error = ?err, "setting a password failed");
-            pages::set_password(StatusCode::INTERNAL_SERVER_ERROR, &form.token, Some("Something went wrong on our side."))
+            pages::set_password(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &form.token,
+                Some("Something went wrong on our side."),
+            )
         }
     }
 }
@@ -269,7 +294,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to() {
         assert_eq!(local_path(Some("/graphql")), Some("/graphql"));
-        for away in ["//evil.example", "/\\evil.example", "https://evil.example", "graphql", "/a\nb"] {
+        for away in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "graphql",
+            "/a\nb",
+        ] {
             assert_eq!(local_path(Some(away)), None, "{away}");
         }
         assert_eq!(local_path(None), None);

@@ -32,10 +32,10 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId,
-    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,9 @@ impl SingleSignOn {
             OidcClient::from_provider_metadata(
                 metadata,
                 ClientId::new(config.client_id.clone()),
-                Some(ClientSecret::new(config.client_secret.expose_secret().to_owned())),
+                Some(ClientSecret::new(
+                    config.client_secret.expose_secret().to_owned(),
+                )),
             )
             .set_redirect_uri(RedirectUrl::from_url(config.redirect_uri.clone())),
         );
@@ -213,13 +215,20 @@ impl SingleSignOn {
             subject: claims.subject().to_string(),
             email: claims.email().map(|email| email.to_string()),
             email_verified: claims.email_verified() == Some(true),
-            name: claims.name().and_then(|name| name.get(None)).map(|name| name.to_string()),
+            name: claims
+                .name()
+                .and_then(|name| name.get(None))
+                .map(|name| name.to_string()),
             roles: extra.values(&config.role_claim),
             agency: extra.values(&config.agency_claim).into_iter().next(),
         };
-        let lacking = found.email.is_none() || !found.email_verified || found.roles.is_empty() || found.agency.is_none();
+        let lacking = found.email.is_none()
+            || !found.email_verified
+            || found.roles.is_empty()
+            || found.agency.is_none();
         if lacking && client.user_info_url().is_some() {
-            self.add_userinfo(&client, tokens.access_token(), &mut found).await;
+            self.add_userinfo(&client, tokens.access_token(), &mut found)
+                .await;
         }
         Ok(found)
     }
@@ -227,12 +236,20 @@ impl SingleSignOn {
     /// Fills in from userinfo what the ID token lacks; the ID token's own claims win. A
     /// userinfo answer that fails leaves the claims as they are (the workflow then refuses
     /// what they lack).
-    async fn add_userinfo(&self, client: &OidcClient, access_token: &AccessToken, found: &mut Claims) {
+    async fn add_userinfo(
+        &self,
+        client: &OidcClient,
+        access_token: &AccessToken,
+        found: &mut Claims,
+    ) {
         let subject = openidconnect::SubjectIdentifier::new(found.subject.clone());
         let Ok(request) = client.user_info(access_token.clone(), Some(subject)) else {
             return;
         };
-        let info = match request.request_async::<OtherClaims, _, CoreGenderClaim>(&self.http).await {
+        let info = match request
+            .request_async::<OtherClaims, _, CoreGenderClaim>(&self.http)
+            .await
+        {
             Ok(info) => info,
             Err(err) => {
                 tracing::warn!(error = %error_chain(&err), "OpenID provider userinfo failed");
@@ -242,11 +259,16 @@ impl SingleSignOn {
         if found.email.is_none() {
             found.email = info.email().map(|email| email.to_string());
             found.email_verified = info.email_verified() == Some(true);
-        } else if !found.email_verified && info.email().map(|e| e.as_str()) == found.email.as_deref() {
+        } else if !found.email_verified
+            && info.email().map(|e| e.as_str()) == found.email.as_deref()
+        {
             found.email_verified = info.email_verified() == Some(true);
         }
         if found.name.is_none() {
-            found.name = info.name().and_then(|name| name.get(None)).map(|name| name.to_string());
+            found.name = info
+                .name()
+                .and_then(|name| name.get(None))
+                .map(|name| name.to_string());
         }
         let extra = info.additional_claims();
         if found.roles.is_empty() {
@@ -286,16 +308,17 @@ fn flow_cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-fn sso_of(state: &AppState) -> Result<&SingleSignOn, Response> {
-    state.sso.as_deref().ok_or_else(|| {
-        pages::sign_in(
-            StatusCode::NOT_FOUND,
-            SignInView {
-                error: Some("Single sign-on is not configured here. Sign in with your e-mail and password."),
-                ..SignInView::default()
-            },
-        )
-    })
+/// The sign-in page of a service without single sign-on.
+fn not_configured() -> Response {
+    pages::sign_in(
+        StatusCode::NOT_FOUND,
+        SignInView {
+            error: Some(
+                "Single sign-on is not configured here. Sign in with your e-mail and password.",
+            ),
+            ..SignInView::default()
+        },
+    )
 }
 
 /// The sign-in page saying why single sign-on was refused.
@@ -361,9 +384,8 @@ pub async fn begin(
     headers: HeaderMap,
     Query(query): Query<ReturnTo>,
 ) -> Response {
-    let sso = match sso_of(&state) {
-        Ok(sso) => sso,
-        Err(page) => return page,
+    let Some(sso) = state.sso.as_deref() else {
+        return not_configured();
     };
     let now = state.clock.now();
     let Some(client) = sso.client().await else {
@@ -395,7 +417,11 @@ pub async fn begin(
     match sso::begin(&state.db, now, flow).await {
         Ok(browser) => {
             let mut response = redirect(url.as_str());
-            let cookie = state.cookies.build(flow_cookie_name(&state), browser, FLOW_LIFETIME.num_seconds());
+            let cookie = state.cookies.build(
+                flow_cookie_name(&state),
+                browser,
+                FLOW_LIFETIME.num_seconds(),
+            );
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             response
         }
@@ -417,12 +443,13 @@ pub async fn callback(
     headers: HeaderMap,
     query: Result<Query<Callback>, QueryRejection>,
 ) -> Response {
-    let sso = match sso_of(&state) {
-        Ok(sso) => sso,
-        Err(page) => return page,
+    let Some(sso) = state.sso.as_deref() else {
+        return not_configured();
     };
     let mut response = complete(&state, sso, peer, &headers, query.ok().map(|Query(q)| q)).await;
-    let spent = state.cookies.build(flow_cookie_name(&state), String::new(), 0);
+    let spent = state
+        .cookies
+        .build(flow_cookie_name(&state), String::new(), 0);
     response.headers_mut().append(header::SET_COOKIE, spent);
     response
 }
@@ -443,7 +470,9 @@ async fn complete(
     let (flow_return, claims) = match checked {
         Ok(found) => found,
         Err(Failure::Refused(refusal)) => {
-            return match sso::refuse(&state.db, &caller, &refusal, None, None, &browser.client).await {
+            return match sso::refuse(&state.db, &caller, &refusal, None, None, &browser.client)
+                .await
+            {
                 Ok(()) => refused(&refusal),
                 Err(err) => internal(&err),
             };
@@ -455,8 +484,17 @@ async fn complete(
         previous_session: previous.as_deref(),
         ..browser
     };
-    match sso::sign_in(&state.db, &caller, &state.identity, &sso.config.policy, &claims, &browser).await {
-        Ok(Outcome::SignedIn { started, .. }) => {
+    match sso::sign_in(
+        &state.db,
+        &caller,
+        &state.identity,
+        &sso.config.policy,
+        &claims,
+        &browser,
+    )
+    .await
+    {
+        Ok(Outcome::SignedIn(started)) => {
             let mut response = redirect(flow_return.as_deref().unwrap_or("/"));
             response
                 .headers_mut()

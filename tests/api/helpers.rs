@@ -15,8 +15,8 @@ use agencyflow_graphql::domain::tokens::{self, NewToken, TokenLifetime, TokenOwn
 use chrono::{DateTime, Utc};
 use entity::api_token::Role;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use sea_orm::ActiveEnum;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -207,7 +207,11 @@ pub async fn person(db: &DatabaseConnection, role: Role, agency_id: Option<i64>)
         .identity()
         .expect("identity");
     let system = Caller::system("test", Utc::now());
-    let email = format!("{}-{}@people.test", role.to_value().to_lowercase(), uuid::Uuid::new_v4());
+    let email = format!(
+        "{}-{}@people.test",
+        role.to_value().to_lowercase(),
+        uuid::Uuid::new_v4()
+    );
     let user = users::create(
         db,
         &system,

@@ -14,8 +14,8 @@ use crate::domain::Caller;
 use crate::domain::actor::Actor;
 use crate::domain::identity::credentials::{self, ResetLink};
 use crate::domain::identity::integrations::{self, NewIntegration};
-use crate::domain::identity::users::{self, NewUser, UserChanges};
 use crate::domain::identity::mfa;
+use crate::domain::identity::users::{self, NewUser, UserChanges};
 
 #[derive(Default)]
 pub struct UserQuery;
@@ -160,9 +160,11 @@ impl UserMutation {
             language: input.language,
             time_zone: input.time_zone,
         };
-        Ok(users::update(db(ctx), &caller, ids::parse("id", &id)?, changes)
-            .await?
-            .into())
+        Ok(
+            users::update(db(ctx), &caller, ids::parse("id", &id)?, changes)
+                .await?
+                .into(),
+        )
     }
 
     /// Disables a user: their sessions end and their tokens are revoked at once.

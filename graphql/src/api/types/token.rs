@@ -6,8 +6,8 @@ use super::agency::Agency;
 use super::enums::Role;
 use super::user::{Integration, User};
 use crate::api::context::{db, now};
-use crate::domain::identity::{integrations, users};
 use crate::api::ids::to_id;
+use crate::domain::identity::{integrations, users};
 
 /// A bearer token as the registry keeps it: never the secret.
 #[derive(SimpleObject)]

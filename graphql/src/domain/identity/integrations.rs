@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::domain::actor::{Caller, Principal};
 use crate::domain::audit::{self, Change};
-use crate::domain::tokens::{self, CreatedToken, NewToken, TokenLifetime, TokenOwner};
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
+use crate::domain::tokens::{self, CreatedToken, NewToken, TokenLifetime, TokenOwner};
 use crate::domain::tx::begin_write;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};

@@ -67,7 +67,11 @@ pub async fn check_code<C: ConnectionTrait>(
             CodeCheck::Wrong
         });
     }
-    let Some(secret) = user.mfa_secret.as_deref().and_then(totp::secret_from_base32) else {
+    let Some(secret) = user
+        .mfa_secret
+        .as_deref()
+        .and_then(totp::secret_from_base32)
+    else {
         return Ok(CodeCheck::Wrong);
     };
     let Some(step) = totp::matching_step(&secret, code, caller.now) else {
@@ -148,15 +152,22 @@ pub async fn confirm_enrolment(
     let tx = begin_write(db).await?;
     let user = users::find_for_update(&tx, id).await?;
     if user.mfa_enabled_at.is_some() {
-        return Err(AppError::Conflict("multi-factor sign-in is already on".into()));
+        return Err(AppError::Conflict(
+            "multi-factor sign-in is already on".into(),
+        ));
     }
     let secret = user
         .mfa_secret
         .as_deref()
         .and_then(totp::secret_from_base32)
-        .ok_or_else(|| AppError::Conflict("start the enrolment first (startMfaEnrolment)".into()))?;
+        .ok_or_else(|| {
+            AppError::Conflict("start the enrolment first (startMfaEnrolment)".into())
+        })?;
     let step = totp::matching_step(&secret, code, caller.now).ok_or_else(|| {
-        AppError::bad_input("code", "this is not the app's current code: check the device's clock")
+        AppError::bad_input(
+            "code",
+            "this is not the app's current code: check the device's clock",
+        )
     })?;
     let now = caller.now;
     let enabled = users::save(&tx, caller, "user.enable_mfa", user, |row| {
@@ -203,7 +214,9 @@ pub async fn reset(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResu
     let tx = begin_write(db).await?;
     let user = users::find_for_update(&tx, id).await?;
     if user.mfa_secret.is_none() {
-        return Err(AppError::Conflict(format!("user {id} has no multi-factor sign-in")));
+        return Err(AppError::Conflict(format!(
+            "user {id} has no multi-factor sign-in"
+        )));
     }
     let updated = users::save(&tx, caller, "user.reset_mfa", user, |row| {
         row.mfa_secret = Set(None);

@@ -1,10 +1,10 @@
 //! People: users, passwords, sessions, multi-factor sign-in, and the integrations that act
 //! for systems.
 
+pub mod credentials;
 pub mod integrations;
 pub mod mfa;
 pub mod password;
-pub mod credentials;
 pub mod sessions;
 pub mod sign_in;
 pub mod sso;

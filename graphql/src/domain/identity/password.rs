@@ -154,7 +154,11 @@ mod tests {
         let hash = passwords.hash("correct horse battery").await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
         assert!(passwords.verify(Some(&hash), "correct horse battery").await);
-        assert!(!passwords.verify(Some(&hash), "correct horse battery!").await);
+        assert!(
+            !passwords
+                .verify(Some(&hash), "correct horse battery!")
+                .await
+        );
         assert_ne!(hash, passwords.hash("correct horse battery").await.unwrap());
     }
 
@@ -199,14 +203,26 @@ mod tests {
         assert_eq!(refusal("twelve chars"), None);
         assert_eq!(refusal("一二三四五六七八九十一二"), None);
         assert_eq!(refusal("alllowercaseletters"), None);
-        assert!(refusal(&"x".repeat(MAX_CHARS + 1)).unwrap().contains("at most"));
+        assert!(
+            refusal(&"x".repeat(MAX_CHARS + 1))
+                .unwrap()
+                .contains("at most")
+        );
         assert!(refusal("twelve chars\0").unwrap().contains("NUL"));
     }
 
     #[test]
     fn the_email_and_common_passwords_are_refused() {
-        assert!(refusal("ana.lopez@lender.example").unwrap().contains("e-mail"));
-        assert!(refusal("ANA.LOPEZ@LENDER.EXAMPLE").unwrap().contains("e-mail"));
+        assert!(
+            refusal("ana.lopez@lender.example")
+                .unwrap()
+                .contains("e-mail")
+        );
+        assert!(
+            refusal("ANA.LOPEZ@LENDER.EXAMPLE")
+                .unwrap()
+                .contains("e-mail")
+        );
         assert!(refusal("qwerty123456").unwrap().contains("common"));
         assert!(refusal("QWERTY123456").unwrap().contains("common"));
         assert!(refusal("1qaz2wsx3edc").unwrap().contains("common"));

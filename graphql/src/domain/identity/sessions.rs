@@ -87,7 +87,9 @@ pub async fn start<C: ConnectionTrait>(
 
 /// Whether `session` still works at `now`.
 pub fn is_live(session: &user_session::Model, now: DateTime<Utc>, policy: SessionPolicy) -> bool {
-    session.ended_at.is_none() && now < session.expires_at && now - session.last_seen_at < policy.idle
+    session.ended_at.is_none()
+        && now < session.expires_at
+        && now - session.last_seen_at < policy.idle
 }
 
 /// The live session a cookie secret names, with its user.
@@ -225,7 +227,10 @@ async fn close<C: ConnectionTrait>(
     }
     user_session::Entity::update_many()
         .col_expr(user_session::Column::EndedAt, Expr::value(caller.now))
-        .col_expr(user_session::Column::EndReason, Expr::value(reason.to_value()))
+        .col_expr(
+            user_session::Column::EndReason,
+            Expr::value(reason.to_value()),
+        )
         .filter(user_session::Column::Id.is_in(sessions.iter().map(|s| s.id)))
         .filter(user_session::Column::EndedAt.is_null())
         .exec(conn)

@@ -51,7 +51,8 @@ pub struct Browser<'a> {
 }
 
 pub enum Outcome {
-    SignedIn { started: Started, user: user::Model },
+    /// A session started: its cookie secret and row.
+    SignedIn(Box<Started>),
     /// The e-mail and password are right and the user has MFA on: ask for the code.
     CodeRequired,
     /// Wrong e-mail, password or code, or a disabled user: told alike.
@@ -70,12 +71,28 @@ pub async fn sign_in(
     let now = caller.now;
     let email = attempt.email.trim().to_lowercase();
     let mut keys = vec![throttle::email_key(&email)];
-    keys.extend(attempt.browser.client.address.as_deref().map(throttle::client_key));
+    keys.extend(
+        attempt
+            .browser
+            .client
+            .address
+            .as_deref()
+            .map(throttle::client_key),
+    );
     if let Some(wait) = throttle::wait(db, &identity.throttle, &keys, now).await? {
-        audit_attempt(db, caller, &email, None, "throttled", &attempt.browser.client).await?;
+        audit_attempt(
+            db,
+            caller,
+            &email,
+            None,
+            "throttled",
+            &attempt.browser.client,
+        )
+        .await?;
         return Ok(Outcome::Throttled(wait));
     }
-    let bounded = email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
+    let bounded =
+        email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
     let user = if bounded {
         users::find_by_email(db, &email).await?
     } else {
@@ -85,7 +102,16 @@ pub async fn sign_in(
     let password_ok = identity.passwords.verify(stored, attempt.password).await && bounded;
     let user = user.filter(|u| password_ok && u.status == UserStatus::Active);
     let Some(user) = user else {
-        return refuse(db, caller, identity, &keys, &email, "wrong credentials", &attempt.browser.client).await;
+        return refuse(
+            db,
+            caller,
+            identity,
+            &keys,
+            &email,
+            "wrong credentials",
+            &attempt.browser.client,
+        )
+        .await;
     };
     let mut used = "password";
     if user.mfa_enabled_at.is_some() {
@@ -96,16 +122,34 @@ pub async fn sign_in(
             CodeCheck::Totp => used = "password+totp",
             CodeCheck::RecoveryCode => used = "password+recovery_code",
             CodeCheck::Wrong => {
-                return refuse(db, caller, identity, &keys, &email, "wrong code", &attempt.browser.client).await;
+                return refuse(
+                    db,
+                    caller,
+                    identity,
+                    &keys,
+                    &email,
+                    "wrong code",
+                    &attempt.browser.client,
+                )
+                .await;
             }
         }
     }
 
     let tx = begin_write(db).await?;
     throttle::clear(&tx, &keys[0]).await?;
-    let started = open_session(&tx, caller, identity, &user, SignInMethod::Password, used, &attempt.browser).await?;
+    let started = open_session(
+        &tx,
+        caller,
+        identity,
+        &user,
+        SignInMethod::Password,
+        used,
+        &attempt.browser,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Outcome::SignedIn { started, user })
+    Ok(Outcome::SignedIn(Box::new(started)))
 }
 
 /// Starts a session for `user`, who has just proved who they are by `method` with
@@ -121,7 +165,8 @@ pub(super) async fn open_session(
     browser: &Browser<'_>,
 ) -> AppResult<Started> {
     let now = caller.now;
-    let started = sessions::start(tx, user, method, now, identity.sessions, &browser.client).await?;
+    let started =
+        sessions::start(tx, user, method, now, identity.sessions, &browser.client).await?;
     let caller = Caller {
         actor: acting_user(user, Via::Session(started.session.id)),
         ..caller.clone()
@@ -167,7 +212,10 @@ async fn audit_attempt<C: sea_orm::ConnectionTrait>(
 ) -> AppResult<()> {
     let (entity_type, entity_id) = match user_id {
         Some(id) => ("user", id.to_string()),
-        None => ("sign_in", email.chars().filter(|c| *c != '\0').take(320).collect()),
+        None => (
+            "sign_in",
+            email.chars().filter(|c| *c != '\0').take(320).collect(),
+        ),
     };
     audit::record(
         conn,

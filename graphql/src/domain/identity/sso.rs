@@ -50,7 +50,9 @@ pub struct SsoPolicy {
 impl SsoPolicy {
     /// The role the claim's values grant: that of the first value that is mapped.
     pub fn role(&self, values: &[String]) -> Option<Role> {
-        values.iter().find_map(|value| self.role_map.get(value).copied())
+        values
+            .iter()
+            .find_map(|value| self.role_map.get(value).copied())
     }
 
     /// How `users.sso_subject` names the identity of `sub` at this provider.
@@ -129,7 +131,9 @@ impl Refusal {
             Self::EmailNotVerified => "e-mail missing or not verified".into(),
             Self::EmailUnusable => "e-mail unusable".into(),
             Self::NoRole => "no mapped role".into(),
-            Self::UnknownAgency(code) => format!("unknown agency {}", code.as_deref().unwrap_or("(none)")),
+            Self::UnknownAgency(code) => {
+                format!("unknown agency {}", code.as_deref().unwrap_or("(none)"))
+            }
             Self::UserDisabled => "user disabled".into(),
             Self::NoAccount => "no user with the e-mail".into(),
             Self::LinkedElsewhere => "e-mail linked to another identity".into(),
@@ -140,7 +144,11 @@ impl Refusal {
 
 /// Records a new flow at `now` and answers the secret of the browser's flow cookie. Flows
 /// that have expired are deleted on the way.
-pub async fn begin(db: &DatabaseConnection, now: DateTime<Utc>, flow: NewFlow) -> AppResult<String> {
+pub async fn begin(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    flow: NewFlow,
+) -> AppResult<String> {
     let browser = secret::generate(BROWSER_PREFIX);
     let tx = begin_write(db).await?;
     sso_flow::Entity::delete_many()
@@ -221,7 +229,8 @@ pub struct Claims {
 }
 
 pub enum Outcome {
-    SignedIn { started: Started, user: user::Model },
+    /// A session started: its cookie secret and row.
+    SignedIn(Box<Started>),
     Refused(Refusal),
 }
 
@@ -311,13 +320,25 @@ pub async fn sign_in(
             users::insert(&tx, caller, new, None, Some(subject)).await?
         }
     };
-    let started = open_session(&tx, caller, identity, &user, SignInMethod::Sso, "sso", browser).await?;
+    let started = open_session(
+        &tx,
+        caller,
+        identity,
+        &user,
+        SignInMethod::Sso,
+        "sso",
+        browser,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Outcome::SignedIn { started, user })
+    Ok(Outcome::SignedIn(Box::new(started)))
 }
 
 /// The agency an agency code names (compared in upper case, as codes are stored).
-async fn agency_of<C: ConnectionTrait>(conn: &C, code: Option<&str>) -> AppResult<Option<agency::Model>> {
+async fn agency_of<C: ConnectionTrait>(
+    conn: &C,
+    code: Option<&str>,
+) -> AppResult<Option<agency::Model>> {
     let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
@@ -401,22 +422,37 @@ mod tests {
     fn the_first_mapped_value_gives_the_role() {
         let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let policy = policy();
-        assert_eq!(policy.role(&values(&["staff", "af-finance", "af-admin"])), Some(Role::Finance));
-        assert_eq!(policy.role(&values(&["af-admin", "af-finance"])), Some(Role::Admin));
+        assert_eq!(
+            policy.role(&values(&["staff", "af-finance", "af-admin"])),
+            Some(Role::Finance)
+        );
+        assert_eq!(
+            policy.role(&values(&["af-admin", "af-finance"])),
+            Some(Role::Admin)
+        );
         assert_eq!(policy.role(&values(&["AF-ADMIN", "staff"])), None);
         assert_eq!(policy.role(&[]), None);
     }
 
     #[test]
     fn subjects_are_named_with_their_issuer() {
-        assert_eq!(policy().subject("248289761001"), "https://id.lender.example#248289761001");
+        assert_eq!(
+            policy().subject("248289761001"),
+            "https://id.lender.example#248289761001"
+        );
     }
 
     #[test]
     fn display_names_are_printable_and_bounded() {
-        assert_eq!(display_name(Some(" Ada\u{0}\n Lovelace "), "ada@x.example"), "Ada Lovelace");
+        assert_eq!(
+            display_name(Some(" Ada\u{0}\n Lovelace "), "ada@x.example"),
+            "Ada Lovelace"
+        );
         assert_eq!(display_name(Some("  "), "ada@x.example"), "ada@x.example");
         assert_eq!(display_name(None, "ada@x.example"), "ada@x.example");
-        assert_eq!(display_name(Some(&"x".repeat(500)), "a@x.example").len(), 200);
+        assert_eq!(
+            display_name(Some(&"x".repeat(500)), "a@x.example").len(),
+            200
+        );
     }
 }

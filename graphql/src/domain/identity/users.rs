@@ -2,10 +2,10 @@
 //! Disabling a user ends their sessions and revokes their tokens in the same transaction.
 
 use chrono_tz::Tz;
+use entity::agency;
 use entity::api_token::Role;
 use entity::user::{self, UserStatus};
 use entity::user_session::EndReason;
-use entity::agency;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -14,8 +14,8 @@ use sea_orm::{
 use serde_json::json;
 
 use super::Identity;
-use super::password;
 use super::credentials::{self, ResetLink};
+use super::password;
 use super::sessions;
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
@@ -226,10 +226,7 @@ async fn record<C: ConnectionTrait>(
 }
 
 /// The user, row-locked for the rest of the transaction.
-pub(super) async fn find_for_update(
-    tx: &DatabaseTransaction,
-    id: i64,
-) -> AppResult<user::Model> {
+pub(super) async fn find_for_update(tx: &DatabaseTransaction, id: i64) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .lock_exclusive()
         .one(tx)
@@ -331,11 +328,7 @@ pub async fn update(
 
 /// Disables a user: from this instant none of their sessions or tokens works. Nobody
 /// disables themself, and the last active ADMIN is not disabled.
-pub async fn disable(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<user::Model> {
+pub async fn disable(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<user::Model> {
     if caller.actor.user_id() == Some(id) {
         return Err(AppError::Conflict("nobody disables themself".into()));
     }
@@ -459,7 +452,15 @@ mod tests {
             normalise_email("email", "  Ana.Lopez@Lender.Example ").unwrap(),
             "ana.lopez@lender.example"
         );
-        for bad in ["ana", "ana@", "@lender.example", "ana@lender", "a b@c.de", "a@b@c.de", "a@.de"] {
+        for bad in [
+            "ana",
+            "ana@",
+            "@lender.example",
+            "ana@lender",
+            "a b@c.de",
+            "a@b@c.de",
+            "a@.de",
+        ] {
             assert!(normalise_email("email", bad).is_err(), "{bad}");
         }
     }
@@ -468,7 +469,10 @@ mod tests {
     fn languages_and_time_zones_are_known_ones() {
         assert_eq!(language("language", "zh-cn").unwrap(), "zh-CN");
         assert!(language("language", "fr").is_err());
-        assert_eq!(time_zone("timeZone", "Asia/Shanghai").unwrap(), "Asia/Shanghai");
+        assert_eq!(
+            time_zone("timeZone", "Asia/Shanghai").unwrap(),
+            "Asia/Shanghai"
+        );
         assert!(time_zone("timeZone", "Mars/Olympus").is_err());
     }
 }
