@@ -171,6 +171,7 @@ async fn authenticate(
     response_type: ResponseType,
     now: DateTime<Utc>,
 ) -> Result<Auth, Response> {
+    let identity = &state.identity;
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         let Some(secret) = state.cookies.secret(headers) else {
             return Ok(Auth::Anonymous);
@@ -181,12 +182,11 @@ async fn authenticate(
                 "cross-site request refused: a request signed in with the session cookie must come from this service's pages (Origin or Sec-Fetch-Site); other clients send an 'Authorization: Bearer <token>' header",
             ));
         }
-        let identity = &state.identity;
         let looked_up = retry_once_on_dropped_connection(|| {
             sessions::authenticate(&state.db, &secret, now, identity.sessions, &identity.mfa)
         })
         .await;
-        return resolved(looked_up, response_type);
+        return resolved(looked_up).ok_or_else(|| internal(response_type));
     };
     // The scheme name is case-insensitive (RFC 9110 §11.1).
     let Some(secret) = value
@@ -198,11 +198,11 @@ async fn authenticate(
     else {
         return Ok(Auth::Invalid);
     };
-    let mfa = &state.identity.mfa;
-    let looked_up =
-        retry_once_on_dropped_connection(|| tokens::authenticate(&state.db, secret, now, mfa))
-            .await;
-    resolved(looked_up, response_type)
+    let looked_up = retry_once_on_dropped_connection(|| {
+        tokens::authenticate(&state.db, secret, now, &identity.mfa)
+    })
+    .await;
+    resolved(looked_up).ok_or_else(|| internal(response_type))
 }
 
 /// Runs a credential lookup, and once more if the database dropped the pooled connection.
@@ -220,22 +220,24 @@ where
     }
 }
 
-fn resolved(
-    looked_up: AppResult<Option<Actor>>,
-    response_type: ResponseType,
-) -> Result<Auth, Response> {
+/// What a lookup found; `None` when it failed (logged here).
+fn resolved(looked_up: AppResult<Option<Actor>>) -> Option<Auth> {
     match looked_up {
-        Ok(Some(actor)) => Ok(Auth::Authenticated(actor)),
-        Ok(None) => Ok(Auth::Invalid),
+        Ok(Some(actor)) => Some(Auth::Authenticated(actor)),
+        Ok(None) => Some(Auth::Invalid),
         Err(err) => {
             tracing::error!(error = ?err, "credential lookup failed");
-            Err(request_error(
-                response_type,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-            ))
+            None
         }
     }
+}
+
+fn internal(response_type: ResponseType) -> Response {
+    request_error(
+        response_type,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+    )
 }
 
 fn forbidden(response_type: ResponseType, message: &str) -> Response {

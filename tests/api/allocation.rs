@@ -480,7 +480,7 @@ async fn a_strategy_is_versioned_and_only_the_latest_version_is_active() {
     for (field, expected) in defaults {
         assert_eq!(created[field], expected, "{field}");
     }
-    assert!(str_of(&created["createdBy"]).starts_with("token:"));
+    assert!(str_of(&created["createdBy"]).starts_with("user:"));
 
     let banded = set(
         set(input(EQUAL), "segment.minBalance", json!("50.00")),
@@ -1170,7 +1170,7 @@ async fn a_run_is_audited_and_each_agency_with_work_is_told() {
     let event = &events[0];
     assert_eq!(event["action"], "allocation_run.create");
     assert_eq!(event["entityId"], run_id.as_str());
-    assert!(str_of(&event["actor"]).starts_with("token:"));
+    assert!(str_of(&event["actor"]).starts_with("user:"));
     assert_eq!(event["before"], Value::Null);
     assert_eq!(event["after"]["placed"], 40);
     assert_eq!(event["after"]["unplaced"], 0);

@@ -2,12 +2,12 @@ use entity::api_token::Role;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, token};
+use crate::helpers::{person, spawn_app, token};
 
 const EVENTS: &str = r#"
 query Events($filter: AuditEventsFilter, $first: Int, $after: String) {
   auditEvents(filter: $filter, first: $first, after: $after) {
-    edges { cursor node { id actor actorRole action entityType entityId before after requestId occurredAt } }
+    edges { cursor node { id actor actorName actorVia actorRole action entityType entityId before after requestId occurredAt } }
     pageInfo { hasNextPage endCursor }
   }
 }"#;
@@ -15,14 +15,15 @@ query Events($filter: AuditEventsFilter, $first: Int, $after: String) {
 #[tokio::test]
 async fn every_mutation_leaves_an_audit_event_with_actor_before_after_and_request_id() {
     let app = spawn_app().await;
+    let (finance_id, finance) = person(&app.db, Role::Finance, None).await;
     let created = app
         .client
         .post(&app.url)
         .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", app.admin_token))
+        .header("authorization", format!("Bearer {finance}"))
         .header("x-request-id", "req-audit-1")
         .body(
-            json!({ "query": r#"mutation { createApiToken(input: { role: FINANCE, label: "books" }) { token apiToken { id } } }"# })
+            json!({ "query": r#"mutation { createApiToken(input: { label: "books" }) { token apiToken { id } } }"# })
                 .to_string(),
         )
         .send()
@@ -60,8 +61,17 @@ async fn every_mutation_leaves_an_audit_event_with_actor_before_after_and_reques
     assert_eq!(edges.len(), 2, "{edges:?}");
     let (revoke, create) = (&edges[0]["node"], &edges[1]["node"]);
     assert_eq!(create["action"], "api_token.create");
-    assert_eq!(create["actorRole"], "ADMIN");
-    assert!(create["actor"].as_str().unwrap().starts_with("token:"));
+    assert_eq!(create["actorRole"], "FINANCE");
+    assert_eq!(create["actor"], format!("user:{finance_id}"));
+    assert!(
+        create["actorName"]
+            .as_str()
+            .unwrap()
+            .contains("@people.test"),
+        "{create}"
+    );
+    assert!(create["actorVia"].as_str().unwrap().starts_with("token:"));
+
     assert_eq!(create["requestId"], "req-audit-1");
     assert_eq!(create["before"], serde_json::Value::Null);
     assert_eq!(create["after"]["role"], "FINANCE");
@@ -71,6 +81,7 @@ async fn every_mutation_leaves_an_audit_event_with_actor_before_after_and_reques
         "no secret in the audit log"
     );
     assert_eq!(revoke["action"], "api_token.revoke");
+    assert_eq!(revoke["actorRole"], "ADMIN");
     assert_eq!(revoke["before"]["revokedAt"], serde_json::Value::Null);
     assert!(revoke["after"]["revokedAt"].is_string());
     assert!(
@@ -101,7 +112,7 @@ async fn the_audit_log_pages_newest_first() {
     let app = spawn_app().await;
     for label in ["one", "two", "three"] {
         app.admin(
-            "mutation($l: String!) { createApiToken(input: { role: AUDITOR, label: $l }) { token } }",
+            "mutation($l: String!) { createApiToken(input: { label: $l }) { token } }",
             json!({ "l": label }),
         )
         .await

@@ -72,7 +72,7 @@ async fn an_expired_token_is_unauthenticated() {
 #[tokio::test]
 async fn a_role_without_the_right_is_forbidden() {
     let app = spawn_app().await;
-    let create = r#"mutation { createApiToken(input: { role: AUDITOR, label: "x" }) { token } }"#;
+    let create = r#"mutation { createIntegration(input: { name: "x", agencyId: "1" }) { id } }"#;
     let audit = "{ auditEvents { edges { node { id } } } }";
     let tokens = "{ apiTokens { edges { node { id } } } }";
     let portfolios = "{ portfolios { edges { node { id } } } }";

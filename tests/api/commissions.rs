@@ -14,7 +14,7 @@ mutation($input: CommissionPlanInput!) {
   createCommissionPlan(input: $input) { id agencyId effectiveFrom rules }
 }";
 
-const GENERATE: &str = "
+pub(crate) const GENERATE: &str = "
 mutation($start: NaiveDate!, $end: NaiveDate!) {
   generateCommissionStatements(periodStart: $start, periodEnd: $end) {
     id status agencyId basis { amount } commission { amount } feeWithheld { amount }
@@ -23,11 +23,11 @@ mutation($start: NaiveDate!, $end: NaiveDate!) {
   }
 }";
 
-const STEPS: &str = "
+pub(crate) const STEPS: &str = "
 mutation($id: ID!) { submitCommissionStatement(id: $id) { status submittedBy } }";
 
 /// The fixture month on a 20% plan, with 100.00 of it remitted and in the ledger.
-async fn remitted_on_a_plan(app: &TestApp) -> Month {
+pub(crate) async fn remitted_on_a_plan(app: &TestApp) -> Month {
     let month = month(app).await;
     app.gql(
         Some(&month.finance),
@@ -53,7 +53,7 @@ async fn remitted_on_a_plan(app: &TestApp) -> Month {
     month
 }
 
-async fn reconcile(app: &TestApp, finance: &str, (start, end): (&str, &str)) {
+pub(crate) async fn reconcile(app: &TestApp, finance: &str, (start, end): (&str, &str)) {
     app.gql(
         Some(finance),
         "mutation($s: NaiveDate!, $e: NaiveDate!) { runReconciliation(periodStart: $s, periodEnd: $e) { id } }",

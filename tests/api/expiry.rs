@@ -150,9 +150,9 @@ async fn lapsed_qualifications_expire_once_with_an_audit_event_and_a_notificatio
     expected.sort_unstable();
     assert_eq!(audited, expected);
     let me = app
-        .gql(Some(&manager), "{ me { tokenId } }", json!({}))
+        .gql(Some(&manager), "{ me { user { id } } }", json!({}))
         .await;
-    let actor = format!("token:{}", me.data()["me"]["tokenId"].as_str().unwrap());
+    let actor = format!("user:{}", me.data()["me"]["user"]["id"].as_str().unwrap());
     for event in &events {
         assert_eq!(event["entityType"], "qualification");
         assert_eq!(event["actor"], actor.as_str());

@@ -32,7 +32,7 @@ pub struct TestApp {
 }
 
 /// Where the test's data lives; dropped (file removed, database dropped) with the app.
-enum Store {
+pub enum Store {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -77,7 +77,7 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-async fn fresh_store() -> (String, Store) {
+pub async fn fresh_store() -> (String, Store) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("agencyflow_test_{}", uuid::Uuid::new_v4().simple());
@@ -154,6 +154,14 @@ pub async fn spawn_app_after_on(
     prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection),
 ) -> TestApp {
     spawn(|_, _| {}, Some(clock), prepare).await
+}
+
+/// [`spawn_app_with`] on a manual `clock`.
+pub async fn spawn_app_after_on_with(
+    clock: Arc<ManualClock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn(|settings, _| adjust(settings), Some(clock), async |_, _| {}).await
 }
 
 /// With `clock`, or else the clock the settings ask for; `adjust` is told the base URL

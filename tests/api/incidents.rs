@@ -168,7 +168,7 @@ async fn vendor_managers_and_auditors_raise_incidents_and_nobody_else_does() {
         "tied to the agency's placement of the account"
     );
     assert_eq!(incident["evidence"]["complaintRef"], "CFPB-123");
-    assert!(incident["raisedBy"].as_str().unwrap().starts_with("token:"));
+    assert!(incident["raisedBy"].as_str().unwrap().starts_with("user:"));
 
     // An audit finding on an account the agency never held, and one on no account.
     let finding = raise(
@@ -294,7 +294,7 @@ async fn an_agency_acknowledges_only_its_own_open_incidents() {
         acknowledged["acknowledgedBy"]
             .as_str()
             .unwrap()
-            .starts_with("token:")
+            .starts_with("user:")
     );
     assert!(acknowledged["acknowledgedAt"].is_string());
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::fixtures::{self, today};
 use crate::helpers::{Answer, TestApp, spawn_app, token};
 
-const QUALIFICATION: &str = "id qualificationType region identifier issuer issuedOn expiresOn \
+pub(crate) const QUALIFICATION: &str = "id qualificationType region identifier issuer issuedOn expiresOn \
     document { url sha256 } status reviewedBy reviewNote reviewedAt submittedBy \
     revocationReason agency { code }";
 
@@ -28,7 +28,7 @@ const SET_REQUIREMENT: &str = "mutation($input: QualificationRequirementInput!) 
 const DEFINE_TYPE: &str = "mutation($input: QualificationTypeInput!) { defineQualificationType(input: $input) { code name description regionScoped } }";
 
 /// A valid `SubmitQualificationInput` for a data protection certificate.
-fn submission(agency_id: Option<i64>) -> Value {
+pub(crate) fn submission(agency_id: Option<i64>) -> Value {
     json!({
         "agencyId": agency_id.map(|id| id.to_string()),
         "qualificationType": "DATA_PROTECTION_CERT",
@@ -58,7 +58,7 @@ async fn submit(app: &TestApp, token: &str, input: Value) -> Answer {
 }
 
 /// Submits and returns the new qualification's id.
-async fn submitted(app: &TestApp, token: &str, input: Value) -> String {
+pub(crate) async fn submitted(app: &TestApp, token: &str, input: Value) -> String {
     submit(app, token, input).await.data()["submitQualification"]["id"]
         .as_str()
         .unwrap()
@@ -95,8 +95,10 @@ async fn revoke(app: &TestApp, token: &str, id: &str, reason: &str) -> Answer {
 
 /// How the audit log (and `submittedBy`, `reviewedBy`) names the holder of `token`.
 async fn actor_name(app: &TestApp, token: &str) -> String {
-    let me = app.gql(Some(token), "{ me { tokenId } }", json!({})).await;
-    format!("token:{}", me.data()["me"]["tokenId"].as_str().unwrap())
+    let me = app
+        .gql(Some(token), "{ me { user { id } } }", json!({}))
+        .await;
+    format!("user:{}", me.data()["me"]["user"]["id"].as_str().unwrap())
 }
 
 fn field(answer: &Answer) -> Option<&str> {

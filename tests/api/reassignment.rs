@@ -187,19 +187,26 @@ mutation($input: ReassignmentPolicyInput!) {
     trigger action window thresholdBp minAccounts count } }
 }";
 
-const DECISION_FIELDS: &str = "id status action segment executeAfter findings outcome
+pub(crate) const DECISION_FIELDS: &str = "id status action segment executeAfter findings outcome
     overrideReason overriddenBy agency { code }";
 
-fn run_query() -> String {
+pub(crate) fn run_query() -> String {
     format!(
         "mutation($dry: Boolean!) {{ runReassignment(dryRun: $dry) {{ id dryRun summary
            decisions {{ {DECISION_FIELDS} }} }} }}"
     )
 }
 
+pub(crate) fn override_query() -> String {
+    format!(
+        "mutation($id: ID!, $reason: String!) {{
+           overrideReassignment(decisionId: $id, reason: $reason) {{ {DECISION_FIELDS} }} }}"
+    )
+}
+
 /// The policy of the scenario: recovery under 60% of the peer median → PROBATION; more
 /// than 20% of accounts idle → RECALL_IDLE; an open CRITICAL incident → RECALL_ALL.
-async fn policy(app: &TestApp) -> Value {
+pub(crate) async fn policy(app: &TestApp) -> Value {
     app.admin(
         SET_POLICY,
         json!({ "input": {
@@ -226,7 +233,7 @@ async fn review(app: &TestApp, dry_run: bool) -> Value {
 }
 
 /// The scheduled review, run by another "process" with its clock `hours` ahead.
-async fn scheduled_review(app: &TestApp, hours: i64) {
+pub(crate) async fn scheduled_review(app: &TestApp, hours: i64) {
     scheduled_review_with(app, hours, |_| {}).await;
 }
 
@@ -244,7 +251,10 @@ async fn scheduled_review_with(
     let run = agencyflow_graphql::domain::jobs::runner::run_now(
         &jobs,
         agencyflow_graphql::domain::jobs::JobName::ReassignmentReview,
-        Utc::now() + Duration::hours(hours),
+        &agencyflow_graphql::domain::Caller::system(
+            "scheduler",
+            Utc::now() + Duration::hours(hours),
+        ),
     )
     .await
     .unwrap();
@@ -415,10 +425,7 @@ async fn an_override_stops_a_pending_decision() {
     let run = review(&app, false).await;
     let id = run["decisions"][0]["id"].clone();
     let manager = token(&app.db, Role::VendorManager, None).await;
-    let overriding = format!(
-        "mutation($id: ID!, $reason: String!) {{
-           overrideReassignment(decisionId: $id, reason: $reason) {{ {DECISION_FIELDS} }} }}"
-    );
+    let overriding = override_query();
     let agency = app
         .gql(
             Some(&contest.weak_token),

@@ -9,14 +9,15 @@ use agencyflow_graphql::domain::identity::users;
 use entity::api_token::Role;
 use entity::user;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{Answer, TestApp, answer, person, spawn_app, spawn_app_at_public_url};
+use crate::helpers::{Answer, TestApp, person, spawn_app, spawn_app_at_public_url};
 use crate::oidc_provider::OidcProvider;
+use crate::people::{self, COOKIE_NAME, as_session};
 
 const CLIENT_ID: &str = "agencyflow";
 const CLIENT_SECRET: &str = "s3cret-of-the-client";
@@ -81,10 +82,7 @@ struct Page {
 impl Browser {
     fn new() -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            http: people::browser(),
             cookies: BTreeMap::new(),
             set_cookies: Vec::new(),
         }
@@ -202,17 +200,8 @@ impl Sso {
     }
 
     async fn ask_me(&self, browser: &Browser) -> Answer {
-        let response = browser
-            .http
-            .post(&self.app.url)
-            .header(COOKIE, browser.cookie_header())
-            .header(ORIGIN, &self.app.base)
-            .header(CONTENT_TYPE, "application/json")
-            .body(json!({ "query": ME }).to_string())
-            .send()
-            .await
-            .unwrap();
-        answer(response).await
+        let session = format!("{COOKIE_NAME}={}", browser.cookies[COOKIE_NAME]);
+        as_session(&self.app, &session, ME, json!({})).await
     }
 
     /// The audit events with `action`, newest first.
@@ -329,33 +318,28 @@ async fn the_same_subject_signs_in_as_the_same_person() {
 #[tokio::test]
 async fn a_password_user_with_the_verified_email_is_linked() {
     let sso = spawn().await;
-    let (id, token) = person(&sso.app.db, Role::Finance, None).await;
-    let email = users::get(&sso.app.db, id).await.unwrap().email;
+    let finance = people::make_person(&sso.app, "FINANCE", None).await;
 
-    let browser = sso
-        .signed_in(person_claims(
-            "finance-1",
-            &email.to_uppercase(),
-            &["af-finance"],
-        ))
-        .await;
+    let claims = person_claims("finance-1", &finance.email.to_uppercase(), &["af-finance"]);
+    let browser = sso.signed_in(claims).await;
     let me = sso.me(&browser).await;
-    assert_eq!(me["user"]["id"], id.to_string());
+    assert_eq!(me["user"]["id"], finance.id);
     assert_eq!(me["user"]["ssoLinked"], true);
-    let stored = users::get(&sso.app.db, id).await.unwrap();
+    let stored = users::get(&sso.app.db, finance.id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(
         stored.sso_subject,
         Some(format!("{}#finance-1", sso.provider.issuer()))
     );
-    assert_eq!(sso.audit("user.link_sso").await.len(), 1);
-    // The role did not change, so the person's token still works.
-    assert!(
-        sso.app
-            .gql(Some(&token), "{ me { role } }", json!({}))
-            .await
-            .body
-            .get("errors")
-            .is_none()
+    let linked = sso.audit("user.link_sso").await;
+    assert_eq!(linked.len(), 1);
+    assert_eq!(linked[0]["actor"], "system:sso");
+    // The role did not change: the password, and the sessions it gives, still work.
+    let session = people::signed_in(&sso.app, &finance).await;
+    assert_eq!(
+        as_session(&sso.app, &session, ME, json!({})).await.data()["me"]["role"],
+        "FINANCE"
     );
 }
 
@@ -497,7 +481,7 @@ async fn a_callback_in_a_browser_without_the_flow_cookie_is_refused() {
         "flow cookie missing or another browser's",
     )
     .await;
-    assert!(!victim.cookies.contains_key("agencyflow_session"));
+    assert!(!victim.cookies.contains_key(COOKIE_NAME));
     assert_eq!(sso.provider.token_requests(), 0);
 
     let made_up = victim

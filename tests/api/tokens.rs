@@ -3,7 +3,7 @@ use entity::api_token::Role;
 use serde_json::{Value, json};
 
 use crate::fixtures;
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{person, spawn_app, spawn_app_with, token};
 
 const CREATE: &str = r#"
 mutation Create($input: CreateApiTokenInput!) {
@@ -13,14 +13,29 @@ const REVOKE: &str =
     "mutation Revoke($id: ID!) { revokeApiToken(id: $id) { id active revokedAt } }";
 const ME: &str = "{ me { role agency { code } } }";
 
+const INTEGRATION: &str = r#"
+mutation Integration($input: CreateIntegrationInput!) {
+  createIntegration(input: $input) { id name role agency { code } }
+}"#;
+const WHO: &str = "{ me { role via tokenId user { id email } integration { id name } } }";
+
 #[tokio::test]
-async fn an_admin_creates_a_token_that_works_at_once_and_is_shown_once() {
+async fn an_admin_gives_an_agency_integration_a_token_that_works_at_once_and_is_shown_once() {
     let app = spawn_app().await;
     let agency = fixtures::agency(&app.db, "ALPHA").await;
+    let integration = app
+        .admin(
+            INTEGRATION,
+            json!({ "input": { "name": "Alpha's dialler", "agencyId": agency.id.to_string() } }),
+        )
+        .await;
+    let integration = integration.data()["createIntegration"].clone();
+    assert_eq!(integration["role"], "AGENCY");
+    assert_eq!(integration["agency"]["code"], "ALPHA");
     let created = app
         .admin(
             CREATE,
-            json!({ "input": { "role": "AGENCY", "agencyId": agency.id.to_string(), "label": "Alpha's dialler" } }),
+            json!({ "input": { "integrationId": integration["id"], "label": "reporting" } }),
         )
         .await;
     let created = &created.data()["createApiToken"];
@@ -34,10 +49,16 @@ async fn an_admin_creates_a_token_that_works_at_once_and_is_shown_once() {
         me.data()["me"],
         json!({ "role": "AGENCY", "agency": { "code": "ALPHA" } })
     );
+    let who = app.gql(Some(secret), WHO, json!({})).await;
+    let who = &who.data()["me"];
+    assert_eq!(who["via"], "API_TOKEN");
+    assert_eq!(who["user"], Value::Null);
+    assert_eq!(who["integration"]["name"], "Alpha's dialler");
+    assert_eq!(who["tokenId"], created["apiToken"]["id"]);
 
     let listed = app
         .admin(
-            "{ apiTokens { edges { node { id prefix label } } } }",
+            "{ apiTokens { edges { node { id prefix label integration { name } } } } }",
             json!({}),
         )
         .await;
@@ -50,38 +71,76 @@ async fn an_admin_creates_a_token_that_works_at_once_and_is_shown_once() {
 }
 
 #[tokio::test]
-async fn bad_token_requests_get_clear_codes() {
+async fn a_person_makes_personal_tokens_that_act_as_them_with_their_role() {
+    let app = spawn_app().await;
+    let (id, finance) = person(&app.db, Role::Finance, None).await;
+    let created = app
+        .gql(
+            Some(&finance),
+            CREATE,
+            json!({ "input": { "label": "my spreadsheet" } }),
+        )
+        .await;
+    let created = &created.data()["createApiToken"];
+    assert_eq!(created["apiToken"]["role"], "FINANCE");
+    let second = created["token"].as_str().unwrap();
+    let who = app.gql(Some(second), WHO, json!({})).await;
+    assert_eq!(who.data()["me"]["role"], "FINANCE");
+    assert_eq!(who.data()["me"]["user"]["id"], id.to_string());
+    assert_eq!(who.data()["me"]["integration"], Value::Null);
+
+    // Only an ADMIN gives integrations tokens, and no integration makes "personal" ones.
+    let agency = fixtures::agency(&app.db, "ALPHA").await;
+    let integration = app
+        .admin(
+            INTEGRATION,
+            json!({ "input": { "name": "dialler", "agencyId": agency.id.to_string() } }),
+        )
+        .await;
+    let integration_id = integration.data()["createIntegration"]["id"].clone();
+    let refused = app
+        .gql(
+            Some(&finance),
+            CREATE,
+            json!({ "input": { "integrationId": integration_id, "label": "x" } }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("FORBIDDEN"), "{}", refused.body);
+    let system = app
+        .admin(
+            CREATE,
+            json!({ "input": { "integrationId": integration_id, "label": "dialler" } }),
+        )
+        .await;
+    let system = system.data()["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .gql(Some(&system), CREATE, json!({ "input": { "label": "x" } }))
+        .await;
+    assert_eq!(refused.code(), Some("FORBIDDEN"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn bad_token_and_integration_requests_get_clear_codes() {
     let app = spawn_app().await;
     let cases = [
+        (json!({ "label": "  " }), "BAD_USER_INPUT", Some("label")),
         (
-            json!({ "role": "AGENCY", "label": "x" }),
-            "BAD_USER_INPUT",
-            Some("agencyId"),
-        ),
-        (
-            json!({ "role": "ADMIN", "agencyId": "1", "label": "x" }),
-            "BAD_USER_INPUT",
-            Some("agencyId"),
-        ),
-        (
-            json!({ "role": "ADMIN", "label": "  " }),
-            "BAD_USER_INPUT",
-            Some("label"),
-        ),
-        (
-            json!({ "role": "ADMIN", "label": "x", "expiresAt": "2001-01-01T00:00:00Z" }),
+            json!({ "label": "x", "expiresAt": "2001-01-01T00:00:00Z" }),
             "BAD_USER_INPUT",
             Some("expiresAt"),
         ),
         (
-            json!({ "role": "AGENCY", "agencyId": "999", "label": "x" }),
+            json!({ "integrationId": "999", "label": "x" }),
             "NOT_FOUND",
             None,
         ),
         (
-            json!({ "role": "AGENCY", "agencyId": "abc", "label": "x" }),
+            json!({ "integrationId": "abc", "label": "x" }),
             "BAD_USER_INPUT",
-            Some("agencyId"),
+            Some("integrationId"),
         ),
     ];
     for (input, code, field) in cases {
@@ -93,19 +152,40 @@ async fn bad_token_requests_get_clear_codes() {
             "{input}"
         );
     }
-    let unknown_role = app
-        .admin(CREATE, json!({ "input": { "role": "KING", "label": "x" } }))
+    let unknown_agency = app
+        .admin(
+            INTEGRATION,
+            json!({ "input": { "name": "x", "agencyId": "999" } }),
+        )
         .await;
-    assert_eq!(unknown_role.code(), Some("BAD_USER_INPUT"));
+    assert_eq!(unknown_agency.code(), Some("NOT_FOUND"));
+    let blank = app
+        .admin(
+            INTEGRATION,
+            json!({ "input": { "name": " ", "agencyId": "1" } }),
+        )
+        .await;
+    assert_eq!(blank.code(), Some("BAD_USER_INPUT"));
+    let manager = token(&app.db, Role::VendorManager, None).await;
+    let forbidden = app
+        .gql(
+            Some(&manager),
+            INTEGRATION,
+            json!({ "input": { "name": "x", "agencyId": "1" } }),
+        )
+        .await;
+    assert_eq!(forbidden.code(), Some("FORBIDDEN"));
 }
 
 #[tokio::test]
 async fn a_revoked_token_stops_working_and_cannot_be_revoked_twice() {
     let app = spawn_app().await;
+    let finance = token(&app.db, Role::Finance, None).await;
     let created = app
-        .admin(
+        .gql(
+            Some(&finance),
             CREATE,
-            json!({ "input": { "role": "FINANCE", "label": "finance" } }),
+            json!({ "input": { "label": "finance" } }),
         )
         .await;
     let secret = created.data()["createApiToken"]["token"]
@@ -118,7 +198,15 @@ async fn a_revoked_token_stops_working_and_cannot_be_revoked_twice() {
         "FINANCE"
     );
 
-    let revoked = app.admin(REVOKE, json!({ "id": id })).await;
+    // Someone else's token is theirs to revoke, or an ADMIN's.
+    let other = token(&app.db, Role::Finance, None).await;
+    assert_eq!(
+        app.gql(Some(&other), REVOKE, json!({ "id": id }))
+            .await
+            .code(),
+        Some("FORBIDDEN")
+    );
+    let revoked = app.gql(Some(&finance), REVOKE, json!({ "id": id })).await;
     assert_eq!(revoked.data()["revokeApiToken"]["active"], false);
     assert_eq!(
         app.gql(Some(&secret), ME, json!({})).await.code(),
@@ -147,10 +235,7 @@ async fn a_token_expires_after_the_default_lifetime_and_never_past_the_maximum()
       createApiToken(input: $input) { apiToken { createdAt expiresAt } }
     }"#;
     let created = app
-        .admin(
-            expiry,
-            json!({ "input": { "role": "AUDITOR", "label": "default lifetime" } }),
-        )
+        .admin(expiry, json!({ "input": { "label": "default lifetime" } }))
         .await;
     let token = &created.data()["createApiToken"]["apiToken"];
     let at = |field: &str| {
@@ -165,7 +250,7 @@ async fn a_token_expires_after_the_default_lifetime_and_never_past_the_maximum()
     let at_most = (Utc::now() + Duration::days(99)).to_rfc3339();
     app.admin(
         expiry,
-        json!({ "input": { "role": "AUDITOR", "label": "x", "expiresAt": at_most } }),
+        json!({ "input": { "label": "x", "expiresAt": at_most } }),
     )
     .await
     .data();
@@ -173,7 +258,7 @@ async fn a_token_expires_after_the_default_lifetime_and_never_past_the_maximum()
     let refused = app
         .admin(
             expiry,
-            json!({ "input": { "role": "AUDITOR", "label": "x", "expiresAt": too_late } }),
+            json!({ "input": { "label": "x", "expiresAt": too_late } }),
         )
         .await;
     assert_eq!(refused.code(), Some("BAD_USER_INPUT"), "{}", refused.body);
@@ -186,7 +271,7 @@ async fn a_token_expires_after_the_default_lifetime_and_never_past_the_maximum()
 #[tokio::test]
 async fn a_token_records_when_it_was_last_used() {
     let app = spawn_app().await;
-    let secret = crate::helpers::token(&app.db, Role::Auditor, None).await;
+    let secret = token(&app.db, Role::Auditor, None).await;
     let last_used = async || {
         let listed = app
             .admin(

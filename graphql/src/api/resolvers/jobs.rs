@@ -150,11 +150,13 @@ impl JobMutation {
         Ok(Job::new(job, caller.now)?)
     }
 
-    /// Runs a job now and answers its run (CONFLICT while the job is running).
+    /// Runs a job now, as the caller, and answers its run (CONFLICT while the job is
+    /// running): what it does is recorded as the caller's (a manager who runs the
+    /// reassignment review made its decisions).
     #[graphql(guard = "RoleGuard::new(MANAGERS)")]
     async fn run_job(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<JobRun> {
         let jobs = ctx.data_unchecked::<JobContext>();
-        let run = runner::run_now(jobs, name.parse()?, now(ctx)).await?;
+        let run = runner::run_now(jobs, name.parse()?, &caller(ctx)?).await?;
         Ok(JobRun::new(run)?)
     }
 }

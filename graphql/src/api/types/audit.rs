@@ -9,8 +9,13 @@ use crate::api::ids::to_id;
 pub struct AuditEvent {
     pub id: ID,
     pub occurred_at: DateTime<Utc>,
-    /// `token:<id>` for API callers, `system:<component>` for the service itself.
+    /// Who acted: `user:<id>` (a person), `integration:<id>` (a system principal) or
+    /// `system:<component>` (the service itself); `token:<id>` on events from before people.
     pub actor: String,
+    /// The actor's name when it acted: a person's display name and e-mail, an integration's name.
+    pub actor_name: Option<String>,
+    /// How the actor acted: `session:<id>`, `token:<id>` or `internal`.
+    pub actor_via: Option<String>,
     pub actor_role: Option<String>,
     pub actor_agency_id: Option<ID>,
     pub action: String,
@@ -27,6 +32,8 @@ impl From<audit_event::Model> for AuditEvent {
             id: to_id(model.id),
             occurred_at: model.occurred_at,
             actor: model.actor,
+            actor_name: model.actor_name,
+            actor_via: model.actor_via,
             actor_role: model.actor_role,
             actor_agency_id: model.actor_agency_id.map(to_id),
             action: model.action,

@@ -21,6 +21,7 @@ use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::secret;
 use crate::domain::tx::begin_write;
+use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 const SECRET_PREFIX: &str = "afpw_";
@@ -99,6 +100,8 @@ pub async fn use_link(
     link_secret: &str,
     new_password: &str,
 ) -> AppResult<user::Model> {
+    validate::no_nul("token", link_secret)?;
+    validate::no_nul("newPassword", new_password)?;
     let refused = || AppError::bad_input("token", "this link is unknown, used or expired");
     if !link_secret.starts_with(SECRET_PREFIX) || link_secret.len() > 100 {
         return Err(refused());
@@ -144,6 +147,8 @@ pub async fn change_password(
     current_password: &str,
     new_password: &str,
 ) -> AppResult<user::Model> {
+    validate::no_nul("currentPassword", current_password)?;
+    validate::no_nul("newPassword", new_password)?;
     let Some(id) = caller.actor.user_id() else {
         return Err(AppError::Forbidden(
             "only a person has a password; an integration has tokens".into(),

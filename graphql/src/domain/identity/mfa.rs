@@ -12,6 +12,7 @@ use sea_orm::{
 use super::{sessions, totp, users};
 use crate::domain::actor::Caller;
 use crate::domain::tx::begin_write;
+use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
 /// The roles whose users must enrol in TOTP before they may do anything else, and the
@@ -148,6 +149,7 @@ pub async fn confirm_enrolment(
     caller: &Caller,
     code: &str,
 ) -> AppResult<(user::Model, Vec<String>)> {
+    validate::no_nul("code", code)?;
     let id = person(caller)?;
     let tx = begin_write(db).await?;
     let user = users::find_for_update(&tx, id).await?;

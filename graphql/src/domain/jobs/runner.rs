@@ -1,6 +1,8 @@
 //! Running jobs: every due tick of every enabled job (what the scheduler loop calls), one
 //! job now (`runJob`), or every tick a manual clock crosses as it is advanced
-//! (`advanceClock`). Each job calls its domain workflow as `system:scheduler`.
+//! (`advanceClock`). A scheduled run calls its domain workflow as `system:scheduler`; a
+//! run asked for by hand acts as whoever asked, so the four-eyes rules see the person (a
+//! manager who runs the reassignment review made its decisions, and overrides none).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -76,10 +78,14 @@ pub async fn run_due(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Vec<job_
             due.push((name, tick));
         }
     }
-    let runs = join_all(
-        due.into_iter()
-            .map(|(name, tick)| claim_and_run(ctx, name, RunTrigger::Schedule, tick, now)),
-    )
+    let runs = join_all(due.into_iter().map(|(name, tick)| {
+        claim_and_run(
+            ctx,
+            name,
+            (RunTrigger::Schedule, tick),
+            Caller::system("scheduler", now),
+        )
+    }))
     .await;
     let mut made = Vec::new();
     for run in runs {
@@ -88,14 +94,15 @@ pub async fn run_due(ctx: &JobContext, now: DateTime<Utc>) -> AppResult<Vec<job_
     Ok(made)
 }
 
-/// Runs one job now, whatever its schedule (a CONFLICT if it is running).
+/// Runs one job now, whatever its schedule, as `caller` (a CONFLICT if it is running).
 pub async fn run_now(
     ctx: &JobContext,
     name: JobName,
-    now: DateTime<Utc>,
+    caller: &Caller,
 ) -> AppResult<job_run::Model> {
     store::get(&ctx.db, name).await?;
-    match claim_and_run(ctx, name, RunTrigger::Manual, now, now).await? {
+    let now = caller.now;
+    match claim_and_run(ctx, name, (RunTrigger::Manual, now), caller.clone()).await? {
         Some(run) if run.status != job_run::RunStatus::Skipped => Ok(run),
         Some(_) => Err(AppError::Conflict(format!(
             "job {name} is running: try again when it has finished"
@@ -175,10 +182,10 @@ pub async fn advance_clock(
 async fn claim_and_run(
     ctx: &JobContext,
     name: JobName,
-    trigger: RunTrigger,
-    tick: DateTime<Utc>,
-    now: DateTime<Utc>,
+    (trigger, tick): (RunTrigger, DateTime<Utc>),
+    caller: Caller,
 ) -> AppResult<Option<job_run::Model>> {
+    let now = caller.now;
     let claim = store::claim(
         &ctx.db,
         name,
@@ -199,7 +206,7 @@ async fn claim_and_run(
         Claim::Taken => return Ok(None),
     };
     let started = Instant::now();
-    let outcome = execute(ctx, name, now).await.map_err(|err| {
+    let outcome = execute(ctx, name, trigger, &caller).await.map_err(|err| {
         tracing::warn!(job = %name, error = ?err, "job failed; the next tick tries again");
         err.to_string()
     });
@@ -214,26 +221,27 @@ async fn claim_and_run(
     Ok(Some(finished))
 }
 
-/// One run of the job's workflow; its summary.
+/// One run of the job's workflow, as `caller`; its summary.
 async fn execute(
     ctx: &JobContext,
     name: JobName,
-    now: DateTime<Utc>,
+    trigger: RunTrigger,
+    caller: &Caller,
 ) -> AppResult<serde_json::Value> {
-    let caller = Caller::system("scheduler", now);
+    let now = caller.now;
     let today = now.date_naive();
     Ok(match name {
         JobName::QualificationExpiry => {
-            let outcome = expiry::expire_lapsed(&ctx.db, &caller, today).await?;
+            let outcome = expiry::expire_lapsed(&ctx.db, caller, today).await?;
             json!({ "expired": outcome.expired_count })
         }
         JobName::PlacementExpiry => {
-            let returned = placement_lifecycle::return_due(&ctx.db, &caller, today).await?;
-            let warned = placement_lifecycle::warn_due(&ctx.db, &caller, today).await?;
+            let returned = placement_lifecycle::return_due(&ctx.db, caller, today).await?;
+            let warned = placement_lifecycle::warn_due(&ctx.db, caller, today).await?;
             json!({ "returned": returned.count, "warned": warned.count })
         }
         JobName::IdleWatch => {
-            let outcome = idle_watch::watch(&ctx.db, &caller, now, ctx.idle_days).await?;
+            let outcome = idle_watch::watch(&ctx.db, caller, now, ctx.idle_days).await?;
             json!({ "incidentsRaised": outcome.count })
         }
         JobName::WebhookDispatch => {
@@ -256,9 +264,9 @@ async fn execute(
         JobName::ReassignmentReview => {
             let outcome = review::review(
                 &ctx.db,
-                &caller,
+                caller,
                 now,
-                (RunTrigger::Schedule, false),
+                (trigger, false),
                 &ctx.scores,
                 &ctx.buckets,
             )
@@ -276,14 +284,8 @@ async fn execute(
         JobName::Reconciliation => {
             let mut runs = Vec::new();
             for period in reconciliation::scheduled_periods(today, ctx.reconcile.window) {
-                let outcome = reconciliation::run(
-                    &ctx.db,
-                    &caller,
-                    period,
-                    RunTrigger::Schedule,
-                    &ctx.reconcile,
-                )
-                .await?;
+                let outcome =
+                    reconciliation::run(&ctx.db, caller, period, trigger, &ctx.reconcile).await?;
                 runs.push(json!({
                     "reconciliationRunId": outcome.run.id.to_string(),
                     "periodStart": period.0,
@@ -297,7 +299,7 @@ async fn execute(
             let mut drafted = Vec::new();
             for period in statements::undrafted_months(&ctx.db, today, close_day).await? {
                 let made =
-                    statements::generate(&ctx.db, &caller, period, &ctx.buckets, close_day).await?;
+                    statements::generate(&ctx.db, caller, period, &ctx.buckets, close_day).await?;
                 drafted.push(json!({
                     "periodStart": period.0,
                     "periodEnd": period.1,
