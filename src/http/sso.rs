@@ -14,11 +14,12 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use agencyflow_graphql::domain::Caller;
+use agencyflow_graphql::domain::identity::sessions::Client;
 use agencyflow_graphql::domain::identity::sign_in::Browser;
 use agencyflow_graphql::domain::identity::sso::{
     self, Claims, FLOW_LIFETIME, Flow, NewFlow, Outcome, Refusal,
 };
-use agencyflow_graphql::error::AppError;
+use agencyflow_graphql::error::{AppError, display_chain};
 use anyhow::Context;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
@@ -146,7 +147,7 @@ impl SingleSignOn {
         let metadata = match CoreProviderMetadata::discover_async(issuer, &self.http).await {
             Ok(metadata) => metadata,
             Err(err) => {
-                tracing::warn!(error = %error_chain(&err), issuer = %config.issuer, "OpenID provider discovery failed");
+                tracing::warn!(error = %display_chain(&err), issuer = %config.issuer, "OpenID provider discovery failed");
                 return None;
             }
         };
@@ -182,7 +183,7 @@ impl SingleSignOn {
                 return Err(Refusal::CodeRefused(error_code(refusal.error().as_ref())));
             }
             Err(err) => {
-                tracing::warn!(error = %error_chain(&err), "OpenID provider token request failed");
+                tracing::warn!(error = %display_chain(&err), "OpenID provider token request failed");
                 self.forget();
                 return Err(Refusal::ProviderUnavailable);
             }
@@ -204,7 +205,7 @@ impl SingleSignOn {
         let claims = claims.map_err(|err| match err {
             ClaimsVerificationError::InvalidNonce(_) => Refusal::NonceMismatch,
             err => {
-                tracing::warn!(error = %error_chain(&err), "an ID token failed verification");
+                tracing::warn!(error = %display_chain(&err), "an ID token failed verification");
                 Refusal::InvalidIdToken
             }
         })?;
@@ -252,7 +253,7 @@ impl SingleSignOn {
         {
             Ok(info) => info,
             Err(err) => {
-                tracing::warn!(error = %error_chain(&err), "OpenID provider userinfo failed");
+                tracing::warn!(error = %display_chain(&err), "OpenID provider userinfo failed");
                 return;
             }
         };
@@ -286,17 +287,6 @@ fn error_code(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         .take(64)
         .collect()
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    chain
 }
 
 /// The flow cookie: `__Host-` over https, where browsers allow the prefix.
@@ -377,6 +367,14 @@ fn refused(refusal: &Refusal) -> Response {
     )
 }
 
+/// Audits a refusal made before the workflow saw any claims, and shows it.
+async fn refuse(state: &AppState, caller: &Caller, refusal: Refusal, client: &Client) -> Response {
+    match sso::refuse(&state.db, caller, &refusal, None, None, client).await {
+        Ok(()) => refused(&refusal),
+        Err(err) => internal(&err),
+    }
+}
+
 /// `GET /sign-in/sso`: sends the browser to the provider.
 pub async fn begin(
     State(state): State<AppState>,
@@ -390,12 +388,8 @@ pub async fn begin(
     let now = state.clock.now();
     let Some(client) = sso.client().await else {
         let caller = Caller::system("sso", now);
-        let browser = state.cookies.client(&headers, Some(peer));
-        let refusal = Refusal::ProviderUnavailable;
-        return match sso::refuse(&state.db, &caller, &refusal, None, None, &browser).await {
-            Ok(()) => refused(&refusal),
-            Err(err) => internal(&err),
-        };
+        let client = state.cookies.client(&headers, Some(peer));
+        return refuse(&state, &caller, Refusal::ProviderUnavailable, &client).await;
     };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let scopes = sso.config.scopes.iter().filter(|scope| *scope != "openid");
@@ -462,27 +456,17 @@ async fn complete(
     query: Option<Callback>,
 ) -> Response {
     let caller = Caller::system("sso", state.clock.now());
-    let browser = Browser {
-        client: state.cookies.client(headers, Some(peer)),
-        previous_session: None,
-    };
-    let checked = check(state, sso, &caller, headers, query).await;
-    let (flow_return, claims) = match checked {
-        Ok(found) => found,
-        Err(Failure::Refused(refusal)) => {
-            return match sso::refuse(&state.db, &caller, &refusal, None, None, &browser.client)
-                .await
-            {
-                Ok(()) => refused(&refusal),
-                Err(err) => internal(&err),
-            };
-        }
-        Err(Failure::Internal(err)) => return internal(&err),
-    };
     let previous = state.cookies.secret(headers);
     let browser = Browser {
+        client: state.cookies.client(headers, Some(peer)),
         previous_session: previous.as_deref(),
-        ..browser
+    };
+    let (flow_return, claims) = match check(state, sso, &caller, headers, query).await {
+        Ok(found) => found,
+        Err(Failure::Refused(refusal)) => {
+            return refuse(state, &caller, refusal, &browser.client).await;
+        }
+        Err(Failure::Internal(err)) => return internal(&err),
     };
     match sso::sign_in(
         &state.db,
