@@ -574,3 +574,15 @@ async fn the_sign_in_page_offers_single_sign_on_only_when_configured() {
         .await;
     assert_eq!(begun.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_is_said_so_and_audited() {
+    let sso = spawn_with(|sso| sso.issuer = "http://127.0.0.1:9".into()).await;
+    let page = Browser::new()
+        .get(&format!("{}/sign-in/sso", sso.app.base))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_GATEWAY, "{}", page.body);
+    assert!(page.body.contains("cannot be reached"), "{}", page.body);
+    let refusals = sso.audit("session.sign_in_failed").await;
+    assert_eq!(refusals[0]["after"]["reason"], "provider unavailable");
+}
