@@ -8,6 +8,7 @@ pub mod password;
 pub mod records;
 pub mod sessions;
 pub mod sign_in;
+pub mod sso;
 pub mod throttle;
 pub mod totp;
 pub mod users;

@@ -7,7 +7,7 @@ use chrono::Duration;
 use entity::user::{self, UserStatus};
 use entity::user_session::{EndReason, SignInMethod};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::Identity;
@@ -26,13 +26,18 @@ pub struct Attempt<'a> {
     pub password: &'a str,
     /// A TOTP code or a recovery code, once the user has MFA on.
     pub code: Option<&'a str>,
+    pub browser: Browser<'a>,
+}
+
+/// The browser signing in.
+pub struct Browser<'a> {
     pub client: Client,
     /// The session cookie the browser already had: it ends, so each sign-in gets a new id.
     pub previous_session: Option<&'a str>,
 }
 
 pub enum Outcome {
-    /// The new session (its cookie secret and row).
+    /// A session started: its cookie secret and row.
     SignedIn(Box<Started>),
     /// The e-mail and password are right and the user has MFA on: ask for the code.
     CodeRequired,
@@ -52,9 +57,24 @@ pub async fn sign_in(
     let now = caller.now;
     let email = attempt.email.trim().to_lowercase();
     let mut keys = vec![throttle::email_key(&email)];
-    keys.extend(attempt.client.address.as_deref().map(throttle::client_key));
+    keys.extend(
+        attempt
+            .browser
+            .client
+            .address
+            .as_deref()
+            .map(throttle::client_key),
+    );
     if let Some(wait) = throttle::wait(db, &identity.throttle, &keys, now).await? {
-        audit_attempt(db, caller, &email, None, "throttled", &attempt.client).await?;
+        audit_attempt(
+            db,
+            caller,
+            &email,
+            None,
+            "throttled",
+            &attempt.browser.client,
+        )
+        .await?;
         return Ok(Outcome::Throttled(wait));
     }
     let bounded =
@@ -75,7 +95,7 @@ pub async fn sign_in(
             &keys,
             &email,
             "wrong credentials",
-            &attempt.client,
+            &attempt.browser.client,
         )
         .await;
     };
@@ -95,7 +115,7 @@ pub async fn sign_in(
                     &keys,
                     &email,
                     "wrong code",
-                    &attempt.client,
+                    &attempt.browser.client,
                 )
                 .await;
             }
@@ -104,30 +124,49 @@ pub async fn sign_in(
 
     let tx = begin_write(db).await?;
     throttle::clear(&tx, &keys[0]).await?;
-    let started = sessions::start(
+    let started = open_session(
         &tx,
+        caller,
+        identity,
         &user,
         SignInMethod::Password,
-        now,
-        identity.sessions,
-        &attempt.client,
+        used,
+        &attempt.browser,
     )
     .await?;
+    tx.commit().await?;
+    Ok(Outcome::SignedIn(Box::new(started)))
+}
+
+/// Starts a session for `user`, who has just proved who they are by `method` with
+/// `factors`: ends the browser's previous session, stamps the user's last sign-in and
+/// records the sign-in, by the user through the new session. The caller commits `tx`.
+pub(super) async fn open_session(
+    tx: &DatabaseTransaction,
+    caller: &Caller,
+    identity: &Identity,
+    user: &user::Model,
+    method: SignInMethod,
+    factors: &str,
+    browser: &Browser<'_>,
+) -> AppResult<Started> {
+    let now = caller.now;
+    let started =
+        sessions::start(tx, user, method, now, identity.sessions, &browser.client).await?;
     let caller = Caller {
-        actor: acting_user(&user, Via::Session(started.session.id)),
+        actor: acting_user(user, Via::Session(started.session.id)),
         ..caller.clone()
     };
-    if let Some(previous) = attempt.previous_session {
-        sessions::end(&tx, &caller, previous, EndReason::Rotated).await?;
+    if let Some(previous) = browser.previous_session {
+        sessions::end(tx, &caller, previous, EndReason::Rotated).await?;
     }
     user::Entity::update_many()
         .col_expr(user::Column::LastSignInAt, Expr::value(now))
         .filter(user::Column::Id.eq(user.id))
-        .exec(&tx)
+        .exec(tx)
         .await?;
-    record_sign_in(&tx, &caller, &user, &started, used, &attempt.client).await?;
-    tx.commit().await?;
-    Ok(Outcome::SignedIn(Box::new(started)))
+    record_sign_in(tx, &caller, user, &started, factors, &browser.client).await?;
+    Ok(started)
 }
 
 async fn refuse(

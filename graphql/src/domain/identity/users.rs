@@ -8,7 +8,7 @@ use entity::user::{self, UserStatus};
 use entity::user_session::EndReason;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
 use super::Identity;
@@ -121,25 +121,38 @@ pub async fn create(
     new: NewUser,
     password: Option<&str>,
 ) -> AppResult<CreatedUser> {
-    let email = normalise_email("email", &new.email)?;
-    let display_name = validate::text("displayName", &new.display_name, 200)?;
-    let language = language("language", new.language.as_deref().unwrap_or("en"))?;
-    let time_zone = time_zone("timeZone", new.time_zone.as_deref().unwrap_or("UTC"))?;
     let password_hash = match password {
         Some(password) => {
-            password::check("password", password, &email)?;
+            password::check("password", password, &normalise_email("email", &new.email)?)?;
             Some(identity.passwords.hash(password).await?)
         }
         None => None,
     };
     let tx = begin_write(db).await?;
-    check_agency(&tx, new.role, new.agency_id).await?;
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(&tx)
-        .await?
-        .is_some()
-    {
+    let user = insert(&tx, caller, new, password_hash, None).await?;
+    let link = match password {
+        Some(_) => None,
+        None => Some(credentials::issue(&tx, caller, identity, &user).await?),
+    };
+    tx.commit().await?;
+    Ok(CreatedUser { user, link })
+}
+
+/// Inserts a user, checked and audited: with a password already hashed, or with the
+/// single-sign-on identity (`issuer#subject`) they sign in with instead.
+pub(super) async fn insert(
+    tx: &DatabaseTransaction,
+    caller: &Caller,
+    new: NewUser,
+    password_hash: Option<String>,
+    sso_subject: Option<String>,
+) -> AppResult<user::Model> {
+    let email = normalise_email("email", &new.email)?;
+    let display_name = validate::text("displayName", &new.display_name, 200)?;
+    let language = language("language", new.language.as_deref().unwrap_or("en"))?;
+    let time_zone = time_zone("timeZone", new.time_zone.as_deref().unwrap_or("UTC"))?;
+    check_agency(tx, new.role, new.agency_id).await?;
+    if records::find_by_email(tx, &email).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "a user with e-mail {email} already exists"
         )));
@@ -154,20 +167,16 @@ pub async fn create(
         time_zone: Set(time_zone),
         password_changed_at: Set(password_hash.as_ref().map(|_| caller.now)),
         password_hash: Set(password_hash),
+        sso_subject: Set(sso_subject),
         created_at: Set(caller.now),
         created_by: Set(caller.actor.audit_name()),
         updated_at: Set(caller.now),
         ..Default::default()
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    records::record(&tx, caller, "user.create", None, &user).await?;
-    let link = match password {
-        Some(_) => None,
-        None => Some(credentials::issue(&tx, caller, identity, &user).await?),
-    };
-    tx.commit().await?;
-    Ok(CreatedUser { user, link })
+    records::record(tx, caller, "user.create", None, &user).await?;
+    Ok(user)
 }
 
 /// Refuses a change that would leave no active ADMIN.
