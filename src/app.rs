@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::http::metrics::OperationName;
 use crate::http::session::SessionCookies;
+use crate::http::sso::SingleSignOn;
 use crate::http::{AppState, metrics, router};
 use crate::scheduler::Scheduler;
 
@@ -54,6 +55,21 @@ impl Application {
         settings: &Settings,
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let addr = settings.bind_addr()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|err| anyhow::anyhow!("server.bind: cannot listen on {addr}: {err}"))?;
+        Self::on_listener(settings, db, clock, listener).await
+    }
+
+    /// [`Self::with_clock`] on a listener bound already (`server.bind` is not read): the
+    /// tests bind first, so that `sign_in.public_url` can name the address.
+    pub async fn on_listener(
+        settings: &Settings,
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let graphql = &settings.graphql;
         let dispatch = settings.webhooks.dispatch();
@@ -114,11 +130,11 @@ impl Application {
                 client_address_header: settings.sign_in.client_address_header()?,
                 max_age_secs: i64::from(settings.sign_in.session_lifetime_hours) * 3600,
             },
+            sso: match settings.sso.config(&settings.sign_in.public_url)? {
+                Some(config) => Some(Arc::new(SingleSignOn::new(config)?)),
+                None => None,
+            },
         };
-        let addr = settings.bind_addr()?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|err| anyhow::anyhow!("server.bind: cannot listen on {addr}: {err}"))?;
         Ok(Self {
             listener,
             router: router(state, &settings.server),

@@ -2,8 +2,10 @@
 //! Validated once at start; an error names the key at fault.
 
 mod sign_in;
+mod sso;
 
 pub use sign_in::{CookiePolicy, SignInSettings};
+pub use sso::{CALLBACK_PATH, SsoConfig, SsoSettings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +46,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub security: SecuritySettings,
     pub sign_in: SignInSettings,
+    pub sso: SsoSettings,
     pub allocation: AllocationSettings,
     pub webhooks: WebhookSettings,
     pub reporting: ReportingConfig,
@@ -346,6 +349,7 @@ impl Settings {
     pub fn validate(&self) -> anyhow::Result<()> {
         self.bind_addr()?;
         self.sign_in.validate()?;
+        self.sso.config(&self.sign_in.public_url)?;
         let url = self.database.url.expose_secret();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")

@@ -1,5 +1,5 @@
+pub use super::role::Role;
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// A bearer token of one principal: a user (a personal token, with the user's role) or an
 /// integration. Only the SHA-256 of the secret is stored; the secret is shown once.
@@ -25,24 +25,6 @@ pub struct Model {
     pub user_id: Option<i64>,
     /// The system principal this token belongs to.
     pub integration_id: Option<i64>,
-}
-
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Role {
-    #[sea_orm(string_value = "ADMIN")]
-    Admin,
-    #[sea_orm(string_value = "VENDOR_MANAGER")]
-    VendorManager,
-    #[sea_orm(string_value = "AGENCY")]
-    Agency,
-    #[sea_orm(string_value = "FINANCE")]
-    Finance,
-    #[sea_orm(string_value = "AUDITOR")]
-    Auditor,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use super::api_token::Role;
+use super::role::Role;
 
 /// A named system principal, e.g. an agency's dialer: it acts through its API tokens.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

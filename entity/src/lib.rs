@@ -37,7 +37,9 @@ pub mod reassignment_run;
 pub mod reconciliation_item;
 pub mod reconciliation_match;
 pub mod reconciliation_run;
+pub mod role;
 pub mod sign_in_throttle;
+pub mod sso_flow;
 pub mod user;
 pub mod user_session;
 
@@ -77,6 +79,7 @@ pub mod prelude {
     pub use super::reconciliation_match::Entity as ReconciliationMatch;
     pub use super::reconciliation_run::Entity as ReconciliationRun;
     pub use super::sign_in_throttle::Entity as SignInThrottle;
+    pub use super::sso_flow::Entity as SsoFlow;
     pub use super::user::Entity as User;
     pub use super::user_session::Entity as UserSession;
 }

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::api_token::Role;
+use super::role::Role;
 
 /// A person who signs in: lender staff, or an agency's staff (`agency_id` set, role AGENCY).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -100,7 +100,7 @@ impl From<AppError> for async_graphql::Error {
 
 /// The error and its causes, each after a colon. A cause whose message the error above
 /// it already quotes (as sea-orm's and sqlx's errors quote the database's) is left out.
-pub(crate) fn display_chain(err: &dyn std::error::Error) -> String {
+pub fn display_chain(err: &dyn std::error::Error) -> String {
     let mut above = err.to_string();
     let mut text = above.clone();
     let mut source = err.source();

@@ -16,6 +16,7 @@ mod m20261203_000004_one_idle_threshold;
 mod m20261203_000004_reconciliation_matches;
 mod m20261203_000006_daily_commission_statements;
 mod m20261204_000001_people;
+mod m20261205_000001_sso_flows;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_one_idle_threshold::Migration),
             Box::new(m20261203_000006_daily_commission_statements::Migration),
             Box::new(m20261204_000001_people::Migration),
+            Box::new(m20261205_000001_sso_flows::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod pages;
 mod request_id;
 pub mod session;
 mod sign_in;
+pub mod sso;
 
 use std::sync::Arc;
 
@@ -27,9 +28,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::config::ServerSettings;
+use crate::config::{CALLBACK_PATH, ServerSettings};
 use limits::Limits;
 use session::SessionCookies;
+use sso::SingleSignOn;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -47,6 +49,8 @@ pub struct AppState {
     pub identity: Identity,
     /// The session cookie and how browsers' requests are judged.
     pub cookies: SessionCookies,
+    /// The OpenID Connect provider people may sign in through, when one is configured.
+    pub sso: Option<Arc<SingleSignOn>>,
 }
 
 pub fn router(state: AppState, settings: &ServerSettings) -> Router {
@@ -72,6 +76,8 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/", get(sign_in::home))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route(sso::BEGIN_ROUTE, get(sso::begin))
+        .route(CALLBACK_PATH, get(sso::callback))
         .route(
             "/set-password",
             get(sign_in::set_password_form).post(sign_in::set_password),

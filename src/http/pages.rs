@@ -74,6 +74,8 @@ pub struct SignInView<'a> {
     /// Ask for the authenticator's code (the password was right, MFA is on).
     pub ask_code: bool,
     pub return_to: Option<&'a str>,
+    /// Offer single sign-on (it is configured).
+    pub sso: bool,
 }
 
 pub fn sign_in(status: StatusCode, view: SignInView<'_>) -> Response {
@@ -96,6 +98,14 @@ pub fn sign_in(status: StatusCode, view: SignInView<'_>) -> Response {
                     input type="hidden" name="return_to" value=(return_to);
                 }
                 button type="submit" { "Sign in" }
+            }
+            @if view.sso {
+                form method="get" action=(super::sso::BEGIN_ROUTE) {
+                    @if let Some(return_to) = view.return_to {
+                        input type="hidden" name="return_to" value=(return_to);
+                    }
+                    button.secondary type="submit" { "Sign in with your organisation's account" }
+                }
             }
         },
     )

@@ -22,18 +22,13 @@ pub struct SessionCookies {
 impl SessionCookies {
     /// The session secret the request's `Cookie` header carries, if any.
     pub fn secret(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|cookie| cookie.name() == self.policy.name)
-            .map(|cookie| cookie.value().to_owned())
+        read(headers, self.policy.name)
     }
 
-    fn cookie(&self, value: String, max_age_secs: i64) -> HeaderValue {
-        let cookie = Cookie::build((self.policy.name, value))
+    /// `Set-Cookie` for this service's cookie `name` (removed at `max_age_secs` 0):
+    /// host-only, path `/`, HttpOnly, SameSite=Lax, and Secure when served over https.
+    pub fn build(&self, name: &'static str, value: String, max_age_secs: i64) -> HeaderValue {
+        let cookie = Cookie::build((name, value))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -45,12 +40,12 @@ impl SessionCookies {
 
     /// `Set-Cookie` for a new session.
     pub fn set(&self, secret: String) -> HeaderValue {
-        self.cookie(secret, self.max_age_secs)
+        self.build(self.policy.name, secret, self.max_age_secs)
     }
 
     /// `Set-Cookie` that removes the session cookie.
     pub fn clear(&self) -> HeaderValue {
-        self.cookie(String::new(), 0)
+        self.build(self.policy.name, String::new(), 0)
     }
 
     /// The client's address: the proxy header's first address when configured, else the
@@ -94,6 +89,18 @@ impl SessionCookies {
             _ => false,
         }
     }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers, if it has one.
+pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::actor::Principal;
 use agencyflow_graphql::domain::identity::credentials;
+use agencyflow_graphql::domain::identity::records;
 use agencyflow_graphql::domain::identity::sessions;
-use agencyflow_graphql::domain::identity::sign_in::{self, Attempt, Outcome};
-use agencyflow_graphql::domain::identity::users;
+use agencyflow_graphql::domain::identity::sign_in::{self, Attempt, Browser, Outcome};
 use agencyflow_graphql::error::AppError;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -38,12 +38,12 @@ pub struct SignInForm {
 
 #[derive(Deserialize)]
 pub struct ReturnTo {
-    return_to: Option<String>,
+    pub(super) return_to: Option<String>,
 }
 
 /// A path on this service to go to after sign-in; anything else (another host, `//x`) is
 /// dropped, so the form cannot redirect elsewhere.
-fn local_path(path: Option<&str>) -> Option<&str> {
+pub(super) fn local_path(path: Option<&str>) -> Option<&str> {
     path.filter(|p| {
         p.starts_with('/')
             && !p.starts_with("//")
@@ -53,7 +53,7 @@ fn local_path(path: Option<&str>) -> Option<&str> {
     })
 }
 
-fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(to) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -61,7 +61,7 @@ fn redirect(to: &str) -> Response {
     response
 }
 
-fn internal(err: &AppError) -> Response {
+pub(super) fn internal(err: &AppError) -> Response {
     tracing::error!(error = ?err, "sign-in failed");
     pages::sign_in(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,11 +79,12 @@ fn posted_cross_site(state: &AppState, headers: &HeaderMap) -> bool {
     says && !state.cookies.is_same_origin(headers)
 }
 
-pub async fn form(Query(query): Query<ReturnTo>) -> Response {
+pub async fn form(State(state): State<AppState>, Query(query): Query<ReturnTo>) -> Response {
     pages::sign_in(
         StatusCode::OK,
         SignInView {
             return_to: local_path(query.return_to.as_deref()),
+            sso: state.sso.is_some(),
             ..SignInView::default()
         },
     )
@@ -110,6 +111,7 @@ pub async fn submit(
         error: Some(error),
         ask_code,
         return_to,
+        sso: state.sso.is_some(),
     };
     if posted_cross_site(&state, &headers) {
         return pages::sign_in(
@@ -123,8 +125,10 @@ pub async fn submit(
         email: &form.email,
         password: &form.password,
         code: form.code.as_deref(),
-        client: state.cookies.client(&headers, Some(peer)),
-        previous_session: previous.as_deref(),
+        browser: Browser {
+            client: state.cookies.client(&headers, Some(peer)),
+            previous_session: previous.as_deref(),
+        },
     };
     match sign_in::sign_in(&state.db, &caller, &state.identity, attempt).await {
         Ok(Outcome::SignedIn(started)) => {
@@ -172,7 +176,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
         let ended = match found {
             Ok(Some((session, user))) => {
                 let caller = Caller {
-                    actor: sign_in::acting_user(
+                    actor: records::acting_user(
                         &user,
                         agencyflow_graphql::domain::actor::Via::Session(session.id),
                     ),
@@ -267,7 +271,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
             let Principal::User { id, .. } = actor.principal else {
                 return redirect("/sign-in");
             };
-            match users::get(&state.db, id).await {
+            match records::get(&state.db, id).await {
                 Ok(user) => pages::home(HomeView {
                     name: &user.display_name,
                     email: &user.email,

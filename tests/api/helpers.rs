@@ -119,13 +119,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(adjust, None, async |_, _| {}).await
+    spawn(|settings, _| adjust(settings), None, async |_, _| {}).await
+}
+
+/// Spawns the app with `sign_in.public_url` its own address, as a deployment's is (the
+/// single sign-on callback is under it), after `adjust` has changed its settings.
+pub async fn spawn_app_at_public_url(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let at_base = |settings: &mut Settings, base: &str| {
+        settings.sign_in.public_url = base.to_owned();
+        adjust(settings);
+    };
+    spawn(at_base, None, async |_, _| {}).await
 }
 
 /// Spawns the app on a manual clock standing at `start`, handed in as the simulator does.
 pub async fn spawn_app_at(start: DateTime<Utc>) -> TestApp {
     spawn(
-        |_| {},
+        |_, _| {},
         Some(Arc::new(ManualClock::new(start))),
         async |_, _| {},
     )
@@ -135,7 +145,7 @@ pub async fn spawn_app_at(start: DateTime<Utc>) -> TestApp {
 /// Spawns the app once `prepare` has filled its fresh, migrated database, as the CLI
 /// does before it serves.
 pub async fn spawn_app_after(prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection)) -> TestApp {
-    spawn(|_| {}, None, prepare).await
+    spawn(|_, _| {}, None, prepare).await
 }
 
 /// [`spawn_app_after`] on a manual `clock`, which `prepare` may move.
@@ -143,7 +153,7 @@ pub async fn spawn_app_after_on(
     clock: Arc<ManualClock>,
     prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection),
 ) -> TestApp {
-    spawn(|_| {}, Some(clock), prepare).await
+    spawn(|_, _| {}, Some(clock), prepare).await
 }
 
 /// [`spawn_app_with`] on a manual `clock`.
@@ -151,27 +161,33 @@ pub async fn spawn_app_after_on_with(
     clock: Arc<ManualClock>,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    spawn(adjust, Some(clock), async |_, _| {}).await
+    spawn(|settings, _| adjust(settings), Some(clock), async |_, _| {}).await
 }
 
-/// With `clock`, or else the clock the settings ask for.
+/// With `clock`, or else the clock the settings ask for; `adjust` is told the base URL
+/// the app will listen on.
 async fn spawn(
-    adjust: impl FnOnce(&mut Settings),
+    adjust: impl FnOnce(&mut Settings, &str),
     clock: Option<Arc<dyn Clock>>,
     prepare: impl AsyncFnOnce(&Settings, &DatabaseConnection),
 ) -> TestApp {
     let (database_url, store) = fresh_store().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
     let mut settings = test_settings(&database_url);
-    adjust(&mut settings);
+    adjust(&mut settings, &base);
     let db = db::connect(&settings.database).await.expect("connect");
     db::migrate(&db).await.expect("migrate");
     prepare(&settings, &db).await;
-    let app = match clock {
-        Some(clock) => Application::with_clock(&settings, db.clone(), clock).await,
-        None => Application::with_database(&settings, db.clone()).await,
-    }
-    .expect("build the app");
-    let base = format!("http://{}", app.local_addr());
+    let clock = match clock {
+        Some(clock) => clock,
+        None => settings.clock().expect("the clock"),
+    };
+    let app = Application::on_listener(&settings, db.clone(), clock, listener)
+        .await
+        .expect("build the app");
     tokio::spawn(app.run_until(std::future::pending()));
     let admin_token = token(&db, Role::Admin, None).await;
     TestApp {

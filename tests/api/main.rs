@@ -42,6 +42,7 @@ mod scoping;
 mod shutdown;
 mod sign_in;
 mod simulate;
+mod sso;
 mod storage;
 mod timeline;
 mod tokens;

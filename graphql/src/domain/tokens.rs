@@ -17,7 +17,7 @@ use tracing::Instrument;
 use super::actor::{Actor, Caller, Principal, Via};
 use super::audit::{self, Change};
 use super::identity::mfa::MfaPolicy;
-use super::identity::users::person_name;
+use super::identity::records::person_name;
 use super::page::{Direction, Page, PageRequest, fetch_page};
 use super::secret;
 use super::tx::begin_write;

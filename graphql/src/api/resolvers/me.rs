@@ -7,7 +7,7 @@ use crate::api::types::agency::Agency;
 use crate::api::types::enums::Role;
 use crate::api::types::user::{Integration, User};
 use crate::domain::actor::{Principal, Via};
-use crate::domain::identity::{integrations, users};
+use crate::domain::identity::{integrations, records};
 
 #[derive(Default)]
 pub struct MeQuery;
@@ -52,7 +52,7 @@ impl MeQuery {
             None => None,
         };
         let (user, integration) = match actor.principal {
-            Principal::User { id, .. } => (Some(users::get(db(ctx), id).await?.into()), None),
+            Principal::User { id, .. } => (Some(records::get(db(ctx), id).await?.into()), None),
             Principal::Integration { id, .. } => {
                 (None, Some(integrations::get(db(ctx), id).await?.into()))
             }

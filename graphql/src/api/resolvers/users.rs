@@ -14,8 +14,8 @@ use crate::domain::Caller;
 use crate::domain::actor::Actor;
 use crate::domain::identity::credentials::{self, ResetLink};
 use crate::domain::identity::integrations::{self, NewIntegration};
-use crate::domain::identity::mfa;
 use crate::domain::identity::users::{self, NewUser, UserChanges};
+use crate::domain::identity::{mfa, records};
 
 #[derive(Default)]
 pub struct UserQuery;
@@ -98,7 +98,7 @@ impl UserQuery {
 
     #[graphql(guard = "RoleGuard::new(USER_READERS)")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<User> {
-        Ok(users::get(db(ctx), ids::parse("id", &id)?).await?.into())
+        Ok(records::get(db(ctx), ids::parse("id", &id)?).await?.into())
     }
 
     /// Every integration, oldest first.
@@ -265,7 +265,7 @@ impl UserMutation {
     #[graphql(guard = "RoleGuard::new(ADMIN)")]
     async fn reset_user_mfa(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<User> {
         let caller = caller(ctx)?;
-        Ok(mfa::reset(db(ctx), &caller, ids::parse("id", &id)?)
+        Ok(users::reset_mfa(db(ctx), &caller, ids::parse("id", &id)?)
             .await?
             .into())
     }

@@ -7,7 +7,7 @@ use super::enums::Role;
 use super::user::{Integration, User};
 use crate::api::context::{db, now};
 use crate::api::ids::to_id;
-use crate::domain::identity::{integrations, users};
+use crate::domain::identity::{integrations, records};
 
 /// A bearer token as the registry keeps it: never the secret.
 #[derive(SimpleObject)]
@@ -72,7 +72,7 @@ impl ApiToken {
         let Some(id) = self.user_id else {
             return Ok(None);
         };
-        Ok(Some(users::get(db(ctx), id).await?.into()))
+        Ok(Some(records::get(db(ctx), id).await?.into()))
     }
 
     /// The integration whose token this is.

@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::Identity;
 use super::password;
+use super::records;
 use super::sessions;
-use super::users;
 use crate::domain::actor::Caller;
 use crate::domain::audit::{self, Change};
 use crate::domain::secret;
@@ -82,7 +82,7 @@ pub async fn reset(
     id: i64,
 ) -> AppResult<ResetLink> {
     let tx = begin_write(db).await?;
-    let user = users::find_for_update(&tx, id).await?;
+    let user = records::find_for_update(&tx, id).await?;
     if user.status != UserStatus::Active {
         return Err(AppError::Conflict(format!("user {id} is disabled")));
     }
@@ -114,7 +114,7 @@ pub async fn use_link(
         .await?
         .filter(|r| r.used_at.is_none() && r.expires_at > caller.now)
         .ok_or_else(refused)?;
-    let email = users::get(db, reset.user_id).await?.email;
+    let email = records::get(db, reset.user_id).await?.email;
     password::check("newPassword", new_password, &email)?;
     let hash = identity.passwords.hash(new_password).await?;
     let tx = begin_write(db).await?;
@@ -124,15 +124,15 @@ pub async fn use_link(
         .filter(password_reset::Column::UsedAt.is_null())
         .exec(&tx)
         .await?;
-    let user = users::find_for_update(&tx, reset.user_id).await?;
+    let user = records::find_for_update(&tx, reset.user_id).await?;
     if spent.rows_affected != 1 || user.status != UserStatus::Active {
         return Err(refused());
     }
     let caller = Caller {
-        actor: super::sign_in::acting_user(&user, crate::domain::actor::Via::Internal),
+        actor: records::acting_user(&user, crate::domain::actor::Via::Internal),
         ..caller.clone()
     };
-    let updated = users::set_password_hash(&tx, &caller, user, hash, "user.set_password").await?;
+    let updated = records::set_password_hash(&tx, &caller, user, hash, "user.set_password").await?;
     sessions::end_all_of_user(&tx, &caller, updated.id, EndReason::PasswordChanged).await?;
     tx.commit().await?;
     Ok(updated)
@@ -154,7 +154,7 @@ pub async fn change_password(
             "only a person has a password; an integration has tokens".into(),
         ));
     };
-    let user = users::get(db, id).await?;
+    let user = records::get(db, id).await?;
     if !identity
         .passwords
         .verify(user.password_hash.as_deref(), current_password)
@@ -174,8 +174,9 @@ pub async fn change_password(
     }
     let hash = identity.passwords.hash(new_password).await?;
     let tx = begin_write(db).await?;
-    let user = users::find_for_update(&tx, id).await?;
-    let updated = users::set_password_hash(&tx, caller, user, hash, "user.change_password").await?;
+    let user = records::find_for_update(&tx, id).await?;
+    let updated =
+        records::set_password_hash(&tx, caller, user, hash, "user.change_password").await?;
     sessions::end_all_of_user_except(&tx, caller, id, EndReason::PasswordChanged).await?;
     tx.commit().await?;
     Ok(updated)

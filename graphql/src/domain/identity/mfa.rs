@@ -1,7 +1,6 @@
 //! Multi-factor sign-in: which roles must use it, and enrolment.
 
 use entity::api_token::Role;
-use entity::user_session::EndReason;
 use entity::{mfa_recovery_code, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -9,7 +8,7 @@ use sea_orm::{
     QueryFilter,
 };
 
-use super::{sessions, totp, users};
+use super::{records, totp};
 use crate::domain::actor::Caller;
 use crate::domain::tx::begin_write;
 use crate::domain::validate;
@@ -118,7 +117,7 @@ pub async fn start_enrolment(
 ) -> AppResult<Enrolment> {
     let id = person(caller)?;
     let tx = begin_write(db).await?;
-    let user = users::find_for_update(&tx, id).await?;
+    let user = records::find_for_update(&tx, id).await?;
     if user.mfa_enabled_at.is_some() {
         return Err(AppError::Conflict(
             "multi-factor sign-in is already on; an ADMIN can reset it for a lost device".into(),
@@ -128,7 +127,7 @@ pub async fn start_enrolment(
     let encoded = totp::secret_base32(&secret);
     let uri = totp::provisioning_uri(&secret, &policy.issuer, &user.email);
     let stored = encoded.clone();
-    users::save(&tx, caller, "user.start_mfa_enrolment", user, |row| {
+    records::save(&tx, caller, "user.start_mfa_enrolment", user, |row| {
         row.mfa_secret = Set(Some(stored));
         row.mfa_last_step = Set(None);
     })
@@ -152,7 +151,7 @@ pub async fn confirm_enrolment(
     validate::no_nul("code", code)?;
     let id = person(caller)?;
     let tx = begin_write(db).await?;
-    let user = users::find_for_update(&tx, id).await?;
+    let user = records::find_for_update(&tx, id).await?;
     if user.mfa_enabled_at.is_some() {
         return Err(AppError::Conflict(
             "multi-factor sign-in is already on".into(),
@@ -172,7 +171,7 @@ pub async fn confirm_enrolment(
         )
     })?;
     let now = caller.now;
-    let enabled = users::save(&tx, caller, "user.enable_mfa", user, |row| {
+    let enabled = records::save(&tx, caller, "user.enable_mfa", user, |row| {
         row.mfa_enabled_at = Set(Some(now));
         row.mfa_last_step = Set(Some(step));
     })
@@ -183,7 +182,7 @@ pub async fn confirm_enrolment(
     Ok((enabled, codes))
 }
 
-async fn replace_recovery_codes<C: ConnectionTrait>(
+pub(super) async fn replace_recovery_codes<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     codes: &[String],
@@ -208,26 +207,4 @@ async fn replace_recovery_codes<C: ConnectionTrait>(
     .exec_without_returning(conn)
     .await?;
     Ok(())
-}
-
-/// ADMIN: turns a user's MFA off (a lost device): secret and recovery codes are gone,
-/// their sessions end, and a role that must use MFA enrols again at the next sign-in.
-pub async fn reset(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<user::Model> {
-    let tx = begin_write(db).await?;
-    let user = users::find_for_update(&tx, id).await?;
-    if user.mfa_secret.is_none() {
-        return Err(AppError::Conflict(format!(
-            "user {id} has no multi-factor sign-in"
-        )));
-    }
-    let updated = users::save(&tx, caller, "user.reset_mfa", user, |row| {
-        row.mfa_secret = Set(None);
-        row.mfa_enabled_at = Set(None);
-        row.mfa_last_step = Set(None);
-    })
-    .await?;
-    replace_recovery_codes(&tx, id, &[], caller.now).await?;
-    sessions::end_all_of_user(&tx, caller, id, EndReason::MfaReset).await?;
-    tx.commit().await?;
-    Ok(updated)
 }

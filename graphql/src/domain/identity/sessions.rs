@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::mfa::MfaPolicy;
-use super::sign_in::acting_user;
+use super::records::acting_user;
 use crate::domain::actor::{Actor, Caller, Via};
 use crate::domain::audit::{self, Change};
 use crate::domain::secret;

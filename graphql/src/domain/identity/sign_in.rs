@@ -7,46 +7,37 @@ use chrono::Duration;
 use entity::user::{self, UserStatus};
 use entity::user_session::{EndReason, SignInMethod};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::Identity;
 use super::mfa::{self, CodeCheck};
 use super::password;
+use super::records::{self, acting_user};
 use super::sessions::{self, Client, Started};
 use super::throttle;
-use super::users::{self, person_name};
-use crate::domain::actor::{Actor, Caller, Principal, Via};
+use crate::domain::actor::{Caller, Via};
 use crate::domain::audit::{self, Change};
 use crate::domain::tx::begin_write;
 use crate::error::AppResult;
-
-/// The actor a user is when acting through `via`.
-pub fn acting_user(user: &user::Model, via: Via) -> Actor {
-    Actor {
-        principal: Principal::User {
-            id: user.id,
-            name: person_name(user),
-        },
-        role: user.role,
-        agency_id: user.agency_id,
-        via,
-        must_enrol_mfa: false,
-    }
-}
 
 pub struct Attempt<'a> {
     pub email: &'a str,
     pub password: &'a str,
     /// A TOTP code or a recovery code, once the user has MFA on.
     pub code: Option<&'a str>,
+    pub browser: Browser<'a>,
+}
+
+/// The browser signing in.
+pub struct Browser<'a> {
     pub client: Client,
     /// The session cookie the browser already had: it ends, so each sign-in gets a new id.
     pub previous_session: Option<&'a str>,
 }
 
 pub enum Outcome {
-    /// The new session (its cookie secret and row).
+    /// A session started: its cookie secret and row.
     SignedIn(Box<Started>),
     /// The e-mail and password are right and the user has MFA on: ask for the code.
     CodeRequired,
@@ -66,15 +57,30 @@ pub async fn sign_in(
     let now = caller.now;
     let email = attempt.email.trim().to_lowercase();
     let mut keys = vec![throttle::email_key(&email)];
-    keys.extend(attempt.client.address.as_deref().map(throttle::client_key));
+    keys.extend(
+        attempt
+            .browser
+            .client
+            .address
+            .as_deref()
+            .map(throttle::client_key),
+    );
     if let Some(wait) = throttle::wait(db, &identity.throttle, &keys, now).await? {
-        audit_attempt(db, caller, &email, None, "throttled", &attempt.client).await?;
+        audit_attempt(
+            db,
+            caller,
+            &email,
+            None,
+            "throttled",
+            &attempt.browser.client,
+        )
+        .await?;
         return Ok(Outcome::Throttled(wait));
     }
     let bounded =
         email.chars().count() <= 320 && attempt.password.chars().count() <= password::MAX_CHARS;
     let user = if bounded {
-        users::find_by_email(db, &email).await?
+        records::find_by_email(db, &email).await?
     } else {
         None
     };
@@ -89,7 +95,7 @@ pub async fn sign_in(
             &keys,
             &email,
             "wrong credentials",
-            &attempt.client,
+            &attempt.browser.client,
         )
         .await;
     };
@@ -109,7 +115,7 @@ pub async fn sign_in(
                     &keys,
                     &email,
                     "wrong code",
-                    &attempt.client,
+                    &attempt.browser.client,
                 )
                 .await;
             }
@@ -118,30 +124,49 @@ pub async fn sign_in(
 
     let tx = begin_write(db).await?;
     throttle::clear(&tx, &keys[0]).await?;
-    let started = sessions::start(
+    let started = open_session(
         &tx,
+        caller,
+        identity,
         &user,
         SignInMethod::Password,
-        now,
-        identity.sessions,
-        &attempt.client,
+        used,
+        &attempt.browser,
     )
     .await?;
+    tx.commit().await?;
+    Ok(Outcome::SignedIn(Box::new(started)))
+}
+
+/// Starts a session for `user`, who has just proved who they are by `method` with
+/// `factors`: ends the browser's previous session, stamps the user's last sign-in and
+/// records the sign-in, by the user through the new session. The caller commits `tx`.
+pub(super) async fn open_session(
+    tx: &DatabaseTransaction,
+    caller: &Caller,
+    identity: &Identity,
+    user: &user::Model,
+    method: SignInMethod,
+    factors: &str,
+    browser: &Browser<'_>,
+) -> AppResult<Started> {
+    let now = caller.now;
+    let started =
+        sessions::start(tx, user, method, now, identity.sessions, &browser.client).await?;
     let caller = Caller {
-        actor: acting_user(&user, Via::Session(started.session.id)),
+        actor: acting_user(user, Via::Session(started.session.id)),
         ..caller.clone()
     };
-    if let Some(previous) = attempt.previous_session {
-        sessions::end(&tx, &caller, previous, EndReason::Rotated).await?;
+    if let Some(previous) = browser.previous_session {
+        sessions::end(tx, &caller, previous, EndReason::Rotated).await?;
     }
     user::Entity::update_many()
         .col_expr(user::Column::LastSignInAt, Expr::value(now))
         .filter(user::Column::Id.eq(user.id))
-        .exec(&tx)
+        .exec(tx)
         .await?;
-    record_sign_in(&tx, &caller, &user, &started, used, &attempt.client).await?;
-    tx.commit().await?;
-    Ok(Outcome::SignedIn(Box::new(started)))
+    record_sign_in(tx, &caller, user, &started, factors, &browser.client).await?;
+    Ok(started)
 }
 
 async fn refuse(
@@ -155,7 +180,7 @@ async fn refuse(
 ) -> AppResult<Outcome> {
     let tx = begin_write(db).await?;
     throttle::record_failure(&tx, &identity.throttle, keys, caller.now).await?;
-    let user = users::find_by_email(&tx, email).await?;
+    let user = records::find_by_email(&tx, email).await?;
     audit_attempt(&tx, caller, email, user.map(|u| u.id), why, client).await?;
     tx.commit().await?;
     Ok(Outcome::Refused)

@@ -7,18 +7,14 @@ use entity::api_token::Role;
 use entity::user::{self, UserStatus};
 use entity::user_session::EndReason;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
 };
-use serde_json::json;
 
 use super::Identity;
 use super::credentials::{self, ResetLink};
-use super::password;
-use super::sessions;
+use super::{mfa, password, records, sessions};
 use crate::domain::actor::Caller;
-use crate::domain::audit::{self, Change};
 use crate::domain::page::{Direction, Page, PageRequest, fetch_page};
 use crate::domain::tokens;
 use crate::domain::tx::begin_write;
@@ -28,11 +24,6 @@ use crate::error::{AppError, AppResult};
 /// The languages the console speaks.
 pub const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
 const MAX_EMAIL: usize = 320;
-
-/// The name the audit log keeps for a person: display name and e-mail.
-pub fn person_name(user: &user::Model) -> String {
-    format!("{} <{}>", user.display_name, user.email)
-}
 
 /// An e-mail address as stored: trimmed and lower-cased, `local@domain` with a dot in
 /// the domain; at most 320 characters.
@@ -89,22 +80,6 @@ pub struct UserChanges {
     pub time_zone: Option<String>,
 }
 
-fn audit_view(user: &user::Model) -> serde_json::Value {
-    json!({
-        "id": user.id,
-        "email": user.email,
-        "displayName": user.display_name,
-        "role": user.role.to_value(),
-        "agencyId": user.agency_id,
-        "status": user.status.to_value(),
-        "language": user.language,
-        "timeZone": user.time_zone,
-        "mfaEnabled": user.mfa_enabled_at.is_some(),
-        "ssoLinked": user.sso_subject.is_some(),
-        "disabledAt": user.disabled_at,
-    })
-}
-
 async fn check_agency<C: ConnectionTrait>(
     conn: &C,
     role: Role,
@@ -146,25 +121,38 @@ pub async fn create(
     new: NewUser,
     password: Option<&str>,
 ) -> AppResult<CreatedUser> {
-    let email = normalise_email("email", &new.email)?;
-    let display_name = validate::text("displayName", &new.display_name, 200)?;
-    let language = language("language", new.language.as_deref().unwrap_or("en"))?;
-    let time_zone = time_zone("timeZone", new.time_zone.as_deref().unwrap_or("UTC"))?;
     let password_hash = match password {
         Some(password) => {
-            password::check("password", password, &email)?;
+            password::check("password", password, &normalise_email("email", &new.email)?)?;
             Some(identity.passwords.hash(password).await?)
         }
         None => None,
     };
     let tx = begin_write(db).await?;
-    check_agency(&tx, new.role, new.agency_id).await?;
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(&tx)
-        .await?
-        .is_some()
-    {
+    let user = insert(&tx, caller, new, password_hash, None).await?;
+    let link = match password {
+        Some(_) => None,
+        None => Some(credentials::issue(&tx, caller, identity, &user).await?),
+    };
+    tx.commit().await?;
+    Ok(CreatedUser { user, link })
+}
+
+/// Inserts a user, checked and audited: with a password already hashed, or with the
+/// single-sign-on identity (`issuer#subject`) they sign in with instead.
+pub(super) async fn insert(
+    tx: &DatabaseTransaction,
+    caller: &Caller,
+    new: NewUser,
+    password_hash: Option<String>,
+    sso_subject: Option<String>,
+) -> AppResult<user::Model> {
+    let email = normalise_email("email", &new.email)?;
+    let display_name = validate::text("displayName", &new.display_name, 200)?;
+    let language = language("language", new.language.as_deref().unwrap_or("en"))?;
+    let time_zone = time_zone("timeZone", new.time_zone.as_deref().unwrap_or("UTC"))?;
+    check_agency(tx, new.role, new.agency_id).await?;
+    if records::find_by_email(tx, &email).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "a user with e-mail {email} already exists"
         )));
@@ -179,50 +167,16 @@ pub async fn create(
         time_zone: Set(time_zone),
         password_changed_at: Set(password_hash.as_ref().map(|_| caller.now)),
         password_hash: Set(password_hash),
+        sso_subject: Set(sso_subject),
         created_at: Set(caller.now),
         created_by: Set(caller.actor.audit_name()),
         updated_at: Set(caller.now),
         ..Default::default()
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    record(&tx, caller, "user.create", None, &user).await?;
-    let link = match password {
-        Some(_) => None,
-        None => Some(credentials::issue(&tx, caller, identity, &user).await?),
-    };
-    tx.commit().await?;
-    Ok(CreatedUser { user, link })
-}
-
-async fn record<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    action: &str,
-    before: Option<serde_json::Value>,
-    after: &user::Model,
-) -> AppResult<()> {
-    audit::record(
-        conn,
-        caller,
-        Change {
-            action,
-            entity_type: "user",
-            entity_id: after.id.to_string(),
-            before,
-            after: Some(audit_view(after)),
-        },
-    )
-    .await
-}
-
-/// The user, row-locked for the rest of the transaction.
-pub(super) async fn find_for_update(tx: &DatabaseTransaction, id: i64) -> AppResult<user::Model> {
-    user::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or_else(|| AppError::not_found("user", id))
+    records::record(tx, caller, "user.create", None, &user).await?;
+    Ok(user)
 }
 
 /// Refuses a change that would leave no active ADMIN.
@@ -280,7 +234,7 @@ pub async fn update(
         .map(|tz| time_zone("timeZone", tz))
         .transpose()?;
     let tx = begin_write(db).await?;
-    let current = find_for_update(&tx, id).await?;
+    let current = records::find_for_update(&tx, id).await?;
     let role = changes.role.unwrap_or(current.role);
     let agency_id = match changes.role {
         Some(_) => changes.agency_id,
@@ -293,22 +247,20 @@ pub async fn update(
         }
         check_agency(&tx, role, agency_id).await?;
     }
-    let before = audit_view(&current);
-    let mut row = current.clone().into_active_model();
-    if let Some(name) = display_name {
-        row.display_name = Set(name);
-    }
-    if let Some(language) = language {
-        row.language = Set(language);
-    }
-    if let Some(tz) = time_zone {
-        row.time_zone = Set(tz);
-    }
-    row.role = Set(role);
-    row.agency_id = Set(agency_id);
-    row.updated_at = Set(caller.now);
-    let updated = row.update(&tx).await?;
-    record(&tx, caller, "user.update", Some(before), &updated).await?;
+    let updated = records::save(&tx, caller, "user.update", current, |row| {
+        if let Some(name) = display_name {
+            row.display_name = Set(name);
+        }
+        if let Some(language) = language {
+            row.language = Set(language);
+        }
+        if let Some(tz) = time_zone {
+            row.time_zone = Set(tz);
+        }
+        row.role = Set(role);
+        row.agency_id = Set(agency_id);
+    })
+    .await?;
     if access_changes {
         sessions::end_all_of_user(&tx, caller, id, EndReason::RoleChanged).await?;
         tokens::revoke_all_of_user(&tx, caller, id).await?;
@@ -324,18 +276,16 @@ pub async fn disable(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppRe
         return Err(AppError::Conflict("nobody disables themself".into()));
     }
     let tx = begin_write(db).await?;
-    let current = find_for_update(&tx, id).await?;
+    let current = records::find_for_update(&tx, id).await?;
     if current.status == UserStatus::Disabled {
         return Err(AppError::Conflict(format!("user {id} is already disabled")));
     }
     keep_an_admin(&tx, &current).await?;
-    let before = audit_view(&current);
-    let mut row = current.into_active_model();
-    row.status = Set(UserStatus::Disabled);
-    row.disabled_at = Set(Some(caller.now));
-    row.updated_at = Set(caller.now);
-    let updated = row.update(&tx).await?;
-    record(&tx, caller, "user.disable", Some(before), &updated).await?;
+    let updated = records::save(&tx, caller, "user.disable", current, |row| {
+        row.status = Set(UserStatus::Disabled);
+        row.disabled_at = Set(Some(caller.now));
+    })
+    .await?;
     sessions::end_all_of_user(&tx, caller, id, EndReason::UserDisabled).await?;
     tokens::revoke_all_of_user(&tx, caller, id).await?;
     tx.commit().await?;
@@ -345,71 +295,43 @@ pub async fn disable(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppRe
 /// Enables a disabled user. Their old tokens stay revoked; they sign in afresh.
 pub async fn enable(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<user::Model> {
     let tx = begin_write(db).await?;
-    let current = find_for_update(&tx, id).await?;
+    let current = records::find_for_update(&tx, id).await?;
     if current.status == UserStatus::Active {
         return Err(AppError::Conflict(format!("user {id} is already active")));
     }
-    let before = audit_view(&current);
-    let mut row = current.into_active_model();
-    row.status = Set(UserStatus::Active);
-    row.disabled_at = Set(None);
-    row.updated_at = Set(caller.now);
-    let updated = row.update(&tx).await?;
-    record(&tx, caller, "user.enable", Some(before), &updated).await?;
+    let updated = records::save(&tx, caller, "user.enable", current, |row| {
+        row.status = Set(UserStatus::Active);
+        row.disabled_at = Set(None);
+    })
+    .await?;
     tx.commit().await?;
     Ok(updated)
 }
 
-/// Sets a user's password hash (already checked and hashed), audited without the hash.
-pub(super) async fn set_password_hash(
-    tx: &DatabaseTransaction,
+/// ADMIN: turns a user's MFA off (a lost device): secret and recovery codes are gone,
+/// their sessions end, and a role that must use MFA enrols again at the next sign-in.
+pub async fn reset_mfa(
+    db: &DatabaseConnection,
     caller: &Caller,
-    user: user::Model,
-    hash: String,
-    action: &str,
+    id: i64,
 ) -> AppResult<user::Model> {
-    let before = audit_view(&user);
-    let mut row = user.into_active_model();
-    row.password_hash = Set(Some(hash));
-    row.password_changed_at = Set(Some(caller.now));
-    row.updated_at = Set(caller.now);
-    let updated = row.update(tx).await?;
-    record(tx, caller, action, Some(before), &updated).await?;
+    let tx = begin_write(db).await?;
+    let user = records::find_for_update(&tx, id).await?;
+    if user.mfa_secret.is_none() {
+        return Err(AppError::Conflict(format!(
+            "user {id} has no multi-factor sign-in"
+        )));
+    }
+    let updated = records::save(&tx, caller, "user.reset_mfa", user, |row| {
+        row.mfa_secret = Set(None);
+        row.mfa_enabled_at = Set(None);
+        row.mfa_last_step = Set(None);
+    })
+    .await?;
+    mfa::replace_recovery_codes(&tx, id, &[], caller.now).await?;
+    sessions::end_all_of_user(&tx, caller, id, EndReason::MfaReset).await?;
+    tx.commit().await?;
     Ok(updated)
-}
-
-/// Records an audited change of `user` made by `change` (MFA enrolment and reset).
-pub(super) async fn save(
-    tx: &DatabaseTransaction,
-    caller: &Caller,
-    action: &str,
-    user: user::Model,
-    change: impl FnOnce(&mut user::ActiveModel),
-) -> AppResult<user::Model> {
-    let before = audit_view(&user);
-    let mut row = user.into_active_model();
-    change(&mut row);
-    row.updated_at = Set(caller.now);
-    let updated = row.update(tx).await?;
-    record(tx, caller, action, Some(before), &updated).await?;
-    Ok(updated)
-}
-
-pub async fn get<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<user::Model> {
-    user::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("user", id))
-}
-
-pub async fn find_by_email<C: ConnectionTrait>(
-    conn: &C,
-    email: &str,
-) -> AppResult<Option<user::Model>> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
-        .one(conn)
-        .await?)
 }
 
 /// Users, oldest first.
