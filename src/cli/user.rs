@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use agencyflow_graphql::domain::Caller;
+use agencyflow_graphql::domain::identity::records;
 use agencyflow_graphql::domain::identity::users::{self, NewUser};
 use agencyflow_graphql::error::AppError;
 use anyhow::Context;
@@ -178,7 +179,7 @@ async fn find(db: &DatabaseConnection, who: &str) -> anyhow::Result<i64> {
     if let Ok(id) = who.parse::<i64>() {
         return Ok(id);
     }
-    users::find_by_email(db, who)
+    records::find_by_email(db, who)
         .await?
         .map(|u| u.id)
         .ok_or_else(|| anyhow::anyhow!("no user with e-mail {who}"))

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use agencyflow_graphql::domain::Caller;
 use agencyflow_graphql::domain::identity::users::{self, NewUser, UserChanges};
-use agencyflow_graphql::domain::identity::{Identity, credentials, password};
+use agencyflow_graphql::domain::identity::{Identity, credentials, password, records};
 use agencyflow_graphql::domain::tokens::{self as api_tokens, NewToken, TokenLifetime, TokenOwner};
 use anyhow::Context;
 use chrono::Utc;
@@ -275,7 +275,7 @@ async fn ensure_user(
     password: &str,
 ) -> anyhow::Result<user::Model> {
     let agency_id = wanted.agency.as_ref().map(|a| a.id);
-    let Some(mut user) = users::find_by_email(db, &wanted.email).await? else {
+    let Some(mut user) = records::find_by_email(db, &wanted.email).await? else {
         let new = NewUser {
             email: wanted.email.clone(),
             display_name: wanted.name.clone(),
