@@ -137,7 +137,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state, &settings.server),
+            router: router(state, &settings.server, crate::console::router()),
             shutdown_grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             scheduler,
         })

@@ -7,7 +7,7 @@ mod limits;
 pub mod metrics;
 pub mod negotiate;
 mod pages;
-mod request_id;
+pub mod request_id;
 pub mod session;
 mod sign_in;
 pub mod sso;
@@ -53,7 +53,8 @@ pub struct AppState {
     pub sso: Option<Arc<SingleSignOn>>,
 }
 
-pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+/// The service's routes, with the console's `pages` (which `crate::console` builds).
+pub fn router(state: AppState, settings: &ServerSettings, pages: Router<AppState>) -> Router {
     let request_span = |request: &Request<_>| {
         let request_id = request
             .headers()
@@ -73,7 +74,6 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     Router::new()
         .route("/graphql", get(graphiql::page).post(graphql::execute))
         .route(graphiql::ASSET_ROUTE, get(graphiql::asset))
-        .route("/", get(sign_in::home))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route(sso::BEGIN_ROUTE, get(sso::begin))
@@ -83,6 +83,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
             get(sign_in::set_password_form).post(sign_in::set_password),
         )
         .route(pages::STYLE_ROUTE, get(pages::style))
+        .merge(pages)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -1,4 +1,4 @@
-//! The service's own small pages (sign-in, set-password, the signed-in home), rendered on
+//! The service's own small pages (sign-in, set-password), rendered on
 //! the server with maud (escaped by construction) and styled by one embedded stylesheet:
 //! no script, so a Content-Security-Policy forbids every script.
 
@@ -137,36 +137,6 @@ pub fn password_set() -> Response {
         html! {
             h2 { "Your password is set" }
             p { a href="/sign-in" { "Sign in" } }
-        },
-    )
-}
-
-/// Who is signed in, for the home page.
-pub struct HomeView<'a> {
-    pub name: &'a str,
-    pub email: &'a str,
-    pub role: &'a str,
-    pub must_enrol_mfa: bool,
-    pub graphiql: bool,
-}
-
-pub fn home(view: HomeView<'_>) -> Response {
-    page(
-        StatusCode::OK,
-        "Signed in",
-        html! {
-            p { "Signed in as " strong { (view.name) } " (" (view.email) "), " (view.role) "." }
-            @if view.must_enrol_mfa {
-                p.error role="alert" {
-                    "Your role must use multi-factor sign-in. Enrol first: startMfaEnrolment, then confirmMfaEnrolment with the app's code."
-                }
-            }
-            @if view.graphiql {
-                p { a href="/graphql" { "Open GraphiQL" } " (it uses this session)." }
-            }
-            form method="post" action="/sign-out" {
-                button type="submit" { "Sign out" }
-            }
         },
     )
 }

@@ -1,12 +1,11 @@
 //! Signing in and out in a browser: `GET/POST /sign-in`, `POST /sign-out`,
-//! `GET/POST /set-password`, and `GET /` (who is signed in). Success answers a 303
+//! and `GET/POST /set-password` (the console, at `/`, is `crate::console`'s). Success answers a 303
 //! redirect that sets the session cookie; a refusal shows the form again, saying only
 //! that the e-mail, password or code is wrong.
 
 use std::net::SocketAddr;
 
 use agencyflow_graphql::domain::Caller;
-use agencyflow_graphql::domain::actor::Principal;
 use agencyflow_graphql::domain::identity::credentials;
 use agencyflow_graphql::domain::identity::records;
 use agencyflow_graphql::domain::identity::sessions;
@@ -18,11 +17,10 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entity::user_session::EndReason;
-use sea_orm::ActiveEnum;
 use serde::Deserialize;
 
 use super::AppState;
-use super::pages::{self, HomeView, SignInView};
+use super::pages::{self, SignInView};
 
 const REFUSED: &str = "The e-mail, password or code is not right.";
 
@@ -256,34 +254,6 @@ pub async fn set_password(
                 Some("Something went wrong on our side."),
             )
         }
-    }
-}
-
-/// Who is signed in; without a live session, the sign-in page.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(secret) = state.cookies.secret(&headers) else {
-        return redirect("/sign-in");
-    };
-    let identity = &state.identity;
-    let now = state.clock.now();
-    match sessions::authenticate(&state.db, &secret, now, identity.sessions, &identity.mfa).await {
-        Ok(Some(actor)) => {
-            let Principal::User { id, .. } = actor.principal else {
-                return redirect("/sign-in");
-            };
-            match records::get(&state.db, id).await {
-                Ok(user) => pages::home(HomeView {
-                    name: &user.display_name,
-                    email: &user.email,
-                    role: &user.role.to_value(),
-                    must_enrol_mfa: actor.must_enrol_mfa,
-                    graphiql: state.graphiql,
-                }),
-                Err(err) => internal(&err),
-            }
-        }
-        Ok(None) => redirect("/sign-in"),
-        Err(err) => internal(&err),
     }
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod clock;
 mod commissions;
+mod console;
 mod demo;
 mod eligibility;
 mod expiry;

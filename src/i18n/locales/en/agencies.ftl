@@ -1,0 +1,15 @@
+agencies-title = Agencies
+agencies-empty = No agencies yet. A vendor manager adds one with createAgency or from this page.
+agency-code = Code
+agency-name = Legal name
+agency-status = Status
+agency-kinds-of-work = Kinds of work
+agency-regions = Regions
+agency-capacity-accounts = Most accounts
+agency-capacity-balance = Most balance
+agency-status-onboarding = Onboarding
+agency-status-active = Active
+agency-status-probation = Probation
+agency-status-suspended = Suspended
+agency-status-terminated = Terminated
+agency-status-unknown = Unknown

@@ -1,0 +1,15 @@
+agencies-title = 催收机构
+agencies-empty = 还没有催收机构。机构管理员可以通过 createAgency 或在此页面添加。
+agency-code = 代码
+agency-name = 法定名称
+agency-status = 状态
+agency-kinds-of-work = 业务类型
+agency-regions = 地区
+agency-capacity-accounts = 最多账户数
+agency-capacity-balance = 最高余额
+agency-status-onboarding = 入驻中
+agency-status-active = 正常
+agency-status-probation = 观察期
+agency-status-suspended = 暂停
+agency-status-terminated = 终止
+agency-status-unknown = 未知
