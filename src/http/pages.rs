@@ -6,6 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
+use crate::i18n::Tr;
+
 /// No script at all; styles and forms only from here.
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -29,11 +31,11 @@ pub async fn style() -> Response {
         .into_response()
 }
 
-/// A whole page with `status`, never cached, under the page policy.
-pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+/// A whole page with `status` in `tr`'s language, never cached, under the page policy.
+pub fn page(status: StatusCode, tr: Tr, title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(tr.language.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -69,8 +71,11 @@ pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
 /// What the sign-in form shows.
 #[derive(Default)]
 pub struct SignInView<'a> {
+    /// The language the page is in (the browser's `Accept-Language`).
+    pub tr: Tr,
     pub email: &'a str,
-    pub error: Option<&'a str>,
+    /// Already in `tr`'s language.
+    pub error: Option<String>,
     /// Ask for the authenticator's code (the password was right, MFA is on).
     pub ask_code: bool,
     pub return_to: Option<&'a str>,
@@ -79,64 +84,68 @@ pub struct SignInView<'a> {
 }
 
 pub fn sign_in(status: StatusCode, view: SignInView<'_>) -> Response {
+    let tr = view.tr;
     page(
         status,
-        "Sign in",
+        tr,
+        &tr.t("sign-in-title"),
         html! {
-            h2 { "Sign in" }
-            @if let Some(error) = view.error {
+            h2 { (tr.t("sign-in-title")) }
+            @if let Some(error) = &view.error {
                 p.error role="alert" { (error) }
             }
             form method="post" action="/sign-in" {
-                label { "E-mail" input type="email" name="email" value=(view.email) required autocomplete="username"; }
-                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                label { (tr.t("sign-in-email")) input type="email" name="email" value=(view.email) required autocomplete="username"; }
+                label { (tr.t("sign-in-password")) input type="password" name="password" required autocomplete="current-password"; }
                 @if view.ask_code {
-                    label { "Code from your authenticator app (or a recovery code)"
+                    label { (tr.t("sign-in-code"))
                         input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" autofocus; }
                 }
                 @if let Some(return_to) = view.return_to {
                     input type="hidden" name="return_to" value=(return_to);
                 }
-                button type="submit" { "Sign in" }
+                button type="submit" { (tr.t("sign-in-submit")) }
             }
             @if view.sso {
                 form method="get" action=(super::sso::BEGIN_ROUTE) {
                     @if let Some(return_to) = view.return_to {
                         input type="hidden" name="return_to" value=(return_to);
                     }
-                    button.secondary type="submit" { "Sign in with your organisation's account" }
+                    button.secondary type="submit" { (tr.t("sign-in-sso")) }
                 }
             }
         },
     )
 }
 
-pub fn set_password(status: StatusCode, token: &str, error: Option<&str>) -> Response {
+pub fn set_password(status: StatusCode, tr: Tr, token: &str, error: Option<&str>) -> Response {
     page(
         status,
-        "Set your password",
+        tr,
+        &tr.t("set-password-title"),
         html! {
-            h2 { "Set your password" }
-            p { "At least 12 characters. A passphrase of a few words is easy to remember and hard to guess." }
+            h2 { (tr.t("set-password-title")) }
+            p { (tr.t("set-password-advice")) }
             @if let Some(error) = error {
                 p.error role="alert" { (error) }
             }
             form method="post" action="/set-password" {
                 input type="hidden" name="token" value=(token);
-                label { "New password" input type="password" name="password" required minlength="12" autocomplete="new-password"; }
-                button type="submit" { "Set password" }
+                label { (tr.t("set-password-new")) input type="password" name="password" required minlength="12" autocomplete="new-password"; }
+                button type="submit" { (tr.t("set-password-submit")) }
             }
         },
     )
 }
 
-pub fn password_set() -> Response {
+pub fn password_set(tr: Tr) -> Response {
     page(
         StatusCode::OK,
-        "Password set",
+        tr,
+        &tr.t("password-set-title"),
         html! {
-            h2 { "Your password is set" }
-            p { a href="/sign-in" { "Sign in" } }
+            h2 { (tr.t("password-set-title")) }
+            p { a href="/sign-in" { (tr.t("password-set-sign-in")) } }
         },
     )
 }

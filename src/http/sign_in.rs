@@ -21,8 +21,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::pages::{self, SignInView};
-
-const REFUSED: &str = "The e-mail, password or code is not right.";
+use crate::i18n::Tr;
 
 #[derive(Deserialize)]
 pub struct SignInForm {
@@ -59,12 +58,13 @@ pub(super) fn redirect(to: &str) -> Response {
     response
 }
 
-pub(super) fn internal(err: &AppError) -> Response {
+pub(super) fn internal(tr: Tr, err: &AppError) -> Response {
     tracing::error!(error = ?err, "sign-in failed");
     pages::sign_in(
         StatusCode::INTERNAL_SERVER_ERROR,
         SignInView {
-            error: Some("Something went wrong on our side. Try again in a moment."),
+            tr,
+            error: Some(tr.t("sign-in-internal")),
             ..SignInView::default()
         },
     )
@@ -77,10 +77,15 @@ fn posted_cross_site(state: &AppState, headers: &HeaderMap) -> bool {
     says && !state.cookies.is_same_origin(headers)
 }
 
-pub async fn form(State(state): State<AppState>, Query(query): Query<ReturnTo>) -> Response {
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ReturnTo>,
+) -> Response {
     pages::sign_in(
         StatusCode::OK,
         SignInView {
+            tr: Tr::for_browser(&headers),
             return_to: local_path(query.return_to.as_deref()),
             sso: state.sso.is_some(),
             ..SignInView::default()
@@ -94,17 +99,20 @@ pub async fn submit(
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
+    let tr = Tr::for_browser(&headers);
     let Ok(Form(form)) = form else {
         return pages::sign_in(
             StatusCode::BAD_REQUEST,
             SignInView {
-                error: Some("Send the form's e-mail and password fields."),
+                tr,
+                error: Some(tr.t("sign-in-send-fields")),
                 ..SignInView::default()
             },
         );
     };
     let return_to = local_path(form.return_to.as_deref());
-    let view = |error, ask_code| SignInView {
+    let view = |error: String, ask_code| SignInView {
+        tr,
         email: &form.email,
         error: Some(error),
         ask_code,
@@ -112,10 +120,7 @@ pub async fn submit(
         sso: state.sso.is_some(),
     };
     if posted_cross_site(&state, &headers) {
-        return pages::sign_in(
-            StatusCode::FORBIDDEN,
-            view("Sign in from this service's own page.", false),
-        );
+        return pages::sign_in(StatusCode::FORBIDDEN, view(tr.t("sign-in-own-page"), false));
     }
     let previous = state.cookies.secret(&headers);
     let caller = Caller::system("sign-in", state.clock.now());
@@ -138,31 +143,34 @@ pub async fn submit(
         }
         Ok(Outcome::CodeRequired) => pages::sign_in(
             StatusCode::UNAUTHORIZED,
-            view("Enter the code from your authenticator app.", true),
+            view(tr.t("sign-in-code-required"), true),
         ),
-        Ok(Outcome::Refused) => {
-            pages::sign_in(StatusCode::UNAUTHORIZED, view(REFUSED, form.code.is_some()))
-        }
+        Ok(Outcome::Refused) => pages::sign_in(
+            StatusCode::UNAUTHORIZED,
+            view(tr.t("sign-in-refused"), form.code.is_some()),
+        ),
         Ok(Outcome::Throttled(wait)) => {
             let secs = wait.num_seconds().max(1);
-            let message = format!("Too many attempts. Try again in {secs} seconds.");
-            let mut response = pages::sign_in(StatusCode::TOO_MANY_REQUESTS, view(&message, false));
+            let message = tr.args("sign-in-throttled", &[("seconds", secs.into())]);
+            let mut response = pages::sign_in(StatusCode::TOO_MANY_REQUESTS, view(message, false));
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
             response
         }
-        Err(err) => internal(&err),
+        Err(err) => internal(tr, &err),
     }
 }
 
 /// Ends the browser's session and removes its cookie; only from this service's pages.
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let tr = Tr::for_browser(&headers);
     if !state.cookies.is_same_origin(&headers) {
         return pages::sign_in(
             StatusCode::FORBIDDEN,
             SignInView {
-                error: Some("Sign out from this service's own page."),
+                tr,
+                error: Some(tr.t("sign-out-own-page")),
                 ..SignInView::default()
             },
         );
@@ -187,7 +195,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
             Err(err) => Err(err),
         };
         if let Err(err) = ended {
-            return internal(&err);
+            return internal(tr, &err);
         }
     }
     let mut response = redirect("/sign-in");
@@ -209,8 +217,8 @@ pub struct SetPasswordForm {
     password: String,
 }
 
-pub async fn set_password_form(Query(link): Query<LinkToken>) -> Response {
-    pages::set_password(StatusCode::OK, &link.token, None)
+pub async fn set_password_form(headers: HeaderMap, Query(link): Query<LinkToken>) -> Response {
+    pages::set_password(StatusCode::OK, Tr::for_browser(&headers), &link.token, None)
 }
 
 pub async fn set_password(
@@ -218,18 +226,21 @@ pub async fn set_password(
     headers: HeaderMap,
     form: Result<Form<SetPasswordForm>, FormRejection>,
 ) -> Response {
+    let tr = Tr::for_browser(&headers);
     let Ok(Form(form)) = form else {
         return pages::set_password(
             StatusCode::BAD_REQUEST,
+            tr,
             "",
-            Some("Send the link's token and a password."),
+            Some(&tr.t("set-password-send-fields")),
         );
     };
     if posted_cross_site(&state, &headers) {
         return pages::set_password(
             StatusCode::FORBIDDEN,
+            tr,
             &form.token,
-            Some("Set the password from this service's own page."),
+            Some(&tr.t("set-password-own-page")),
         );
     }
     let caller = Caller::system("set-password", state.clock.now());
@@ -242,16 +253,17 @@ pub async fn set_password(
     )
     .await
     {
-        Ok(_) => pages::password_set(),
+        Ok(_) => pages::password_set(tr),
         Err(AppError::BadUserInput { message, .. }) => {
-            pages::set_password(StatusCode::BAD_REQUEST, &form.token, Some(&message))
+            pages::set_password(StatusCode::BAD_REQUEST, tr, &form.token, Some(&message))
         }
         Err(err) => {
             tracing::error!(error = ?err, "setting a password failed");
             pages::set_password(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                tr,
                 &form.token,
-                Some("Something went wrong on our side."),
+                Some(&tr.t("set-password-internal")),
             )
         }
     }

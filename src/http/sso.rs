@@ -46,6 +46,7 @@ use super::AppState;
 use super::pages::{self, SignInView};
 use super::sign_in::{ReturnTo, internal, local_path, redirect};
 use crate::config::SsoConfig;
+use crate::i18n::{Tr, arg};
 
 /// Where a browser begins single sign-on; the callback is [`crate::config::CALLBACK_PATH`].
 pub const BEGIN_ROUTE: &str = "/sign-in/sso";
@@ -299,60 +300,53 @@ fn flow_cookie_name(state: &AppState) -> &'static str {
 }
 
 /// The sign-in page of a service without single sign-on.
-fn not_configured() -> Response {
+fn not_configured(tr: Tr) -> Response {
     pages::sign_in(
         StatusCode::NOT_FOUND,
         SignInView {
-            error: Some(
-                "Single sign-on is not configured here. Sign in with your e-mail and password.",
-            ),
+            tr,
+            error: Some(tr.t("sso-not-configured")),
             ..SignInView::default()
         },
     )
 }
 
 /// The sign-in page saying why single sign-on was refused.
-fn refused(refusal: &Refusal) -> Response {
-    let message = match refusal {
-        Refusal::UnknownFlow | Refusal::FlowUsed => {
-            "This sign-in is not one under way here, or it is already complete. Start again.".to_owned()
-        }
-        Refusal::FlowExpired => "The sign-in took too long. Start again.".to_owned(),
-        Refusal::OtherBrowser => {
-            "Finish signing in in the browser you began in, with cookies allowed. Start again.".to_owned()
-        }
+fn refused(tr: Tr, refusal: &Refusal) -> Response {
+    let key = match refusal {
+        Refusal::UnknownFlow | Refusal::FlowUsed => "sso-unknown-flow",
+        Refusal::FlowExpired => "sso-flow-expired",
+        Refusal::OtherBrowser => "sso-other-browser",
         Refusal::ProviderError(code) => {
-            format!("Your organisation's sign-in did not let you in ({code}).")
+            return refused_with(
+                tr,
+                refusal,
+                tr.args("sso-provider-error", &[("code", arg(code.as_str()))]),
+            );
         }
-        Refusal::ProviderUnavailable => {
-            "Your organisation's sign-in cannot be reached. Try again in a moment, or sign in with your password.".to_owned()
-        }
+        Refusal::ProviderUnavailable => "sso-provider-unavailable",
         Refusal::CodeRefused(_) | Refusal::InvalidIdToken | Refusal::NonceMismatch => {
-            "Your organisation's sign-in answered with something this service cannot trust. Start again.".to_owned()
+            "sso-untrusted"
         }
-        Refusal::EmailNotVerified => {
-            "Your organisation's account has no verified e-mail address, so it cannot be used here.".to_owned()
-        }
-        Refusal::EmailUnusable => {
-            "Your organisation's account's e-mail address cannot be used here.".to_owned()
-        }
-        Refusal::NoRole => {
-            "Your organisation's account is not given a role here. Ask your administrator for access.".to_owned()
-        }
-        Refusal::UnknownAgency(_) => {
-            "Your organisation's account names no agency known here. Ask your administrator.".to_owned()
-        }
-        Refusal::UserDisabled => "This account is disabled.".to_owned(),
-        Refusal::NoAccount => {
-            "There is no account for your e-mail address here. Ask an administrator to create one.".to_owned()
-        }
-        Refusal::LinkedElsewhere => {
-            "Your e-mail address belongs to an account that signs in with another organisation account.".to_owned()
-        }
+        Refusal::EmailNotVerified => "sso-email-not-verified",
+        Refusal::EmailUnusable => "sso-email-unusable",
+        Refusal::NoRole => "sso-no-role",
+        Refusal::UnknownAgency(_) => "sso-unknown-agency",
+        Refusal::UserDisabled => "sso-user-disabled",
+        Refusal::NoAccount => "sso-no-account",
+        Refusal::LinkedElsewhere => "sso-linked-elsewhere",
         Refusal::RoleChangeRefused(why) => {
-            format!("Your organisation gives you another role, which cannot be given: {why}.")
+            return refused_with(
+                tr,
+                refusal,
+                tr.args("sso-role-change-refused", &[("why", arg(why.to_string()))]),
+            );
         }
     };
+    refused_with(tr, refusal, tr.t(key))
+}
+
+fn refused_with(tr: Tr, refusal: &Refusal, message: String) -> Response {
     let status = match refusal {
         Refusal::ProviderUnavailable => StatusCode::BAD_GATEWAY,
         _ => StatusCode::FORBIDDEN,
@@ -360,7 +354,8 @@ fn refused(refusal: &Refusal) -> Response {
     pages::sign_in(
         status,
         SignInView {
-            error: Some(&message),
+            tr,
+            error: Some(message),
             sso: true,
             ..SignInView::default()
         },
@@ -368,10 +363,16 @@ fn refused(refusal: &Refusal) -> Response {
 }
 
 /// Audits a refusal made before the workflow saw any claims, and shows it.
-async fn refuse(state: &AppState, caller: &Caller, refusal: Refusal, client: &Client) -> Response {
+async fn refuse(
+    state: &AppState,
+    tr: Tr,
+    caller: &Caller,
+    refusal: Refusal,
+    client: &Client,
+) -> Response {
     match sso::refuse(&state.db, caller, &refusal, None, None, client).await {
-        Ok(()) => refused(&refusal),
-        Err(err) => internal(&err),
+        Ok(()) => refused(tr, &refusal),
+        Err(err) => internal(tr, &err),
     }
 }
 
@@ -382,14 +383,15 @@ pub async fn begin(
     headers: HeaderMap,
     Query(query): Query<ReturnTo>,
 ) -> Response {
+    let tr = Tr::for_browser(&headers);
     let Some(sso) = state.sso.as_deref() else {
-        return not_configured();
+        return not_configured(tr);
     };
     let now = state.clock.now();
     let Some(client) = sso.client().await else {
         let caller = Caller::system("sso", now);
         let client = state.cookies.client(&headers, Some(peer));
-        return refuse(&state, &caller, Refusal::ProviderUnavailable, &client).await;
+        return refuse(&state, tr, &caller, Refusal::ProviderUnavailable, &client).await;
     };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let scopes = sso.config.scopes.iter().filter(|scope| *scope != "openid");
@@ -419,7 +421,7 @@ pub async fn begin(
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             response
         }
-        Err(err) => internal(&err),
+        Err(err) => internal(tr, &err),
     }
 }
 
@@ -438,7 +440,7 @@ pub async fn callback(
     query: Result<Query<Callback>, QueryRejection>,
 ) -> Response {
     let Some(sso) = state.sso.as_deref() else {
-        return not_configured();
+        return not_configured(Tr::for_browser(&headers));
     };
     let mut response = complete(&state, sso, peer, &headers, query.ok().map(|Query(q)| q)).await;
     let spent = state
@@ -455,6 +457,7 @@ async fn complete(
     headers: &HeaderMap,
     query: Option<Callback>,
 ) -> Response {
+    let tr = Tr::for_browser(headers);
     let caller = Caller::system("sso", state.clock.now());
     let previous = state.cookies.secret(headers);
     let browser = Browser {
@@ -464,9 +467,9 @@ async fn complete(
     let (flow_return, claims) = match check(state, sso, &caller, headers, query).await {
         Ok(found) => found,
         Err(Failure::Refused(refusal)) => {
-            return refuse(state, &caller, refusal, &browser.client).await;
+            return refuse(state, tr, &caller, refusal, &browser.client).await;
         }
-        Err(Failure::Internal(err)) => return internal(&err),
+        Err(Failure::Internal(err)) => return internal(tr, &err),
     };
     match sso::sign_in(
         &state.db,
@@ -485,8 +488,8 @@ async fn complete(
                 .insert(header::SET_COOKIE, state.cookies.set(started.secret));
             response
         }
-        Ok(Outcome::Refused(refusal)) => refused(&refusal),
-        Err(err) => internal(&err),
+        Ok(Outcome::Refused(refusal)) => refused(tr, &refusal),
+        Err(err) => internal(tr, &err),
     }
 }
 

@@ -114,7 +114,7 @@ fn quality(value: &str) -> Option<u16> {
 }
 
 /// Messages in one language.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Tr {
     pub language: Language,
 }
@@ -122,6 +122,14 @@ pub struct Tr {
 impl Tr {
     pub fn new(language: Language) -> Self {
         Self { language }
+    }
+
+    /// For a browser not signed in: the language its `Accept-Language` asks for.
+    pub fn for_browser(headers: &axum::http::HeaderMap) -> Self {
+        let accept = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Self::new(Language::negotiate(accept))
     }
 
     /// The message `key`.

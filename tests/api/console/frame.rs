@@ -114,3 +114,49 @@ async fn the_console_speaks_the_viewers_language() {
         .shows(">催收机构<")
         .lacks(">Agencies<");
 }
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_the_browsers_language() {
+    let app = spawn_app().await;
+    let page = |accept: &'static str| {
+        let url = format!("{}/sign-in", app.base);
+        async move {
+            crate::people::browser()
+                .get(url)
+                .header("accept-language", accept)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let chinese = page("zh-CN,zh;q=0.9,en;q=0.8").await;
+    assert!(chinese.contains(r#"<html lang="zh-CN">"#), "{chinese}");
+    assert!(chinese.contains("电子邮箱"), "{chinese}");
+    let english = page("en-GB,en;q=0.9").await;
+    assert!(
+        english.contains(r#"<html lang="en">"#) && english.contains("E-mail"),
+        "{english}"
+    );
+    let refused = crate::people::browser()
+        .post(format!("{}/sign-in", app.base))
+        .header("origin", &app.base)
+        .header("accept-language", "zh-CN")
+        .form(&[
+            ("email", "nobody@lender.test"),
+            ("password", "wrong wrong wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("电子邮箱、密码或验证码不正确。")
+    );
+}
