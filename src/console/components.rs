@@ -41,6 +41,8 @@ pub struct Cell {
     pub numeric: bool,
     /// A class for the text (e.g. `expiring`).
     pub class: Option<&'static str>,
+    /// Controls shown instead of the text (a form's button); the CSV has the text.
+    pub action: Option<Markup>,
 }
 
 impl Cell {
@@ -75,6 +77,14 @@ impl Cell {
         }
     }
 
+    /// A cell of controls (e.g. a button in a form of its own), empty in the CSV.
+    pub fn action(markup: Markup) -> Self {
+        Self {
+            action: Some(markup),
+            ..Self::default()
+        }
+    }
+
     pub fn class(mut self, class: &'static str) -> Self {
         self.class = Some(class);
         self
@@ -82,7 +92,8 @@ impl Cell {
 
     fn html(&self) -> Markup {
         let inner = html! {
-            @if let Some(href) = &self.href { a href=(href) { (self.text) } }
+            @if let Some(action) = &self.action { (action) }
+            @else if let Some(href) = &self.href { a href=(href) { (self.text) } }
             @else if let Some(tone) = self.tone { (badge(&self.text, tone)) }
             @else { (self.text) }
         };

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use graphql_client::GraphQLQuery;
 
 use super::api::Api;
+use super::format::Format;
 use super::layout;
 use super::sections::Section;
 use crate::http::AppState;
@@ -30,6 +31,8 @@ pub use viewer::Role;
 #[derive(Clone)]
 pub struct Signed {
     pub api: Api,
+    /// The person's user id, as the API names it.
+    pub user_id: String,
     pub tr: Tr,
     pub tz: Tz,
     pub role: Role,
@@ -55,6 +58,14 @@ impl Signed {
 
     pub fn is_agency(&self) -> bool {
         self.role == Role::AGENCY
+    }
+
+    /// Numbers, money and times as this person reads them.
+    pub fn format(&self) -> Format {
+        Format {
+            language: self.language,
+            tz: self.tz,
+        }
     }
 }
 
@@ -145,6 +156,7 @@ impl FromRequestParts<AppState> for Signed {
         });
         Ok(Self {
             api,
+            user_id: user.id,
             tr: Tr::new(language),
             tz: user.time_zone.parse().unwrap_or(Tz::UTC),
             role: me.role,

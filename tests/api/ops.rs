@@ -172,6 +172,7 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
     let now: DateTime<Utc> = serde_json::from_value(clock["clock"]["now"].clone()).unwrap();
     // The console's frame, on every page.
     run.run(&admin, "Viewer", json!({})).await;
+    run.run(&admin, "MyApiTokens", json!({})).await;
     let today = now.date_naive();
 
     // The demo's ids, read through the shipped queries themselves.

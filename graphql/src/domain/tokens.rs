@@ -400,6 +400,22 @@ pub async fn list<C: ConnectionTrait>(
     .await
 }
 
+/// The tokens a person made for themself, newest first (revoked and expired ones too).
+pub async fn list_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    page: PageRequest,
+) -> AppResult<Page<api_token::Model>> {
+    fetch_page(
+        conn,
+        api_token::Entity::find().filter(api_token::Column::UserId.eq(user_id)),
+        api_token::Column::Id,
+        page,
+        Direction::Descending,
+    )
+    .await
+}
+
 /// Every token with its agency, oldest first; only those active at `now` unless `all`.
 pub async fn list_all<C: ConnectionTrait>(
     conn: &C,

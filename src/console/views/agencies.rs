@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use crate::console::api::scalars::*;
 use crate::console::components::{Cell, Table, Tone, table_tools, wants_csv};
-use crate::console::format::Format;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::Signed;
@@ -61,10 +60,7 @@ async fn list(signed: Signed, Query(query): Query<ListQuery>) -> Response {
         return layout::not_for_role(&signed);
     }
     let tr = &signed.tr;
-    let format = Format {
-        language: signed.language,
-        tz: signed.tz,
-    };
+    let format = signed.format();
     let variables = agencies::Variables {
         filter: None,
         first: Some(50),

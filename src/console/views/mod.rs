@@ -1,7 +1,9 @@
 //! The console's pages, one module per area.
 
 mod agencies;
-mod home;
+mod overview;
+mod settings;
+mod work;
 
 use axum::Router;
 
@@ -9,6 +11,8 @@ use crate::http::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(home::router())
+        .merge(overview::router())
         .merge(agencies::router())
+        .merge(settings::router())
+        .merge(work::router())
 }

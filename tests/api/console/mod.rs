@@ -3,17 +3,21 @@
 
 mod agencies;
 mod frame;
+mod overview;
+mod settings;
+mod work;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN};
 
 use crate::helpers::TestApp;
-use crate::people::{browser, make_person, signed_in};
+use crate::people::{Person, browser, make_person, signed_in};
 
 /// A person signed in to the console.
 pub struct Console {
     pub base: String,
     pub cookie: String,
+    pub person: Person,
     client: reqwest::Client,
 }
 
@@ -58,6 +62,7 @@ pub async fn console_as(app: &TestApp, role: &str, agency_id: Option<i64>) -> Co
     Console {
         base: app.base.clone(),
         cookie,
+        person,
         client: browser(),
     }
 }

@@ -46,6 +46,26 @@ impl TokenQuery {
         let page = tokens::list(db(ctx), page_request(ctx, first, after)?).await?;
         Ok(connection(page, |t| t.id, |t| Ok(t.into()))?)
     }
+
+    /// The caller's own personal tokens (never the secrets), newest first, revoked and
+    /// expired ones too; an integration's token has none.
+    #[graphql(
+        guard = "RoleGuard::new(ANY_ROLE)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
+    async fn my_api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<Cursor, ApiToken>> {
+        let page = page_request(ctx, first, after)?;
+        let Some(user_id) = caller(ctx)?.actor.user_id() else {
+            return Ok(Connection::new(false, false));
+        };
+        let page = tokens::list_of_user(db(ctx), user_id, page).await?;
+        Ok(connection(page, |t| t.id, |t| Ok(t.into()))?)
+    }
 }
 
 #[Object]
