@@ -33,11 +33,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn is(&self, code: &str) -> bool {
-        self.code == code
-    }
-
-    fn internal(message: impl Into<String>) -> Self {
+    pub fn internal(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             code: "INTERNAL".to_owned(),

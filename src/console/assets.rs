@@ -1,5 +1,6 @@
 //! The console's files, vendored at pinned versions and compiled into the binary (no CDN,
-//! no build step): htmx 2.0.8 (0BSD, `assets/htmx-LICENSE`), the stylesheet and the icon.
+//! no build step): htmx 2.0.8 (0BSD, `assets/htmx-LICENSE`), the console's own script
+//! (upload progress), the stylesheet and the icon.
 //! Their URLs name their versions, so browsers may keep them for a year.
 
 use axum::http::header;
@@ -14,6 +15,13 @@ pub const STYLE_ROUTE: &str = concat!(
     "/console.css"
 );
 const STYLE: &str = include_str!("assets/console.css");
+
+pub const SCRIPT_ROUTE: &str = concat!(
+    "/assets/agencyflow@",
+    env!("CARGO_PKG_VERSION"),
+    "/console.js"
+);
+const SCRIPT: &str = include_str!("assets/console.js");
 
 pub const ICON_ROUTE: &str = concat!(
     "/assets/agencyflow@",
@@ -36,6 +44,10 @@ fn immutable(content_type: &'static str, body: &'static str) -> Response {
 
 pub async fn htmx() -> Response {
     immutable("text/javascript; charset=utf-8", HTMX)
+}
+
+pub async fn script() -> Response {
+    immutable("text/javascript; charset=utf-8", SCRIPT)
 }
 
 pub async fn style() -> Response {

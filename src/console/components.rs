@@ -85,11 +85,6 @@ impl Cell {
         }
     }
 
-    pub fn class(mut self, class: &'static str) -> Self {
-        self.class = Some(class);
-        self
-    }
-
     fn html(&self) -> Markup {
         let inner = html! {
             @if let Some(action) = &self.action { (action) }
@@ -142,10 +137,6 @@ impl Table {
         self.rows.push(cells);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The table, or `empty` (what to do next) when it has no rows.
     pub fn html(&self, empty: Markup) -> Markup {
         if self.rows.is_empty() {
@@ -172,11 +163,9 @@ impl Table {
                 writer.write_record(row.iter().map(|cell| neutralised(&cell.text).into_owned()))
             })
         });
-        let body = match written.map_err(csv::Error::from).and_then(|()| {
-            writer
-                .into_inner()
-                .map_err(|err| csv::Error::from(err.into_error()))
-        }) {
+        let body = match written
+            .and_then(|()| writer.into_inner().map_err(|err| err.into_error().into()))
+        {
             Ok(body) => body,
             Err(err) => {
                 tracing::error!(error = %err, "writing a CSV export failed");

@@ -99,13 +99,6 @@ impl Format {
     pub fn time_in(self, at: DateTime<Utc>, tz: Tz) -> String {
         at.with_timezone(&tz).format("%H:%M %Z").to_string()
     }
-
-    /// An instant as `<input type="datetime-local">` shows it, in the viewer's zone.
-    pub fn input_datetime(self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.tz)
-            .format("%Y-%m-%dT%H:%M")
-            .to_string()
-    }
 }
 
 #[cfg(test)]
@@ -156,7 +149,6 @@ mod tests {
             english().time_in(at, chrono_tz::America::Los_Angeles),
             "10:04 PST"
         );
-        assert_eq!(english().input_datetime(at), "2026-12-03T13:04");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::api::ApiErrors;
-use super::assets::{HTMX_ROUTE, ICON_ROUTE, STYLE_ROUTE};
+use super::assets::{HTMX_ROUTE, ICON_ROUTE, SCRIPT_ROUTE, STYLE_ROUTE};
 use super::sections::Section;
 use super::viewer::Signed;
 
@@ -62,6 +62,7 @@ pub fn page_with_status(
                 link rel="icon" href=(ICON_ROUTE) type="image/svg+xml";
                 link rel="stylesheet" href=(STYLE_ROUTE);
                 script src=(HTMX_ROUTE) defer {}
+                script src=(SCRIPT_ROUTE) defer {}
             }
             body {
                 a.skip href="#content" { (tr.t("skip-to-content")) }
@@ -106,15 +107,6 @@ pub fn page_with_status(
 /// A fragment for htmx to swap in.
 pub fn fragment(markup: Markup) -> Response {
     secured(markup.into_response())
-}
-
-/// A page for `signed` or, when htmx asked for a part of one, only its `body`.
-pub fn page_or_fragment(signed: &Signed, title: &str, body: Markup) -> Response {
-    if signed.htmx {
-        fragment(body)
-    } else {
-        page(signed, title, body)
-    }
 }
 
 pub fn role_key(role: &super::viewer::Role) -> &'static str {

@@ -24,6 +24,7 @@ use crate::http::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(assets::HTMX_ROUTE, get(assets::htmx))
+        .route(assets::SCRIPT_ROUTE, get(assets::script))
         .route(assets::STYLE_ROUTE, get(assets::style))
         .route(assets::ICON_ROUTE, get(assets::icon))
         .merge(views::router())

@@ -56,10 +56,6 @@ impl Signed {
         section.allows(&self.role)
     }
 
-    pub fn is_agency(&self) -> bool {
-        self.role == Role::AGENCY
-    }
-
     /// Numbers, money and times as this person reads them.
     pub fn format(&self) -> Format {
         Format {
@@ -174,6 +170,6 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -17,7 +17,7 @@ const CREATE_PORTFOLIO: &str = "mutation($input: CreatePortfolioInput!) { \
 
 const REPORT: &str = "rowsRead created updated rejected errorCount errors { row field message }";
 
-const CSV_HEADER: &str = "lender_reference,debtor_name,phones,email,national_id,region,\
+pub const CSV_HEADER: &str = "lender_reference,debtor_name,phones,email,national_id,region,\
     time_zone,product,principal,outstanding,currency,delinquency_start,charge_off_date,flags";
 
 const NATIONAL_ID: &str = "123-45-6789";
@@ -64,7 +64,7 @@ fn account(reference: &str) -> Value {
 }
 
 /// One valid CSV line in USD.
-fn csv_line(reference: &str) -> String {
+pub fn csv_line(reference: &str) -> String {
     format!(
         "{reference},Pat Doe,+15125550100;+15125550101,pat@example.com,{NATIONAL_ID},US-TX,\
          America/Chicago,card,1500.00,1234.56,USD,{},,DISPUTED",
@@ -72,7 +72,7 @@ fn csv_line(reference: &str) -> String {
     )
 }
 
-fn csv(lines: &[String]) -> Vec<u8> {
+pub fn csv(lines: &[String]) -> Vec<u8> {
     let mut text = format!("{CSV_HEADER}\n");
     for line in lines {
         text.push_str(line);

@@ -2,6 +2,7 @@
 
 mod agencies;
 mod overview;
+mod portfolios;
 mod settings;
 mod work;
 
@@ -13,6 +14,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(overview::router())
         .merge(agencies::router())
+        .merge(portfolios::router())
         .merge(settings::router())
         .merge(work::router())
 }

@@ -4,6 +4,7 @@
 mod agencies;
 mod frame;
 mod overview;
+mod portfolios;
 mod settings;
 mod work;
 
@@ -88,19 +89,6 @@ impl Console {
         Self::page(response).await
     }
 
-    /// `GET path` as htmx asks for a part of a page.
-    pub async fn get_fragment(&self, path: &str) -> Page {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .header("hx-request", "true")
-            .send()
-            .await
-            .expect("the server answers");
-        Self::page(response).await
-    }
-
     /// A form posted from the console's own page.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let response = self
@@ -115,13 +103,15 @@ impl Console {
         Self::page(response).await
     }
 
-    /// A multipart form (a file upload) posted from the console's own page.
+    /// A multipart form (a file upload) posted from the console's own page, as htmx
+    /// sends it.
     pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
             .header(COOKIE, &self.cookie)
             .header(ORIGIN, &self.base)
+            .header("hx-request", "true")
             .multipart(form)
             .send()
             .await
