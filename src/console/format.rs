@@ -36,7 +36,8 @@ impl Format {
         let digits = Currency::from_code(currency)
             .and_then(|c| c.exponent())
             .map_or(2, u32::from);
-        let rounded = amount.round_dp(digits);
+        let rounded = amount
+            .round_dp_with_strategy(digits, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
             "-"
         } else {

@@ -155,12 +155,21 @@ fn week_ends(today: NaiveDate) -> Vec<NaiveDate> {
 }
 
 /// What a cumulative series gained each week: the difference of consecutive points.
+/// Before an agency's first figure it had collected nothing; a later gap is unknown.
 fn per_week(cumulative: &[Option<Decimal>]) -> Vec<Option<Decimal>> {
-    cumulative
+    let first = cumulative.iter().position(Option::is_some);
+    let known: Vec<Option<Decimal>> = cumulative
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match first {
+            Some(first) if i < first => Some(Decimal::ZERO),
+            _ => *v,
+        })
+        .collect();
+    known
         .windows(2)
         .map(|pair| match pair {
             [Some(before), Some(after)] => Some((*after - *before).max(Decimal::ZERO)),
-            [None, Some(after)] => Some(*after),
             _ => None,
         })
         .collect()
