@@ -1,6 +1,7 @@
 //! The console's pages, one module per area.
 
 mod agencies;
+mod allocation;
 mod overview;
 mod portfolios;
 mod settings;
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(overview::router())
         .merge(agencies::router())
+        .merge(allocation::router())
         .merge(portfolios::router())
         .merge(settings::router())
         .merge(work::router())

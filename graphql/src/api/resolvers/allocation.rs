@@ -8,7 +8,7 @@ use crate::api::guard::{LENDER, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::allocation::{
-    AllocationResult, AllocationRun, AllocationStrategy, per_agency, reason_counts,
+    AllocationResult, AllocationRun, AllocationStrategy, excluded, per_agency, reason_counts,
 };
 use crate::api::types::enums::{KindOfWork, PlacementLevel, Product, SplitMethod, to_stored};
 use crate::api::types::money::Amount;
@@ -215,6 +215,7 @@ impl AllocationMutation {
             unplaced_count: outcome.unplaced_count,
             per_agency: per_agency(outcome.summary.per_agency, &currency)?,
             unplaced_by_reason: reason_counts(outcome.summary.unplaced_by_reason),
+            excluded_agencies: excluded(outcome.summary.excluded),
             placements: outcome.placements.into_iter().map(Into::into).collect(),
             unplaced: outcome.unplaced.into_iter().map(Into::into).collect(),
         })

@@ -13,7 +13,7 @@ use crate::api::cost;
 use crate::api::ids::to_id;
 use crate::api::loaders::{Loaders, loader_error};
 use crate::api::pagination::{Cursor, connection, page_request};
-use crate::domain::allocation::run::{AgencyTotal, Left, Proposed, ReasonCount, Summary};
+use crate::domain::allocation::run::{self, AgencyTotal, Left, Proposed, ReasonCount, Summary};
 use crate::domain::allocation::runs;
 use crate::error::{AppError, AppResult};
 
@@ -100,6 +100,33 @@ impl AgencyAllocation {
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
         Ok(Agency::load(ctx, self.agency_id).await?)
     }
+}
+
+/// An agency of the strategy's pool that the run could place nothing with, and why:
+/// another kind of work, or refused in every region of the segment (papers, status).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ExcludedAgency {
+    /// Each reason, e.g. "US-TX: no verified COLLECTION_LICENSE for US-TX".
+    pub reasons: Vec<String>,
+    #[graphql(skip)]
+    pub agency_id: i64,
+}
+
+#[ComplexObject]
+impl ExcludedAgency {
+    async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
+        Ok(Agency::load(ctx, self.agency_id).await?)
+    }
+}
+
+pub fn excluded(list: Vec<run::ExcludedAgency>) -> Vec<ExcludedAgency> {
+    list.into_iter()
+        .map(|e| ExcludedAgency {
+            reasons: e.reasons,
+            agency_id: e.agency_id,
+        })
+        .collect()
 }
 
 #[derive(SimpleObject)]
@@ -189,6 +216,9 @@ pub struct AllocationRun {
     pub per_agency: Vec<AgencyAllocation>,
     #[graphql(complexity = "cost::list(child_complexity)")]
     pub unplaced_by_reason: Vec<UnplacedCount>,
+    /// The pool's agencies it could place nothing with, and why.
+    #[graphql(complexity = "cost::list(child_complexity)")]
+    pub excluded_agencies: Vec<ExcludedAgency>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
@@ -211,6 +241,7 @@ impl AllocationRun {
             unplaced_count: m.unplaced_count,
             per_agency: per_agency(summary.per_agency, &summary.currency)?,
             unplaced_by_reason: reason_counts(summary.unplaced_by_reason),
+            excluded_agencies: excluded(summary.excluded),
             created_by: m.created_by,
             created_at: m.created_at,
             row_id: m.id,
@@ -294,6 +325,9 @@ pub struct AllocationResult {
     pub per_agency: Vec<AgencyAllocation>,
     #[graphql(complexity = "cost::list(child_complexity)")]
     pub unplaced_by_reason: Vec<UnplacedCount>,
+    /// The pool's agencies it could place nothing with, and why.
+    #[graphql(complexity = "cost::list(child_complexity)")]
+    pub excluded_agencies: Vec<ExcludedAgency>,
     /// The first 100 placements, with their explanations (all of them: `run.placements`).
     #[graphql(complexity = "cost::list(child_complexity)")]
     pub placements: Vec<ProposedPlacement>,

@@ -106,6 +106,18 @@ pub struct Summary {
     pub currency: String,
     pub per_agency: Vec<AgencyTotal>,
     pub unplaced_by_reason: Vec<ReasonCount>,
+    /// The pool's agencies that could take none of the segment, and why (runs stored
+    /// before this was recorded have none).
+    #[serde(default)]
+    pub excluded: Vec<ExcludedAgency>,
+}
+
+/// An agency of the pool the run could not place with, with every reason.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExcludedAgency {
+    pub agency_id: i64,
+    pub reasons: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -253,6 +265,7 @@ struct Plan {
     placed: Vec<Proposed>,
     balances: HashMap<i64, i64>,
     unplaced: Vec<Left>,
+    excluded: Vec<ExcludedAgency>,
     period_days: i64,
     level: PlacementLevel,
     /// The day eligibility was judged for: placements start and end from it.
@@ -280,6 +293,7 @@ impl Plan {
                 currency: currency.code().to_owned(),
                 per_agency: per_agency.into_values().collect(),
                 unplaced_by_reason: count_reasons(&self.unplaced),
+                excluded: self.excluded,
             },
             placements: self.placed.into_iter().take(SAMPLE).collect(),
             unplaced: self.unplaced.into_iter().take(SAMPLE).collect(),
@@ -330,11 +344,21 @@ async fn plan<C: ConnectionTrait>(
     if locking == Locking::Pool {
         pool = pool.lock_exclusive();
     }
-    let agencies: Vec<agency::Model> = pool
+    let (agencies, other_work): (Vec<agency::Model>, Vec<agency::Model>) = pool
         .all(conn)
         .await?
         .into_iter()
-        .filter(|a| a.kinds_of_work.0.contains(&strategy.kind_of_work))
+        .partition(|a| a.kinds_of_work.0.contains(&strategy.kind_of_work));
+    let mut excluded: Vec<ExcludedAgency> = other_work
+        .iter()
+        .map(|a| ExcludedAgency {
+            agency_id: a.id,
+            reasons: vec![format!(
+                "{} does not do {} work",
+                a.code,
+                strategy.kind_of_work.to_value()
+            )],
+        })
         .collect();
     let accounts = match reassign {
         Some(reassign) => recalled_accounts(conn, portfolio, &reassign.account_ids).await?,
@@ -355,6 +379,7 @@ async fn plan<C: ConnectionTrait>(
     let mut refusals: HashMap<String, Vec<String>> = HashMap::new();
     for agency in &agencies {
         let mut eligible_regions = BTreeSet::new();
+        let mut refused = Vec::new();
         let mut remaining = (None, None);
         for region in &regions {
             let question = Question {
@@ -374,6 +399,7 @@ async fn plan<C: ConnectionTrait>(
                 eligible_regions.insert(region.clone());
             } else {
                 let why: Vec<&str> = verdict.reasons.iter().map(|r| r.message.as_str()).collect();
+                refused.push(format!("{region}: {}", why.join("; ")));
                 refusals.entry(region.clone()).or_default().push(format!(
                     "{}: {}",
                     agency.code,
@@ -382,6 +408,12 @@ async fn plan<C: ConnectionTrait>(
             }
         }
         if eligible_regions.is_empty() {
+            if !refused.is_empty() {
+                excluded.push(ExcludedAgency {
+                    agency_id: agency.id,
+                    reasons: refused,
+                });
+            }
             continue;
         }
         contenders.push(Contender {
@@ -537,10 +569,12 @@ async fn plan<C: ConnectionTrait>(
         }
     }));
     unplaced.sort_by_key(|left| left.account_id);
+    excluded.sort_by_key(|e| e.agency_id);
     Ok(Plan {
         placed,
         balances,
         unplaced,
+        excluded,
         period_days,
         level: strategy.level,
         today,
