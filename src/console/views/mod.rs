@@ -2,6 +2,7 @@
 
 mod agencies;
 mod allocation;
+mod finance;
 mod overview;
 mod portfolios;
 mod settings;
@@ -14,6 +15,7 @@ use crate::http::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(overview::router())
+        .merge(finance::router())
         .merge(agencies::router())
         .merge(allocation::router())
         .merge(portfolios::router())

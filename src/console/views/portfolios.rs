@@ -337,7 +337,9 @@ fn upload_form(signed: &Signed, id: &str) -> Markup {
 }
 
 /// The file field of an upload, written to a temporary file as it arrives.
-async fn received_file(multipart: &mut Multipart) -> Result<(std::fs::File, String, bool), String> {
+pub async fn received_file(
+    multipart: &mut Multipart,
+) -> Result<(std::fs::File, String, bool), String> {
     let mut file = None;
     let mut atomic = false;
     while let Some(mut part) = multipart.next_field().await.map_err(|e| e.body_text())? {

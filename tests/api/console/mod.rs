@@ -3,6 +3,7 @@
 
 mod agencies;
 mod allocation;
+mod finance;
 mod frame;
 mod overview;
 mod portfolios;

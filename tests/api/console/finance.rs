@@ -1,0 +1,106 @@
+//! Finance: statements through four eyes, their export, reconciliation runs.
+
+use super::console_as;
+use crate::demo::demo_app_after_the_next_close;
+
+fn default_of(body: &str, name: &str) -> String {
+    body.split(&format!(r#"name="{name}" required value=""#))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no default {name}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_statement_is_submitted_by_one_person_refused_to_them_and_approved_by_another() {
+    let app = demo_app_after_the_next_close().await;
+    let first = console_as(&app, "FINANCE", None).await;
+    let second = console_as(&app, "FINANCE", None).await;
+    // The forms offer last month, whose books closed today.
+    let home = first.get("/finance").await;
+    let period = [
+        ("periodStart", default_of(&home.body, "periodStart")),
+        ("periodEnd", default_of(&home.body, "periodEnd")),
+    ];
+    let period: Vec<(&str, &str)> = period.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        first.post("/finance/reconciliations", &period).await.status,
+        303
+    );
+    let generated = first.post("/finance/statements/generate", &period).await;
+    assert_eq!(generated.status, 200);
+    generated.shows("statements generated or rebuilt.");
+    let drafts = first.get("/finance?status=DRAFT").await;
+    assert_eq!(drafts.status, 200);
+    drafts.shows(r#"aria-current="page">Draft<"#);
+    let path = drafts
+        .body
+        .split(r#"href="/finance/statements/"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|id| format!("/finance/statements/{id}"))
+        .expect("the demo drafts statements");
+
+    let page = first.get(&path).await;
+    assert_eq!(page.status, 200);
+    page.shows("Submit for approval").shows("Lines");
+    assert_eq!(first.post(&format!("{path}/submit"), &[]).await.status, 303);
+    let refused = first.post(&format!("{path}/approve"), &[]).await;
+    assert_eq!(refused.status, 400);
+    refused
+        .shows(r#"class="alert" role="alert""#)
+        .shows("Submitted");
+
+    let approved = second.post(&format!("{path}/approve"), &[]).await;
+    assert_eq!(approved.status, 303);
+    second
+        .get(&path)
+        .await
+        .shows(">Approved<")
+        .shows("Mark paid");
+
+    let export = second.get(&format!("{path}/export")).await;
+    assert_eq!(export.status, 200);
+    assert!(
+        export.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+
+    let manager = console_as(&app, "VENDOR_MANAGER", None).await;
+    assert_eq!(manager.get("/finance").await.status, 403);
+    let auditor = console_as(&app, "AUDITOR", None).await;
+    auditor
+        .get("/finance")
+        .await
+        .shows("Commission statements")
+        .lacks("Generate statements");
+}
+
+#[tokio::test]
+async fn finance_runs_a_reconciliation_and_reads_its_exceptions_by_class() {
+    let app = demo_app_after_the_next_close().await;
+    let finance = console_as(&app, "FINANCE", None).await;
+    let home = finance.get("/finance").await;
+    home.shows(r#"action="/finance/reconciliations""#)
+        .shows(r#"action="/finance/ledger""#);
+    let ran = finance
+        .post(
+            "/finance/reconciliations",
+            &[("periodStart", "2026-01-01"), ("periodEnd", "2026-01-31")],
+        )
+        .await;
+    assert_eq!(ran.status, 303, "{}", ran.body);
+    let run = finance.get(ran.location().unwrap()).await;
+    assert_eq!(run.status, 200);
+    run.shows("Reconciliation of").shows("AGENCY_ONLY");
+    let bad = finance
+        .post(
+            "/finance/reconciliations",
+            &[("periodStart", "yesterday"), ("periodEnd", "")],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    bad.shows("Give the period");
+}
