@@ -2,10 +2,12 @@
 
 mod agencies;
 mod allocation;
+mod compliance;
 mod finance;
 mod overview;
 mod portfolios;
 mod settings;
+mod timeline;
 mod work;
 
 use axum::Router;
@@ -18,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(finance::router())
         .merge(agencies::router())
         .merge(allocation::router())
+        .merge(compliance::router())
         .merge(portfolios::router())
         .merge(settings::router())
         .merge(work::router())

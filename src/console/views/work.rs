@@ -20,6 +20,7 @@ use crate::console::components::{Cell, Table, Tone, badge, field, table_tools, w
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::Signed;
+use crate::console::views::timeline;
 use crate::http::AppState;
 
 #[derive(GraphQLQuery)]
@@ -37,14 +38,6 @@ pub struct MyPlacements;
     response_derives = "Debug"
 )]
 pub struct Account;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/account-timeline.graphql",
-    response_derives = "Debug"
-)]
-pub struct AccountTimeline;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -90,7 +83,7 @@ pub fn flag_key(flag: &impl std::fmt::Debug) -> &'static str {
 }
 
 /// The debtor's zone (the API stores only zones it knows; UTC should one ever not parse).
-fn zone(name: &str) -> Tz {
+pub fn zone(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
@@ -149,11 +142,29 @@ async fn worklist(signed: Signed, Query(query): Query<ListQuery>) -> Response {
         &signed,
         &tr.t("work-title"),
         html! {
+            (work_tabs(&signed))
             p.muted { (tr.args("work-intro", &[("agency", crate::i18n::arg(agency))])) }
             (table_tools(tr, &signed.path, data.page_info.has_next_page, data.page_info.end_cursor.as_deref()))
             (table.html(html! { (tr.t("work-empty")) }))
         },
     )
+}
+
+/// The agency staff's pages, as tabs above each.
+pub fn work_tabs(signed: &Signed) -> Markup {
+    let tr = &signed.tr;
+    let path = signed.path.split('?').next().unwrap_or("");
+    let tabs = [
+        ("/work", "work-tab-worklist"),
+        ("/work/incidents", "work-tab-incidents"),
+    ];
+    html! {
+        nav.tabs aria-label=(tr.t("work-tabs")) {
+            @for (href, key) in tabs {
+                a href=(href) aria-current=[(path == href).then_some("page")] { (tr.t(key)) } " "
+            }
+        }
+    }
 }
 
 /// What the page says about the item just reported.
@@ -187,16 +198,8 @@ async fn account_page(
         Ok(data) => data.account,
         Err(errors) => return layout::api_error(signed, &errors),
     };
-    let timeline = match signed
-        .api
-        .run::<AccountTimeline>(account_timeline::Variables {
-            account_id: id.clone(),
-            first: Some(100),
-            after: None,
-        })
-        .await
-    {
-        Ok(data) => data.account_timeline.edges,
+    let events = match timeline::of_account(signed, &id, &account.debtor.time_zone).await {
+        Ok(events) => events,
         Err(errors) => return layout::api_error(signed, &errors),
     };
     let now = signed.api.now;
@@ -207,17 +210,6 @@ async fn account_page(
         _ if errors.is_some() => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    let mut events = Table::new("account-timeline")
-        .column(tr.t("timeline-at"))
-        .column(tr.t("timeline-debtor-time"))
-        .column(tr.t("timeline-what"));
-    for entry in timeline.iter().map(|e| &e.node) {
-        events.row(vec![
-            Cell::text(format.datetime(entry.at)),
-            Cell::text(format.time_in(entry.at, tz)),
-            timeline_cell(signed, &entry.event),
-        ]);
-    }
     let title = tr.args(
         "work-account-title",
         &[(
@@ -265,52 +257,9 @@ async fn account_page(
             }
         }
         h2 { (tr.t("timeline-title")) }
-        (events.html(html! { (tr.t("timeline-empty")) }))
+        (events)
     };
     layout::page_with_status(signed, status, &title, body)
-}
-
-fn timeline_cell(
-    signed: &Signed,
-    event: &account_timeline::AccountTimelineAccountTimelineEdgesNodeEvent,
-) -> Cell {
-    use account_timeline::AccountTimelineAccountTimelineEdgesNodeEvent as E;
-    let tr = &signed.tr;
-    let format = signed.format();
-    match event {
-        E::Placement(p) => Cell::text(tr.args(
-            "timeline-placement",
-            &[
-                ("agency", crate::i18n::arg(p.agency.code.as_str())),
-                ("status", crate::i18n::arg(format!("{:?}", p.status))),
-            ],
-        )),
-        E::Activity(a) => Cell::text(format!(
-            "{:?}{}",
-            a.type_,
-            a.result
-                .as_ref()
-                .map(|r| format!(" · {r:?}"))
-                .unwrap_or_default()
-        )),
-        E::Payment(p) => Cell::text(tr.args(
-            "timeline-payment",
-            &[(
-                "amount",
-                crate::i18n::arg(format.money(p.amount.amount, &p.amount.currency)),
-            )],
-        )),
-        E::ComplianceIncident(i) => Cell::badge(
-            tr.args(
-                "timeline-incident",
-                &[
-                    ("rule", crate::i18n::arg(i.rule.as_str())),
-                    ("severity", crate::i18n::arg(format!("{:?}", i.severity))),
-                ],
-            ),
-            Tone::Bad,
-        ),
-    }
 }
 
 /// The instant a form's `datetime-local` field names, read in `tz`.

@@ -3,6 +3,7 @@
 
 mod agencies;
 mod allocation;
+mod compliance;
 mod finance;
 mod frame;
 mod overview;

@@ -10,7 +10,7 @@ use crate::helpers::spawn_app;
 
 /// The book of `fixtures::book`, its placements made three days ago so that calls of
 /// yesterday fall inside them.
-async fn book(app: &crate::helpers::TestApp) -> crate::fixtures::Book {
+pub async fn book(app: &crate::helpers::TestApp) -> crate::fixtures::Book {
     let mut book = crate::fixtures::book(&app.db).await;
     for placement in &mut book.placements {
         let mut row = placement.clone().into_active_model();

@@ -1,5 +1,8 @@
 # An agency's staff: worklist, an account, recording calls, promises and payments.
 work-title = My worklist
+work-tabs = My work
+work-tab-worklist = Worklist
+work-tab-incidents = Incidents
 work-intro = Active accounts placed with { $agency }, soonest due back first. Times in the debtor's zone are the ones the contact rules judge.
 work-empty = No active placements. New ones appear here as soon as the lender places accounts with your agency.
 work-back = ← Back to the worklist
@@ -62,3 +65,6 @@ timeline-what = What
 timeline-placement = Placed with { $agency } ({ $status })
 timeline-payment = Payment of { $amount }
 timeline-incident = Incident: { $rule } ({ $severity })
+timeline-checks = Contact rules
+timeline-no-rule-broken = No rule broken
+timeline-first-200 = The first 200 entries are shown.

@@ -1,5 +1,8 @@
 # 机构人员：工作清单、账户、记录通话、还款承诺和还款。
 work-title = 我的工作清单
+work-tabs = 我的工作
+work-tab-worklist = 工作清单
+work-tab-incidents = 合规事件
 work-intro = 委托给 { $agency } 的在催账户，按退案日期排序。合规规则按债务人所在时区判断时间。
 work-empty = 暂无在催委案。贷款机构向您的机构委案后，新案件会立即显示在这里。
 work-back = ← 返回工作清单
@@ -62,3 +65,6 @@ timeline-what = 事件
 timeline-placement = 委托给 { $agency }（{ $status }）
 timeline-payment = 还款 { $amount }
 timeline-incident = 合规事件：{ $rule }（{ $severity }）
+timeline-checks = 联系规则
+timeline-no-rule-broken = 未违反规则
+timeline-first-200 = 仅显示前 200 条记录。

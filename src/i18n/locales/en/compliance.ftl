@@ -1,0 +1,24 @@
+# Compliance: incidents and account timelines.
+incidents-title = Compliance incidents
+incidents-empty = No incidents match. Contacts that break a rule, complaints and audit findings appear here.
+incidents-back = ← All incidents
+incident-title = Incident: { $rule }
+incident-raised = Raised
+incident-agency = Agency
+incident-rule = Rule
+incident-severity = Severity
+incident-status = Status
+incident-summary = What happened
+incident-any = Any
+incident-open = Open
+incident-acknowledged = Acknowledged
+incident-resolved = Resolved
+incident-waived = Waived
+incident-occurred = Occurred
+incident-account = Account
+incident-closed = Closed with
+incident-evidence = Evidence
+incident-note = Note (what was found and done)
+incident-acknowledge = Acknowledge
+incident-resolve = Resolve
+incident-waive = Waive

@@ -1,0 +1,24 @@
+# 合规：事件与账户记录。
+incidents-title = 合规事件
+incidents-empty = 没有符合条件的事件。违反规则的联系、投诉和审计发现会显示在这里。
+incidents-back = ← 全部事件
+incident-title = 合规事件：{ $rule }
+incident-raised = 提出时间
+incident-agency = 机构
+incident-rule = 规则
+incident-severity = 严重程度
+incident-status = 状态
+incident-summary = 事件经过
+incident-any = 全部
+incident-open = 未处理
+incident-acknowledged = 已确认
+incident-resolved = 已解决
+incident-waived = 已豁免
+incident-occurred = 发生时间
+incident-account = 账户
+incident-closed = 关闭说明
+incident-evidence = 证据
+incident-note = 备注（发现与处理）
+incident-acknowledge = 确认
+incident-resolve = 解决
+incident-waive = 豁免
