@@ -2,6 +2,7 @@
 
 mod agencies;
 mod allocation;
+mod audit;
 mod compliance;
 mod finance;
 mod overview;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(finance::router())
         .merge(agencies::router())
         .merge(allocation::router())
+        .merge(audit::router())
         .merge(compliance::router())
         .merge(portfolios::router())
         .merge(settings::router())

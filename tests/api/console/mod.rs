@@ -3,6 +3,7 @@
 
 mod agencies;
 mod allocation;
+mod audit;
 mod compliance;
 mod finance;
 mod frame;
