@@ -6,6 +6,7 @@ mod audit;
 mod compliance;
 mod finance;
 mod overview;
+mod placements;
 mod portfolios;
 mod settings;
 mod timeline;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(allocation::router())
         .merge(audit::router())
         .merge(compliance::router())
+        .merge(placements::router())
         .merge(portfolios::router())
         .merge(settings::router())
         .merge(work::router())

@@ -1,6 +1,6 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::api_token::Role;
 
 use crate::api::context::{actor, caller, db};
@@ -8,7 +8,7 @@ use crate::api::cost;
 use crate::api::guard::{ANY_ROLE, MANAGERS, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
-use crate::api::types::enums::{PlacementStatus, to_stored};
+use crate::api::types::enums::{PlacementLevel, PlacementStatus, to_stored};
 use crate::api::types::placement::Placement;
 use crate::domain::placement_lifecycle::{self, Outcome, RecallTarget};
 use crate::domain::placements::{self, PlacementFilter};
@@ -28,6 +28,13 @@ pub struct PlacementsFilter {
     pub status: Option<Vec<PlacementStatus>>,
     /// Placements created or changed at or after this instant.
     pub changed_since: Option<DateTime<Utc>>,
+    /// Only these placements (at most 100).
+    pub ids: Option<Vec<ID>>,
+    /// Placements of this portfolio's accounts.
+    pub portfolio_id: Option<ID>,
+    pub level: Option<PlacementLevel>,
+    /// Due back on or before this day.
+    pub due_back_by: Option<NaiveDate>,
 }
 
 /// Which placements to recall: by id, or every ACTIVE one of an agency and/or portfolio.
@@ -86,6 +93,22 @@ fn parse_filter(filter: PlacementsFilter) -> AppResult<PlacementFilter> {
             .transpose()?,
         status: filter.status.as_deref().map(to_stored),
         changed_since: filter.changed_since,
+        ids: filter
+            .ids
+            .as_ref()
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| ids::parse("filter.ids", id))
+                    .collect::<AppResult<Vec<i64>>>()
+            })
+            .transpose()?,
+        portfolio_id: filter
+            .portfolio_id
+            .as_ref()
+            .map(|id| ids::parse("filter.portfolioId", id))
+            .transpose()?,
+        level: filter.level.map(Into::into),
+        due_back_by: filter.due_back_by,
     })
 }
 
