@@ -6,6 +6,7 @@ mod audit;
 mod compliance;
 mod finance;
 mod overview;
+mod performance;
 mod placements;
 mod portfolios;
 mod settings;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(allocation::router())
         .merge(audit::router())
         .merge(compliance::router())
+        .merge(performance::router())
         .merge(placements::router())
         .merge(portfolios::router())
         .merge(settings::router())

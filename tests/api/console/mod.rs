@@ -8,6 +8,7 @@ mod compliance;
 mod finance;
 mod frame;
 mod overview;
+mod performance;
 mod placements;
 mod portfolios;
 mod settings;
