@@ -144,7 +144,7 @@ impl Table {
         }
         html! {
             table {
-                thead { tr { @for (label, numeric) in &self.columns { th.num[*numeric] scope="col" { (label) } } } }
+                thead { tr { @for (label, numeric) in &self.columns { th class=[numeric.then_some("num")] scope="col" { (label) } } } }
                 tbody { @for row in &self.rows { tr { @for cell in row { (cell.html()) } } } }
             }
         }

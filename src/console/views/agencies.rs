@@ -23,6 +23,14 @@ use crate::http::AppState;
 )]
 pub struct Agencies;
 
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/operations/expiring-qualifications.graphql",
+    response_derives = "Debug"
+)]
+pub struct ExpiringQualifications;
+
 use agencies::AgencyStatus;
 
 pub fn router() -> Router<AppState> {
@@ -118,12 +126,36 @@ async fn list(signed: Signed, Query(query): Query<ListQuery>) -> Response {
         return table.csv();
     }
     let page_info = &data.agencies.page_info;
+    let expiring = signed
+        .api
+        .run::<ExpiringQualifications>(expiring_qualifications::Variables {
+            within_days: 30,
+            first: Some(50),
+            after: None,
+        })
+        .await
+        .map(|d| d.expiring_qualifications.edges)
+        .unwrap_or_default();
     layout::page(
         &signed,
         &tr.t("agencies-title"),
         html! {
+            p { a href="/agencies/review" { (tr.t("review-queue-title")) " →" } }
             (table_tools(tr, &signed.path, page_info.has_next_page, page_info.end_cursor.as_deref()))
             (table.html(html! { (tr.t("agencies-empty")) }))
+            h2 id="expiring" { (tr.t("overview-expiring-papers")) }
+            @if expiring.is_empty() { div.empty { (tr.t("agencies-none-expiring")) } }
+            @else {
+                ul {
+                    @for q in expiring.iter().map(|e| &e.node) {
+                        li {
+                            a href=(format!("{}/{}", Section::Agencies.path(), q.agency.id)) { (q.agency.code) }
+                            " · " (q.qualification_type) " " (q.region.as_deref().unwrap_or(""))
+                            " · " span.expiring { (q.expires_on.map(|d| format.date(d)).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
         },
     )
 }

@@ -26,10 +26,10 @@ macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                                                    schema_path = "graphql/schema.graphql",
-                                                    query_path = $file,
-                                                    response_derives = "Debug"
-                                                )]
+                                                            schema_path = "graphql/schema.graphql",
+                                                            query_path = $file,
+                                                            response_derives = "Debug"
+                                                        )]
         pub struct $name;
     };
 }

@@ -1,6 +1,7 @@
 //! The console's pages, one module per area.
 
 mod agencies;
+mod agency;
 mod allocation;
 mod audit;
 mod compliance;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(finance::router())
         .merge(agencies::router())
+        .merge(agency::router())
         .merge(allocation::router())
         .merge(audit::router())
         .merge(compliance::router())

@@ -316,7 +316,7 @@ async fn waiting(signed: &Signed) -> Markup {
         cards.push((
             tr.t("overview-expiring-papers"),
             counted(format, page.edges.len(), page.page_info.has_next_page),
-            format!("{}?expiring=30", Section::Agencies.path()),
+            format!("{}#expiring", Section::Agencies.path()),
         ));
     }
     if let Ok(data) = signed

@@ -2,6 +2,7 @@
 //! they show, and that an agency's staff never see another agency's data.
 
 mod agencies;
+mod agency;
 mod allocation;
 mod audit;
 mod compliance;
