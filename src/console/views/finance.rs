@@ -58,6 +58,10 @@ operation!(
     MarkCommissionStatementPaid,
     "graphql/operations/commissions.graphql"
 );
+operation!(
+    DisputeCommissionStatement,
+    "graphql/operations/commissions.graphql"
+);
 operation!(ReconciliationRuns, "graphql/operations/finance.graphql");
 operation!(ReconciliationRun, "graphql/operations/finance.graphql");
 operation!(RunReconciliation, "graphql/operations/finance.graphql");

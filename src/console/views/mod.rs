@@ -2,6 +2,7 @@
 
 mod agencies;
 mod agency;
+mod agency_staff;
 mod allocation;
 mod audit;
 mod compliance;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(finance::router())
         .merge(agencies::router())
         .merge(agency::router())
+        .merge(agency_staff::router())
         .merge(allocation::router())
         .merge(audit::router())
         .merge(compliance::router())

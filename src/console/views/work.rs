@@ -157,6 +157,9 @@ pub fn work_tabs(signed: &Signed) -> Markup {
     let tabs = [
         ("/work", "work-tab-worklist"),
         ("/work/incidents", "work-tab-incidents"),
+        ("/work/scorecard", "work-tab-scorecard"),
+        ("/work/papers", "work-tab-papers"),
+        ("/work/statements", "work-tab-statements"),
     ];
     html! {
         nav.tabs aria-label=(tr.t("work-tabs")) {

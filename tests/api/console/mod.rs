@@ -3,6 +3,7 @@
 
 mod agencies;
 mod agency;
+mod agency_staff;
 mod allocation;
 mod audit;
 mod compliance;
