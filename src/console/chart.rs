@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 const WIDTH: i64 = 640;
-const LABEL_WIDTH: i64 = 170;
-const VALUE_WIDTH: i64 = 110;
+const LABEL_WIDTH: i64 = 150;
+const VALUE_WIDTH: i64 = 200;
 const BAR_HEIGHT: i64 = 22;
 const BAR_GAP: i64 = 8;
 const COLOURS: i64 = 8;
@@ -54,7 +54,7 @@ pub struct Series {
     pub values: Vec<Option<Decimal>>,
 }
 
-const PLOT_LEFT: i64 = 64;
+const PLOT_LEFT: i64 = 90;
 const PLOT_TOP: i64 = 12;
 const PLOT_HEIGHT: i64 = 200;
 const AXIS_HEIGHT: i64 = 36;

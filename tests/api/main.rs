@@ -5,6 +5,7 @@ mod agencies;
 mod allocation;
 mod audit;
 mod auth;
+mod browser;
 mod cli;
 mod clock;
 mod commissions;

@@ -243,8 +243,11 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         ("QualificationTypes", json!({})),
         ("ReassignmentPolicies", json!({})),
         ("ReassignmentRun", json!({ "id": review })),
-        ("AgencyScorecards", json!({})),
-        ("AgencyScorecard", json!({ "agencyId": acme })),
+        ("AgencyScorecards", json!({ "window": "LAST_90_DAYS" })),
+        (
+            "AgencyScorecard",
+            json!({ "agencyId": acme, "window": "LAST_90_DAYS" }),
+        ),
         ("WebhookDeliveries", json!({})),
         ("Users", json!({})),
         ("Integrations", json!({})),

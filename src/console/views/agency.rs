@@ -233,7 +233,7 @@ async fn agency_page(signed: &Signed, id: String, errors: Option<ApiErrors>) -> 
         .run::<AgencyScorecard>(agency_scorecard::Variables {
             agency_id: id.clone(),
             segment: None,
-            window: Some(agency_scorecard::ScoreWindow::LAST_90_DAYS),
+            window: agency_scorecard::ScoreWindow::LAST_90_DAYS,
             from: Some(today - Duration::days(90)),
             to: Some(today),
         })

@@ -66,7 +66,7 @@ async fn scorecard(signed: Signed) -> Response {
         .run::<AgencyScorecard>(agency_scorecard::Variables {
             agency_id,
             segment: None,
-            window: Some(agency_scorecard::ScoreWindow::LAST_90_DAYS),
+            window: agency_scorecard::ScoreWindow::LAST_90_DAYS,
             from: Some(today - Duration::days(90)),
             to: Some(today),
         })

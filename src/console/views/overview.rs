@@ -23,8 +23,7 @@ use crate::http::AppState;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/operations/scorecards.graphql",
-    response_derives = "Debug",
-    skip_serializing_none
+    response_derives = "Debug"
 )]
 pub struct AgencyScorecards;
 
@@ -32,8 +31,7 @@ pub struct AgencyScorecards;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/operations/scorecards.graphql",
-    response_derives = "Debug",
-    skip_serializing_none
+    response_derives = "Debug"
 )]
 pub struct AgencyScorecard;
 
@@ -94,7 +92,7 @@ async fn overview(signed: Signed) -> Response {
         .run::<AgencyScorecards>(agency_scorecards::Variables {
             as_of: None,
             segment: None,
-            window: Some(agency_scorecards::ScoreWindow::LAST_90_DAYS),
+            window: agency_scorecards::ScoreWindow::LAST_90_DAYS,
             currency: None,
         })
         .await
@@ -198,7 +196,7 @@ async fn trends(
         let history = |window| agency_scorecard::Variables {
             agency_id: row.agency.id.clone(),
             segment: None,
-            window: Some(window),
+            window,
             from: Some(from),
             to: Some(today),
         };

@@ -97,7 +97,8 @@ async fn league_page(signed: &Signed, query: LeagueQuery, outcome: Option<Markup
         .run::<AgencyScorecards>(agency_scorecards::Variables {
             as_of: None,
             segment: segment.clone(),
-            window: serde_json::from_value(serde_json::Value::String(window.to_owned())).ok(),
+            window: serde_json::from_value(serde_json::Value::String(window.to_owned()))
+                .unwrap_or(agency_scorecards::ScoreWindow::LAST_90_DAYS),
             currency: None,
         })
         .await

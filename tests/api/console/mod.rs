@@ -14,7 +14,7 @@ mod performance;
 mod placements;
 mod portfolios;
 mod settings;
-mod work;
+pub mod work;
 
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN};
