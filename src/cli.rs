@@ -120,7 +120,8 @@ enum Command {
     /// Measure a workflow on generated data (not a test; see the README's figures).
     #[command(after_help = "Examples:\n  \
         agencyflow bench allocation --accounts 100000\n  \
-        agencyflow bench reporting --batches 20")]
+        agencyflow bench reporting --batches 20\n  \
+        agencyflow bench console --rounds 50")]
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
@@ -149,6 +150,16 @@ enum BenchCommand {
         batches: usize,
         #[arg(long, default_value_t = 2000)]
         accounts: usize,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Time every console page for the demo's people over HTTP, beside `/healthz` and
+    /// `{ me { role } }`; loads the demo into an empty database first.
+    #[command(after_help = "Example:\n  \
+        agencyflow bench console --rounds 50 --database postgres://postgres@localhost/bench_console?host=/var/run/postgresql")]
+    Console {
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
         #[arg(long)]
         database: Option<String>,
     },
@@ -282,6 +293,15 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let settings = settings(database)?;
             let db = migrated(&settings).await?;
             let report = bench::reporting::run(&db, settings, batches, accounts).await?;
+            out::line(report)?;
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Console { rounds, database },
+        } => {
+            let settings = settings(database)?;
+            let db = migrated(&settings).await?;
+            let report = bench::console::run(settings, &db, rounds).await?;
             out::line(report)?;
             Ok(())
         }

@@ -2,4 +2,5 @@
 //! database. Not tests: they print figures, which the README's "Measured" section reports.
 
 pub mod allocation;
+pub mod console;
 pub mod reporting;
