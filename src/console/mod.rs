@@ -10,6 +10,7 @@ mod assets;
 mod chart;
 mod components;
 mod format;
+mod forms;
 mod layout;
 mod sections;
 mod viewer;

@@ -18,6 +18,7 @@ use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
 use crate::console::chart::{self, Series};
 use crate::console::components::{Cell, Table, Tone, badge, general_errors};
+use crate::console::forms::enum_of;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -81,10 +82,6 @@ pub fn router() -> Router<AppState> {
 
 fn may_change(signed: &Signed) -> bool {
     matches!(signed.role, Role::ADMIN | Role::VENDOR_MANAGER)
-}
-
-fn enum_of<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
 }
 
 async fn show(signed: Signed, Path(id): Path<String>) -> Response {
@@ -159,6 +156,56 @@ fn papers_table(signed: &Signed, papers: &[Paper], today: NaiveDate, back: &str)
     table
 }
 
+/// The agency's daily scorecards over the last 90 days (window LAST_90_DAYS).
+pub async fn scorecard_history(
+    signed: &Signed,
+    agency_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<agency_scorecard::ScorecardFields>, ApiErrors> {
+    Ok(signed
+        .api
+        .run::<AgencyScorecard>(agency_scorecard::Variables {
+            agency_id: agency_id.to_owned(),
+            segment: None,
+            window: agency_scorecard::ScoreWindow::LAST_90_DAYS,
+            from: Some(today - Duration::days(90)),
+            to: Some(today),
+        })
+        .await?
+        .agency_scorecard
+        .history)
+}
+
+/// Recovery, contact and promise-kept rates day by day, as lines.
+pub fn rate_trend(signed: &Signed, history: &[agency_scorecard::ScorecardFields]) -> Markup {
+    let tr = &signed.tr;
+    let format = signed.format();
+    let labels: Vec<String> = history.iter().map(|h| format.date(h.as_of)).collect();
+    let series = [
+        (
+            "league-recovery",
+            history.iter().map(|h| h.recovery_rate).collect(),
+        ),
+        (
+            "league-contact",
+            history.iter().map(|h| h.contact_rate).collect(),
+        ),
+        (
+            "league-ptp-kept",
+            history.iter().map(|h| h.ptp_kept_rate).collect(),
+        ),
+    ]
+    .into_iter()
+    .map(|(key, values)| Series {
+        name: tr.t(key),
+        values,
+    })
+    .collect::<Vec<_>>();
+    chart::lines(&tr.t("agency-trend"), &labels, &series, |v| {
+        format.percent(v)
+    })
+}
+
 async fn agency_page(signed: &Signed, id: String, errors: Option<ApiErrors>) -> Response {
     if !signed.may(Section::Agencies) {
         return layout::not_for_role(signed);
@@ -228,42 +275,9 @@ async fn agency_page(signed: &Signed, id: String, errors: Option<ApiErrors>) -> 
         ]);
     }
 
-    let trend = match signed
-        .api
-        .run::<AgencyScorecard>(agency_scorecard::Variables {
-            agency_id: id.clone(),
-            segment: None,
-            window: agency_scorecard::ScoreWindow::LAST_90_DAYS,
-            from: Some(today - Duration::days(90)),
-            to: Some(today),
-        })
-        .await
-    {
-        Ok(data) => {
-            let history = data.agency_scorecard.history;
-            let labels: Vec<String> = history.iter().map(|h| format.date(h.as_of)).collect();
-            let series = vec![
-                Series {
-                    name: tr.t("league-recovery"),
-                    values: history.iter().map(|h| h.recovery_rate).collect(),
-                },
-                Series {
-                    name: tr.t("league-contact"),
-                    values: history.iter().map(|h| h.contact_rate).collect(),
-                },
-                Series {
-                    name: tr.t("league-ptp-kept"),
-                    values: history.iter().map(|h| h.ptp_kept_rate).collect(),
-                },
-            ];
-            if history.is_empty() {
-                html! { div.empty { (tr.t("overview-no-scores")) } }
-            } else {
-                chart::lines(&tr.t("agency-trend"), &labels, &series, |v| {
-                    format.percent(v)
-                })
-            }
-        }
+    let trend = match scorecard_history(signed, &id, today).await {
+        Ok(history) if history.is_empty() => html! { div.empty { (tr.t("overview-no-scores")) } },
+        Ok(history) => rate_trend(signed, &history),
         Err(errors) => general_errors(Some(&errors), &[]),
     };
 

@@ -7,23 +7,20 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::Duration;
 use maud::html;
 use serde::Deserialize;
 
 use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
-use crate::console::chart::{self, Series};
 use crate::console::components::{Cell, Table, field, general_errors};
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::Signed;
-use crate::console::views::agency::{Agency, agency};
+use crate::console::views::agency::{Agency, agency, rate_trend, scorecard_history};
 use crate::console::views::finance::{
     CommissionStatement, CommissionStatements, DisputeCommissionStatement, commission_statement,
     commission_statements, dispute_commission_statement,
 };
-use crate::console::views::overview::{AgencyScorecard, agency_scorecard};
 use crate::console::views::work::work_tabs;
 use crate::http::AppState;
 
@@ -61,35 +58,10 @@ async fn scorecard(signed: Signed) -> Response {
     let tr = &signed.tr;
     let format = signed.format();
     let today = signed.api.now.with_timezone(&signed.tz).date_naive();
-    let history = match signed
-        .api
-        .run::<AgencyScorecard>(agency_scorecard::Variables {
-            agency_id,
-            segment: None,
-            window: agency_scorecard::ScoreWindow::LAST_90_DAYS,
-            from: Some(today - Duration::days(90)),
-            to: Some(today),
-        })
-        .await
-    {
-        Ok(data) => data.agency_scorecard.history,
+    let history = match scorecard_history(&signed, &agency_id, today).await {
+        Ok(history) => history,
         Err(errors) => return layout::api_error(&signed, &errors),
     };
-    let labels: Vec<String> = history.iter().map(|h| format.date(h.as_of)).collect();
-    let series = vec![
-        Series {
-            name: tr.t("league-recovery"),
-            values: history.iter().map(|h| h.recovery_rate).collect(),
-        },
-        Series {
-            name: tr.t("league-contact"),
-            values: history.iter().map(|h| h.contact_rate).collect(),
-        },
-        Series {
-            name: tr.t("league-ptp-kept"),
-            values: history.iter().map(|h| h.ptp_kept_rate).collect(),
-        },
-    ];
     let rate = |r: Option<rust_decimal::Decimal>| {
         r.map(|r| format.percent(r))
             .unwrap_or_else(|| "—".to_owned())
@@ -106,7 +78,7 @@ async fn scorecard(signed: Signed) -> Response {
                     div.card { div.figure { (format.count(latest.accounts_held)) } div { (tr.t("league-held")) } }
                     div.card { div.figure { (latest.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".to_owned())) } div { (tr.t("league-rank")) } }
                 }
-                (chart::lines(&tr.t("agency-trend"), &labels, &series, |v| format.percent(v)))
+                (rate_trend(&signed, &history))
             }
         }
     };

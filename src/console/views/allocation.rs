@@ -19,9 +19,11 @@ use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
 use crate::console::chart::{self, Bar};
 use crate::console::components::{Cell, Table, field, general_errors, table_tools, wants_csv};
+use crate::console::forms::enum_of;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
+use crate::console::views::portfolios::{Portfolios, portfolios};
 use crate::http::AppState;
 
 #[derive(GraphQLQuery)]
@@ -48,14 +50,6 @@ pub struct CreateAllocationStrategy;
     variables_derives = "Deserialize"
 )]
 pub struct ReviseAllocationStrategy;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/portfolios.graphql",
-    response_derives = "Debug"
-)]
-pub struct Portfolios;
 
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -105,11 +99,6 @@ const KINDS: [&str; 5] = [
 ];
 const LEVELS: [&str; 4] = ["PRIMARY", "SECONDARY", "TERTIARY", "LEGAL"];
 const SPLITS: [&str; 3] = ["PERFORMANCE_WEIGHTED", "CHAMPION_CHALLENGER", "EQUAL"];
-
-/// A GraphQL enum value the forms send, for a generated enum (its names are the values).
-fn enum_of<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
-}
 
 /// What the allocation page needs for its forms: every strategy version and portfolio.
 struct Choices {

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::console::api::scalars::*;
 use crate::console::components::{Cell, Table, Tone, general_errors, table_tools, wants_csv};
+use crate::console::forms::filled;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -70,14 +71,6 @@ struct AuditQuery {
     to: Option<String>,
     after: Option<String>,
     format: Option<String>,
-}
-
-fn filled(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 /// A changed field: its path, and its value before and after (absent: `None`).

@@ -17,6 +17,7 @@ use crate::console::api::scalars::*;
 use crate::console::components::{
     Cell, Table, Tone, badge, field, general_errors, table_tools, wants_csv,
 };
+use crate::console::forms::{chosen, enum_of};
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -94,10 +95,6 @@ fn base(signed: &Signed) -> &'static str {
     }
 }
 
-fn enum_of<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
-}
-
 fn severity_tone(severity: &str) -> Tone {
     match severity {
         "CRITICAL" | "HIGH" => Tone::Bad,
@@ -113,12 +110,6 @@ struct ListQuery {
     rule: Option<String>,
     after: Option<String>,
     format: Option<String>,
-}
-
-fn chosen<'a>(value: &Option<String>, allowed: &[&'a str]) -> Option<&'a str> {
-    value
-        .as_deref()
-        .and_then(|v| allowed.iter().find(|a| **a == v).copied())
 }
 
 async fn list(signed: Signed, Query(query): Query<ListQuery>) -> Response {

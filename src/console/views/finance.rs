@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::console::api::scalars::*;
 use crate::console::api::{ApiErrors, File};
 use crate::console::components::{Cell, Table, Tone, general_errors, table_tools, wants_csv};
+use crate::console::forms::enum_of;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -93,10 +94,6 @@ pub fn router() -> Router<AppState> {
 
 fn may_act(signed: &Signed) -> bool {
     matches!(signed.role, Role::ADMIN | Role::FINANCE)
-}
-
-fn enum_of<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
 }
 
 fn status_tone(status: &str) -> Tone {

@@ -17,9 +17,12 @@ use crate::console::api::scalars::*;
 use crate::console::components::{
     Cell, Table, Tone, field, general_errors, table_tools, wants_csv,
 };
+use crate::console::forms::{chosen, enum_of, filled};
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
+use crate::console::views::agencies::{Agencies, agencies};
+use crate::console::views::portfolios::{Portfolios, portfolios};
 use crate::http::AppState;
 
 #[derive(GraphQLQuery)]
@@ -37,22 +40,6 @@ pub struct Placements;
     response_derives = "Debug"
 )]
 pub struct RecallPlacements;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/agencies.graphql",
-    response_derives = "Debug"
-)]
-pub struct Agencies;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/portfolios.graphql",
-    response_derives = "Debug"
-)]
-pub struct Portfolios;
 
 const STATUSES: [&str; 4] = ["ACTIVE", "RECALLED", "RETURNED", "PAID"];
 const LEVELS: [&str; 4] = ["PRIMARY", "SECONDARY", "TERTIARY", "LEGAL"];
@@ -72,10 +59,6 @@ fn may_recall(signed: &Signed) -> bool {
     matches!(signed.role, Role::ADMIN | Role::VENDOR_MANAGER)
 }
 
-fn enum_of<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
-}
-
 #[derive(Deserialize, Default)]
 struct ListQuery {
     agency: Option<String>,
@@ -86,20 +69,6 @@ struct ListQuery {
     due_by: Option<String>,
     after: Option<String>,
     format: Option<String>,
-}
-
-fn filled(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
-
-fn chosen<'a>(value: &Option<String>, allowed: &[&'a str]) -> Option<&'a str> {
-    value
-        .as_deref()
-        .and_then(|v| allowed.iter().find(|a| **a == v).copied())
 }
 
 async fn list(signed: Signed, Query(query): Query<ListQuery>) -> Response {

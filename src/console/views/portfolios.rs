@@ -20,6 +20,7 @@ use crate::console::api::{ApiErrors, File};
 use crate::console::components::{
     Cell, Table, Tone, field, general_errors, table_tools, wants_csv,
 };
+use crate::console::forms::filled;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -199,14 +200,6 @@ fn product_of(value: &str) -> Option<accounts::Product> {
         "OTHER" => OTHER,
         _ => return None,
     })
-}
-
-fn filled(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 async fn show(
