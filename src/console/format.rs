@@ -10,6 +10,11 @@ use rust_decimal::Decimal;
 use crate::i18n::Language;
 
 /// How one viewer writes things.
+/// A debtor's zone as the API stores it (only zones it knows; UTC should one ever not parse).
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Format {
     pub language: Language,

@@ -2,41 +2,16 @@
 //! in, and one security policy: scripts and styles only from this service (htmx, vendored),
 //! no inline script, no eval, nothing remote.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::api::ApiErrors;
 use super::assets::{HTMX_ROUTE, ICON_ROUTE, SCRIPT_ROUTE, STYLE_ROUTE};
+use super::response::{HTMX_CONFIG, secured};
+pub use super::response::{bare_error, redirect};
 use super::sections::Section;
 use super::viewer::Signed;
-
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-     frame-ancestors 'none'";
-
-/// htmx without the inline style it would add and without `eval` (the policy forbids both).
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0}"#;
-
-/// The headers every console answer carries.
-fn secured(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(POLICY),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(header::VARY, HeaderValue::from_static("HX-Request, Cookie"));
-    response
-}
 
 /// A whole page titled `title` (already in the viewer's language).
 pub fn page(signed: &Signed, title: &str, body: Markup) -> Response {
@@ -109,8 +84,8 @@ pub fn fragment(markup: Markup) -> Response {
     secured(markup.into_response())
 }
 
-pub fn role_key(role: &super::viewer::Role) -> &'static str {
-    use super::viewer::Role::*;
+pub fn role_key(role: &super::me::Role) -> &'static str {
+    use super::me::Role::*;
     match role {
         ADMIN => "role-admin",
         VENDOR_MANAGER => "role-vendor-manager",
@@ -155,29 +130,4 @@ pub fn api_error(signed: &Signed, errors: &ApiErrors) -> Response {
     } else {
         page_with_status(signed, status, &title, body)
     }
-}
-
-/// A 303 to `to` (after a form, the page that shows its outcome).
-pub fn redirect(to: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::from_str(to) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    secured(response)
-}
-
-/// A page without a signed-in person (refusals before the session is known).
-pub fn bare_error(status: StatusCode, message: &str) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                title { "agencyflow" }
-                link rel="stylesheet" href=(STYLE_ROUTE);
-            }
-            body { main { h1 { "agencyflow" } p.alert role="alert" { (message) } p { a href="/" { "Home" } } } }
-        }
-    };
-    secured((status, markup).into_response())
 }

@@ -12,6 +12,8 @@ mod components;
 mod format;
 mod forms;
 mod layout;
+mod me;
+mod response;
 mod sections;
 mod viewer;
 mod views;

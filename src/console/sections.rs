@@ -1,7 +1,7 @@
 //! The console's areas: where each lives, what the navigation calls it, and which roles
 //! may open it. A link a role may not use is never drawn, and its pages refuse the role.
 
-use super::viewer::Role;
+use super::me::Role;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {

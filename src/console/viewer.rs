@@ -8,24 +8,16 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
-use graphql_client::GraphQLQuery;
 
 use super::api::Api;
 use super::format::Format;
-use super::layout;
+use super::response;
 use super::sections::Section;
 use crate::http::AppState;
 use crate::i18n::{Language, Tr};
 
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/viewer.graphql",
-    response_derives = "Debug, Clone, PartialEq"
-)]
-pub struct Viewer;
-
-pub use viewer::Role;
+pub use super::me::Role;
+use super::me::{Viewer, viewer};
 
 /// The signed-in person a page is for, with the API as them.
 #[derive(Clone)]
@@ -56,6 +48,11 @@ impl Signed {
         section.allows(&self.role)
     }
 
+    /// Today in this person's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.api.now.with_timezone(&self.tz).date_naive()
+    }
+
     /// Numbers, money and times as this person reads them.
     pub fn format(&self) -> Format {
         Format {
@@ -82,13 +79,13 @@ impl IntoResponse for Refusal {
                     "/sign-in?return_to={}",
                     url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
                 );
-                layout::redirect(&to)
+                response::redirect(&to)
             }
-            Self::CrossSite => layout::bare_error(
+            Self::CrossSite => response::bare_error(
                 StatusCode::FORBIDDEN,
                 "Send forms from this service's own pages.",
             ),
-            Self::Internal => layout::bare_error(
+            Self::Internal => response::bare_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong on our side. Try again in a moment.",
             ),

@@ -220,7 +220,7 @@ async fn agency_page(signed: &Signed, id: String, errors: Option<ApiErrors>) -> 
         Ok(data) => data.agency,
         Err(errors) => return layout::api_error(signed, &errors),
     };
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     let back = format!("/agencies/{id}");
     let papers = papers_table(signed, &agency.qualifications, today, &back);
 
@@ -466,7 +466,7 @@ async fn queue_page(signed: &Signed, errors: Option<ApiErrors>) -> Response {
         })
         .map(|e| e.node.id.clone())
         .collect();
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     let mut sections = Vec::new();
     for id in waiting {
         let agency = match signed.api.run::<Agency>(agency::Variables { id }).await {

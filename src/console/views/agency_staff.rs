@@ -57,7 +57,7 @@ async fn scorecard(signed: Signed) -> Response {
     };
     let tr = &signed.tr;
     let format = signed.format();
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     let history = match scorecard_history(&signed, &agency_id, today).await {
         Ok(history) => history,
         Err(errors) => return layout::api_error(&signed, &errors),

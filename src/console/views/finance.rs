@@ -204,7 +204,7 @@ async fn home_page(signed: &Signed, query: HomeQuery, outcome: Option<Markup>) -
             Cell::text(format.datetime(r.created_at)),
         ]);
     }
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     let month_start = today.with_day0(0).unwrap_or(today);
     let last_month_end = month_start.pred_opt().unwrap_or(today);
     let last_month_start = last_month_end.with_day0(0).unwrap_or(last_month_end);

@@ -125,7 +125,7 @@ async fn overview(signed: Signed) -> Response {
             })
             .collect::<Vec<_>>(),
     );
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     let trends = match trends(&signed, today, rows).await {
         Ok(trends) => trends,
         Err(errors) => return layout::api_error(&signed, &errors),

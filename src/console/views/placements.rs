@@ -127,7 +127,7 @@ async fn list(signed: Signed, Query(query): Query<ListQuery>) -> Response {
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     let selectable = may_recall(&signed);
     let mut table = Table::new("placements");
     if selectable {

@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
 use crate::console::components::{Cell, Table, Tone, badge};
+use crate::console::format::zone;
 use crate::console::viewer::Signed;
-use crate::console::views::work::zone;
 use crate::i18n::arg;
 
 #[derive(GraphQLQuery)]

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::console::api::scalars::*;
 use crate::console::components::{Cell, Table, Tone, badge, field, table_tools, wants_csv};
+use crate::console::format::zone;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::Signed;
@@ -80,11 +81,6 @@ pub fn flag_key(flag: &impl std::fmt::Debug) -> &'static str {
         "VULNERABLE" => "flag-vulnerable",
         _ => "flag-unknown",
     }
-}
-
-/// The debtor's zone (the API stores only zones it knows; UTC should one ever not parse).
-pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
 }
 
 async fn worklist(signed: Signed, Query(query): Query<ListQuery>) -> Response {
@@ -324,7 +320,7 @@ const RESULTS: [(&str, &str); 6] = [
 
 fn payment_form(signed: &Signed, id: &str, currency: &str) -> Markup {
     let tr = &signed.tr;
-    let today = signed.api.now.with_timezone(&signed.tz).date_naive();
+    let today = signed.today();
     html! {
         form.stack method="post" action=(format!("/work/accounts/{id}/payment")) {
             input type="hidden" name="externalId" value=(uuid::Uuid::new_v4().to_string());
