@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use graphql_client::GraphQLQuery;
 use sea_orm::DatabaseConnection;
 
+use crate::i18n::{Language, Tr};
+
 /// The scalars of `graphql/schema.graphql` as the generated types name them; a module
 /// that derives `GraphQLQuery` brings them in with `use crate::console::api::scalars::*`.
 pub mod scalars {
@@ -86,6 +88,8 @@ pub struct Api {
     pub(super) actor: Actor,
     pub(super) request_id: String,
     pub(super) now: DateTime<Utc>,
+    /// The language the person reads, for the words of the API's errors.
+    pub(super) language: Language,
 }
 
 impl Api {
@@ -135,7 +139,14 @@ impl Api {
         }
         let response = self.schema.execute(request).await;
         if !response.errors.is_empty() {
-            return Err(ApiErrors(response.errors.iter().map(error_of).collect()));
+            let tr = Tr::new(self.language);
+            return Err(ApiErrors(
+                response
+                    .errors
+                    .iter()
+                    .map(|e| in_words(&tr, error_of(e)))
+                    .collect(),
+            ));
         }
         let data = response
             .data
@@ -151,6 +162,25 @@ impl Api {
     }
 }
 
+/// The API writes its errors in English. For a person who reads another language, the
+/// error opens with what kind of refusal it is, in their words, the API's own detail after.
+fn in_words(tr: &Tr, mut error: ApiError) -> ApiError {
+    if tr.language == Language::English {
+        return error;
+    }
+    let kind = match error.code.as_str() {
+        "BAD_USER_INPUT" => "api-error-bad-input",
+        "FORBIDDEN" => "api-error-forbidden",
+        "NOT_FOUND" => "api-error-not-found",
+        "CONFLICT" => "api-error-conflict",
+        "UNAUTHENTICATED" | "MFA_REQUIRED" => "api-error-sign-in",
+        "INTERNAL" => "api-error-internal",
+        _ => "api-error-other",
+    };
+    error.message = format!("{}（{}）", tr.t(kind), error.message);
+    error
+}
+
 fn error_of(error: &async_graphql::ServerError) -> ApiError {
     let extension = |name: &str| match error.extensions.as_ref().and_then(|e| e.get(name)) {
         Some(Value::String(value)) => Some(value.clone()),
@@ -160,5 +190,32 @@ fn error_of(error: &async_graphql::ServerError) -> ApiError {
         message: error.message.clone(),
         code: extension("code").unwrap_or_else(|| "BAD_USER_INPUT".to_owned()),
         field: extension("field"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(code: &str) -> ApiError {
+        ApiError {
+            message: "the current password is wrong".to_owned(),
+            code: code.to_owned(),
+            field: Some("currentPassword".to_owned()),
+        }
+    }
+
+    #[test]
+    fn an_error_opens_with_its_kind_in_the_readers_language() {
+        let chinese = in_words(
+            &Tr::new(Language::SimplifiedChinese),
+            refusal("BAD_USER_INPUT"),
+        );
+        assert_eq!(chinese.message, "输入有误（the current password is wrong）");
+        assert_eq!(chinese.field.as_deref(), Some("currentPassword"));
+        let english = in_words(&Tr::new(Language::English), refusal("BAD_USER_INPUT"));
+        assert_eq!(english.message, "the current password is wrong");
+        let forbidden = in_words(&Tr::new(Language::SimplifiedChinese), refusal("FORBIDDEN"));
+        assert!(forbidden.message.starts_with("您的角色不能执行此操作"));
     }
 }

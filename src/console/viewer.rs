@@ -126,12 +126,13 @@ impl FromRequestParts<AppState> for Signed {
                     return Err(Refusal::Internal);
                 }
             };
-        let api = Api {
+        let mut api = Api {
             schema: state.schema.clone(),
             db: state.db.clone(),
             actor,
             request_id: crate::http::request_id::of(&parts.headers),
             now,
+            language: Language::default(),
         };
         let me = match api.run::<Viewer>(viewer::Variables).await {
             Ok(data) => data.me,
@@ -147,6 +148,7 @@ impl FromRequestParts<AppState> for Signed {
         let language = Language::from_tag(&user.language).unwrap_or_else(|| {
             Language::negotiate(header_str(&parts.headers, header::ACCEPT_LANGUAGE))
         });
+        api.language = language;
         Ok(Self {
             api,
             user_id: user.id,

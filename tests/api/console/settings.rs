@@ -141,3 +141,28 @@ async fn a_person_makes_lists_and_revokes_their_own_tokens_and_sees_no_one_elses
         .shows("The token is revoked.")
         .shows("Revoked");
 }
+
+#[tokio::test]
+async fn a_refusal_says_what_kind_it_is_in_the_readers_language() {
+    let app = spawn_app().await;
+    let auditor = console_as(&app, "AUDITOR", None).await;
+    auditor
+        .post(
+            "/settings/preferences",
+            &[("language", "zh-CN"), ("timeZone", "Asia/Shanghai")],
+        )
+        .await;
+    let wrong = auditor
+        .post(
+            "/settings/password",
+            &[
+                ("currentPassword", "not my password at all"),
+                ("newPassword", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    wrong
+        .shows(r#"<html lang="zh-CN">"#)
+        .shows(r#"id="currentPassword-error" role="alert">输入有误（the current password is wrong）</span>"#);
+}

@@ -32,3 +32,11 @@ pager-label = Pages
 page-first = First page
 page-next = Next page
 no-limit = No limit
+# What kind of refusal an API error is (shown before the API's own words in other languages).
+api-error-bad-input = That input is not right
+api-error-forbidden = Your role may not do this
+api-error-not-found = Not found
+api-error-conflict = This conflicts with what is already there
+api-error-sign-in = Sign in again
+api-error-internal = Something went wrong on our side
+api-error-other = That did not work

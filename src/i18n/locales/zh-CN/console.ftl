@@ -32,3 +32,11 @@ pager-label = 分页
 page-first = 第一页
 page-next = 下一页
 no-limit = 不限
+# API 错误的类别（在其他语言中显示在 API 原文之前）。
+api-error-bad-input = 输入有误
+api-error-forbidden = 您的角色不能执行此操作
+api-error-not-found = 未找到
+api-error-conflict = 与已有数据冲突
+api-error-sign-in = 请重新登录
+api-error-internal = 系统出错
+api-error-other = 操作未成功
