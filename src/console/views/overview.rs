@@ -17,6 +17,10 @@ use crate::console::format::Format;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::Signed;
+use crate::console::views::agencies::{ExpiringQualifications, expiring_qualifications};
+use crate::console::views::audit::{JobRuns, job_runs};
+use crate::console::views::compliance::{ComplianceIncidents, compliance_incidents};
+use crate::console::views::finance::{CommissionStatements, commission_statements};
 use crate::http::AppState;
 
 #[derive(GraphQLQuery)]
@@ -34,38 +38,6 @@ pub struct AgencyScorecards;
     response_derives = "Debug"
 )]
 pub struct AgencyScorecard;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/incidents.graphql",
-    response_derives = "Debug"
-)]
-pub struct ComplianceIncidents;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/expiring-qualifications.graphql",
-    response_derives = "Debug"
-)]
-pub struct ExpiringQualifications;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/job-runs.graphql",
-    response_derives = "Debug"
-)]
-pub struct JobRuns;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/commissions.graphql",
-    response_derives = "Debug"
-)]
-pub struct CommissionStatements;
 
 /// How many of a kind the overview counts before it says "at least".
 const COUNTED: i64 = 100;
