@@ -18,7 +18,8 @@ pub fn chosen<'a>(value: &Option<String>, allowed: &[&'a str]) -> Option<&'a str
 }
 
 /// A GraphQL enum value, as a document's generated enum (whose serde names are the
-/// schema's); `None` for a name the schema lacks.
+/// schema's). A generated enum keeps a name the schema lacks as its `Other` variant, which
+/// the API then refuses: check a form's value against the choices offered (`chosen`) first.
 pub fn enum_of<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
 }

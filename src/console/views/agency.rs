@@ -18,7 +18,7 @@ use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
 use crate::console::chart::{self, Series};
 use crate::console::components::{Cell, Table, Tone, badge, general_errors};
-use crate::console::forms::enum_of;
+use crate::console::forms::{chosen, enum_of};
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -388,7 +388,7 @@ async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let Some(status) = enum_of(&form.status) else {
+    let Some(status) = chosen(&Some(form.status.clone()), &STATUSES).and_then(enum_of) else {
         return agency_page(&signed, id, None).await;
     };
     let variables = change_agency_status::Variables {
@@ -416,7 +416,9 @@ async fn review(signed: Signed, Path(id): Path<String>, Form(form): Form<ReviewF
     } else {
         "/agencies/review".to_owned()
     };
-    let Some(decision) = enum_of(&form.decision) else {
+    let Some(decision) =
+        chosen(&Some(form.decision.clone()), &["VERIFY", "REJECT"]).and_then(enum_of)
+    else {
         return layout::redirect(&back);
     };
     let variables = review_qualification::Variables {

@@ -19,10 +19,11 @@ use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
 use crate::console::chart::{self, Bar};
 use crate::console::components::{Cell, Table, field, general_errors, table_tools, wants_csv};
-use crate::console::forms::enum_of;
+use crate::console::forms::{chosen, enum_of};
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
+use crate::console::views::agencies::{Agencies, agencies};
 use crate::console::views::portfolios::{Portfolios, portfolios};
 use crate::http::AppState;
 
@@ -99,11 +100,31 @@ const KINDS: [&str; 5] = [
 ];
 const LEVELS: [&str; 4] = ["PRIMARY", "SECONDARY", "TERTIARY", "LEGAL"];
 const SPLITS: [&str; 3] = ["PERFORMANCE_WEIGHTED", "CHAMPION_CHALLENGER", "EQUAL"];
+const PRODUCTS: [&str; 5] = ["CARD", "INSTALMENT_LOAN", "BNPL", "AUTO", "OTHER"];
 
-/// What the allocation page needs for its forms: every strategy version and portfolio.
+/// What the allocation page needs for its forms: every strategy version, portfolio and
+/// agency (the pool and the champion are chosen among them).
 struct Choices {
     strategies: Vec<allocation_strategies::AllocationStrategiesAllocationStrategiesEdgesNode>,
     portfolios: Vec<portfolios::PortfoliosPortfoliosEdgesNode>,
+    agencies: Vec<(String, String)>,
+}
+
+/// The agencies' (id, code), as the pool and champion fields name them.
+async fn agency_codes(signed: &Signed) -> Result<Vec<(String, String)>, ApiErrors> {
+    Ok(signed
+        .api
+        .run::<Agencies>(agencies::Variables {
+            filter: None,
+            first: Some(100),
+            after: None,
+        })
+        .await?
+        .agencies
+        .edges
+        .into_iter()
+        .map(|e| (e.node.id, e.node.code))
+        .collect())
 }
 
 async fn choices(signed: &Signed) -> Result<Choices, ApiErrors> {
@@ -135,6 +156,7 @@ async fn choices(signed: &Signed) -> Result<Choices, ApiErrors> {
     Ok(Choices {
         strategies,
         portfolios,
+        agencies: agency_codes(signed).await?,
     })
 }
 
@@ -212,14 +234,18 @@ async fn home_page(signed: &Signed, errors: Option<(&'static str, ApiErrors)>) -
         @if may_run(signed) {
             details open[form_errors("strategy").is_some()] {
                 summary { (tr.t("strategy-new-or-revise")) }
-                (strategy_form(signed, form_errors("strategy")))
+                (strategy_form(signed, &choices.agencies, form_errors("strategy")))
             }
         }
     };
     layout::page_with_status(signed, status, &tr.t("allocation-title"), body)
 }
 
-fn strategy_form(signed: &Signed, errors: Option<&ApiErrors>) -> Markup {
+fn strategy_form(
+    signed: &Signed,
+    agencies: &[(String, String)],
+    errors: Option<&ApiErrors>,
+) -> Markup {
     let tr = &signed.tr;
     let select = |name: &str, values: &[&str]| {
         html! { select name=(name) { @for v in values { option value=(v) { (v) } } } }
@@ -236,8 +262,19 @@ fn strategy_form(signed: &Signed, errors: Option<&ApiErrors>) -> Markup {
             (field(&tr.t("strategy-regions"), "regions", html! { input type="text" name="regions" placeholder="US-TX, US-CA" maxlength="500"; }, errors))
             (field(&tr.t("strategy-min-balance"), "minBalance", html! { input type="text" name="minBalance" inputmode="decimal" maxlength="20"; }, errors))
             (field(&tr.t("strategy-max-balance"), "maxBalance", html! { input type="text" name="maxBalance" inputmode="decimal" maxlength="20"; }, errors))
+            (field(&tr.t("strategy-products"), "products", html! { input type="text" name="products" placeholder="CARD, BNPL" maxlength="200"; }, errors))
             (field(&tr.t("strategy-period-days"), "periodDays", html! { input type="number" name="periodDays" value="90" min="1" max="3650"; }, errors))
-            (general_errors(errors, &["code", "name", "kindOfWork", "level", "splitMethod", "dpdBuckets", "regions", "minBalance", "maxBalance", "periodDays"]))
+            (field(&tr.t("strategy-pool"), "poolAgencyIds", html! { input type="text" name="pool" placeholder="ACME, SUMMIT" maxlength="1000"; }, errors))
+            (field(&tr.t("strategy-champion"), "championAgencyId", html! {
+                select name="champion" {
+                    option value="" { (tr.t("strategy-no-champion")) }
+                    @for (id, code) in agencies { option value=(id) { (code) } }
+                }
+            }, errors))
+            (field(&tr.t("strategy-champion-share"), "championShareBp", html! { input type="number" name="championShare" value="70" min="0" max="100" step="0.01"; }, errors))
+            (field(&tr.t("strategy-floor-share"), "floorShareBp", html! { input type="number" name="floorShare" value="10" min="0" max="100" step="0.01"; }, errors))
+            label.check { input type="checkbox" name="excludePreviousHolders" value="true" checked; (tr.t("strategy-exclude-previous")) }
+            (general_errors(errors, &["code", "name", "kindOfWork", "level", "splitMethod", "dpdBuckets", "regions", "minBalance", "maxBalance", "products", "periodDays", "poolAgencyIds", "championAgencyId", "championShareBp", "floorShareBp"]))
             div {
                 button type="submit" name="action" value="create" { (tr.t("strategy-create")) }
                 " "
@@ -267,7 +304,39 @@ struct StrategyForm {
     #[serde(rename = "periodDays")]
     period_days: i64,
     #[serde(default)]
+    products: String,
+    /// Agency codes, separated by commas; blank for every agency.
+    #[serde(default)]
+    pool: String,
+    #[serde(default)]
+    champion: String,
+    /// Percentages, as the form shows them; the API takes basis points.
+    #[serde(rename = "championShare", default = "seventy")]
+    champion_share: String,
+    #[serde(rename = "floorShare", default = "ten")]
+    floor_share: String,
+    /// A checkbox: present when ticked.
+    #[serde(rename = "excludePreviousHolders", default)]
+    exclude_previous_holders: Option<String>,
+    #[serde(default)]
     action: String,
+}
+
+fn seventy() -> String {
+    "70".to_owned()
+}
+
+fn ten() -> String {
+    "10".to_owned()
+}
+
+/// A percentage typed in a form as basis points: 0 to 100, at most two decimals.
+fn basis_points(text: &str) -> Option<i64> {
+    let percent: Decimal = text.trim().parse().ok()?;
+    let bp = percent * Decimal::ONE_HUNDRED;
+    (bp.fract().is_zero() && (Decimal::ZERO..=Decimal::from(10_000)).contains(&bp))
+        .then(|| rust_decimal::prelude::ToPrimitive::to_i64(&bp))
+        .flatten()
 }
 
 fn list_of(text: &str) -> Vec<String> {
@@ -326,15 +395,59 @@ async fn save_strategy(signed: Signed, form: StrategyForm) -> Response {
         .await;
     };
     let (Some(kind), Some(level), Some(split)) = (
-        enum_of::<create_allocation_strategy::KindOfWork>(&form.kind_of_work),
-        enum_of::<create_allocation_strategy::PlacementLevel>(&form.level),
-        enum_of::<create_allocation_strategy::SplitMethod>(&form.split_method),
+        chosen(&Some(form.kind_of_work.clone()), &KINDS)
+            .and_then(enum_of::<create_allocation_strategy::KindOfWork>),
+        chosen(&Some(form.level.clone()), &LEVELS)
+            .and_then(enum_of::<create_allocation_strategy::PlacementLevel>),
+        chosen(&Some(form.split_method.clone()), &SPLITS)
+            .and_then(enum_of::<create_allocation_strategy::SplitMethod>),
     ) else {
         return home_page(
             &signed,
             Some(("strategy", form_error("kindOfWork", tr.t("form-choose")))),
         )
         .await;
+    };
+    let refuse = |field: &str, key: &str| {
+        let errors = form_error(field, tr.t(key));
+        home_page(&signed, Some(("strategy", errors)))
+    };
+    let mut products = Vec::new();
+    for product in list_of(&form.products) {
+        let name = product.to_uppercase();
+        match chosen(&Some(name), &PRODUCTS)
+            .and_then(enum_of::<create_allocation_strategy::Product>)
+        {
+            Some(product) => products.push(product),
+            None => return refuse("products", "strategy-unknown-product").await,
+        }
+    }
+    let pool = if form.pool.trim().is_empty() {
+        None
+    } else {
+        let agencies = match agency_codes(&signed).await {
+            Ok(agencies) => agencies,
+            Err(errors) => return layout::api_error(&signed, &errors),
+        };
+        let mut ids = Vec::new();
+        for code in list_of(&form.pool) {
+            match agencies.iter().find(|(_, c)| c.eq_ignore_ascii_case(&code)) {
+                Some((id, _)) => ids.push(id.clone()),
+                None => return refuse("poolAgencyIds", "strategy-unknown-agency").await,
+            }
+        }
+        Some(ids)
+    };
+    let (Some(champion_share_bp), Some(floor_share_bp)) = (
+        basis_points(&form.champion_share),
+        basis_points(&form.floor_share),
+    ) else {
+        let field = if basis_points(&form.champion_share).is_none() {
+            "championShareBp"
+        } else {
+            "floorShareBp"
+        };
+        return refuse(field, "strategy-not-a-share").await;
     };
     let input = create_allocation_strategy::AllocationStrategyInput {
         name: form.name,
@@ -345,16 +458,16 @@ async fn save_strategy(signed: Signed, form: StrategyForm) -> Response {
             min_balance,
             max_balance,
             regions: list_of(&form.regions),
-            products: Vec::new(),
+            products,
         },
-        pool_agency_ids: None,
+        pool_agency_ids: pool,
         period_days: form.period_days,
         pending_recall_warning_days: 7,
         split_method: split,
-        champion_agency_id: None,
-        champion_share_bp: 7000,
-        floor_share_bp: 1000,
-        exclude_previous_holders: true,
+        champion_agency_id: Some(form.champion).filter(|c| !c.is_empty()),
+        champion_share_bp,
+        floor_share_bp,
+        exclude_previous_holders: form.exclude_previous_holders.as_deref() == Some("true"),
     };
     let saved = if form.action == "revise" {
         let input: revise_allocation_strategy::AllocationStrategyInput =
@@ -687,6 +800,10 @@ mod tests {
         assert_eq!(amount_of(" "), Ok(None));
         assert_eq!(amount_of("10.50"), Ok(Some(Decimal::new(1050, 2))));
         assert_eq!(amount_of("ten"), Err(()));
+        assert_eq!(basis_points("70"), Some(7000));
+        assert_eq!(basis_points("12.5"), Some(1250));
+        assert_eq!(basis_points("100.001"), None);
+        assert_eq!(basis_points("-1"), None);
     }
 
     #[test]

@@ -71,6 +71,29 @@ async fn a_manager_makes_a_strategy_dry_runs_it_sees_who_was_left_out_and_runs_i
         )
         .await;
     assert_eq!(made.status, 303, "{}", made.body);
+    for (field, value, error) in [
+        ("pool", "ALPHA, NOPE", "poolAgencyIds-error"),
+        ("championShare", "150", "championShareBp-error"),
+        ("products", "CARD, YACHT", "products-error"),
+    ] {
+        let refused = manager
+            .post(
+                "/allocation/strategies",
+                &[
+                    ("code", "TX-OTHER"),
+                    ("name", "Texas, another way"),
+                    ("kindOfWork", "EARLY_STAGE"),
+                    ("level", "PRIMARY"),
+                    ("splitMethod", "CHAMPION_CHALLENGER"),
+                    ("periodDays", "90"),
+                    ("action", "create"),
+                    (field, value),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{field}");
+        refused.shows(&format!(r#"id="{error}""#));
+    }
     let page = manager.get("/allocation").await;
     page.shows("Texas early stage").shows("Current");
     let strategy = option_after(&page, r#"name="strategyId""#);
