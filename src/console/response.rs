@@ -15,23 +15,12 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
 /// htmx without the inline style it would add and without `eval` (the policy forbids both).
 pub const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0}"#;
 
-/// The headers every console answer carries.
-pub fn secured(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(POLICY),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(header::VARY, HeaderValue::from_static("HX-Request, Cookie"));
+/// The headers every console answer carries; it varies by htmx's header and the session.
+pub fn secured(response: Response) -> Response {
+    let mut response = crate::http::secured_page(response, POLICY, "same-origin");
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request, Cookie"));
     response
 }
 

@@ -7,6 +7,7 @@ mod limits;
 pub mod metrics;
 pub mod negotiate;
 mod pages;
+pub use pages::secured_page;
 pub mod request_id;
 pub mod session;
 mod sign_in;

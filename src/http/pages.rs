@@ -50,21 +50,27 @@ pub fn page(status: StatusCode, tr: Tr, title: &str, body: Markup) -> Response {
             }
         }
     };
-    let mut response = (status, markup).into_response();
+    secured_page((status, markup).into_response(), PAGE_POLICY, "no-referrer")
+}
+
+/// The headers an HTML page of this service carries: its content policy, no caching, no
+/// content sniffing, and how much of its address a link passes on.
+pub fn secured_page(
+    mut response: Response,
+    policy: &'static str,
+    referrer: &'static str,
+) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_POLICY),
+        HeaderValue::from_static(policy),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
     response
 }
 
