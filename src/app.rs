@@ -90,6 +90,7 @@ impl Application {
             },
             NationalIdKey::new(settings.security.national_id_key.clone()),
             clock.clone(),
+            jobs.runner.clone(),
         )
         .data(http)
         .data(dispatch)

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod account_flag_change;
+pub mod account_import;
 pub mod activity;
 pub mod agency;
 pub mod agency_qualification;

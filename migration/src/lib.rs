@@ -17,6 +17,7 @@ mod m20261203_000004_reconciliation_matches;
 mod m20261203_000006_daily_commission_statements;
 mod m20261204_000001_people;
 mod m20261205_000001_sso_flows;
+mod m20261206_000001_account_imports;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_daily_commission_statements::Migration),
             Box::new(m20261204_000001_people::Migration),
             Box::new(m20261205_000001_sso_flows::Migration),
+            Box::new(m20261206_000001_account_imports::Migration),
         ]
     }
 }

@@ -82,7 +82,7 @@ pub fn csv(lines: &[String]) -> Vec<u8> {
 }
 
 /// Creates a portfolio as ADMIN; returns its id.
-async fn portfolio(app: &TestApp, code: &str, currency: &str) -> String {
+pub async fn portfolio(app: &TestApp, code: &str, currency: &str) -> String {
     let input = json!({ "code": code, "name": format!("{code} book"), "currency": currency });
     let created = app.admin(CREATE_PORTFOLIO, json!({ "input": input })).await;
     created.data()["createPortfolio"]["id"]

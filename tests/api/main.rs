@@ -48,5 +48,6 @@ mod sso;
 mod storage;
 mod timeline;
 mod tokens;
+mod tracked_import;
 mod users;
 mod webhooks;

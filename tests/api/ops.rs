@@ -114,7 +114,13 @@ impl<'a> Runner<'a> {
         answer.body["data"].clone()
     }
 
-    async fn upload(&mut self, token: &str, operation: &str, variables: Value, file: &str) {
+    async fn upload(
+        &mut self,
+        token: &str,
+        operation: &str,
+        variables: Value,
+        file: &str,
+    ) -> Value {
         let (name, query) = self.document(operation);
         let answer = self
             .app
@@ -131,6 +137,7 @@ impl<'a> Runner<'a> {
             "{name} {operation}: {}",
             answer.body
         );
+        answer.body["data"].clone()
     }
 
     /// Every shipped operation ran.
@@ -321,6 +328,29 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         "lender_reference,debtor_name,region,time_zone,product,principal,outstanding,currency,delinquency_start\nDOCS-2,David Evans,US-NY,America/New_York,CARD,200.00,150.00,USD,{}\n",
         today - Duration::days(40)
     )).await;
+    let started = run.upload(&admin, "StartAccountImport", json!({ "portfolioId": portfolio }), &format!(
+        "lender_reference,debtor_name,region,time_zone,product,principal,outstanding,currency,delinquency_start\nDOCS-3,Wei Zhang,US-CA,America/Los_Angeles,CARD,300.00,250.00,USD,{}\n",
+        today - Duration::days(50)
+    )).await;
+    let import = id_of(&started, "/startAccountImport/id").clone();
+    let started = std::time::Instant::now();
+    while run
+        .run(&admin, "AccountImport", json!({ "id": import }))
+        .await["accountImport"]["status"]
+        == "RUNNING"
+    {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the import of one row never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    run.run(
+        &admin,
+        "AccountImports",
+        json!({ "portfolioId": portfolio }),
+    )
+    .await;
     let strategy_input = json!({ "name": "UK early stage", "kindOfWork": "EARLY_STAGE", "level": "PRIMARY", "segment": {}, "splitMethod": "EQUAL" });
     let strategy = run
         .run(

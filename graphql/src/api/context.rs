@@ -10,6 +10,7 @@ use super::SchemaSettings;
 use crate::domain::clock::Clock;
 use crate::domain::identity::Identity;
 use crate::domain::intake::NationalIdKey;
+use crate::domain::intake::tracked::Imports;
 use crate::domain::{Actor, Caller};
 use crate::error::{AppError, AppResult};
 
@@ -70,6 +71,11 @@ pub fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
 
 pub fn settings<'a>(ctx: &'a Context<'_>) -> &'a SchemaSettings {
     ctx.data_unchecked::<SchemaSettings>()
+}
+
+/// The account imports this process runs (schema data).
+pub fn imports<'a>(ctx: &'a Context<'_>) -> &'a Imports {
+    ctx.data_unchecked::<Imports>()
 }
 
 pub fn national_id_key<'a>(ctx: &'a Context<'_>) -> &'a NationalIdKey {

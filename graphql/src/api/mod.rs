@@ -18,6 +18,7 @@ use sea_orm::DatabaseConnection;
 use crate::domain::allocation::segment::DpdBucket;
 use crate::domain::clock::Clock;
 use crate::domain::intake::NationalIdKey;
+use crate::domain::intake::tracked::Imports;
 use crate::domain::reporting::ReportingSettings;
 
 pub use context::{Auth, RequestMeta};
@@ -31,6 +32,7 @@ pub struct Query(
     resolvers::agencies::AgencyQuery,
     resolvers::allocation::AllocationQuery,
     resolvers::portfolios::PortfolioQuery,
+    resolvers::intake::IntakeQuery,
     resolvers::accounts::AccountQuery,
     resolvers::placements::PlacementQuery,
     resolvers::qualifications::QualificationQuery,
@@ -93,6 +95,7 @@ pub fn build_schema(
     settings: SchemaSettings,
     national_id_key: NationalIdKey,
     clock: Arc<dyn Clock>,
+    runner: String,
 ) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(settings.max_depth)
@@ -100,6 +103,7 @@ pub fn build_schema(
         .data(db)
         .data(settings)
         .data(national_id_key)
+        .data(Imports::new(clock.clone(), runner))
         .data(clock)
 }
 

@@ -118,7 +118,7 @@ impl FinanceMutation {
         ctx: &Context<'_>,
         file: Upload,
     ) -> async_graphql::Result<LedgerImport> {
-        let file = super::intake::uploaded_file(ctx, file)?;
+        let file = super::intake::uploaded(ctx, file)?.content;
         let outcomes = ledger::import_csv(db(ctx), &caller(ctx)?, file).await?;
         Ok(LedgerImport::new(outcomes)?)
     }

@@ -1,14 +1,21 @@
-use async_graphql::{Context, ID, InputObject, Object, Upload};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, InputObject, Object, Upload, UploadValue};
 use chrono::NaiveDate;
 
-use crate::api::context::{caller, db, national_id_key};
-use crate::api::guard::{MANAGERS, RoleGuard};
+use crate::api::context::{caller, db, imports, national_id_key};
+use crate::api::cost;
+use crate::api::guard::{LENDER, MANAGERS, RoleGuard};
 use crate::api::ids;
+use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::enums::{AccountFlag, Product, to_stored};
-use crate::api::types::intake::AccountImportReport;
+use crate::api::types::intake::{AccountImport, AccountImportReport};
 use crate::api::types::money::Amount;
+use crate::domain::intake::tracked::{self, Start};
 use crate::domain::intake::{self, AccountFields, Field};
 use crate::error::{AppError, AppResult};
+
+#[derive(Default)]
+pub struct IntakeQuery;
 
 #[derive(Default)]
 pub struct IntakeMutation;
@@ -70,6 +77,43 @@ impl From<AccountInput> for AccountFields {
 }
 
 #[Object]
+impl IntakeQuery {
+    /// One import started with `startAccountImport`, as it stands now (lender staff).
+    #[graphql(guard = "RoleGuard::new(LENDER)")]
+    async fn account_import(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<AccountImport> {
+        let id = ids::parse("id", &id)?;
+        Ok(tracked::get(imports(ctx), db(ctx), id).await?.into())
+    }
+
+    /// A portfolio's imports started with `startAccountImport`, newest first.
+    #[graphql(
+        guard = "RoleGuard::new(LENDER)",
+        complexity = "cost::page(first, child_complexity)"
+    )]
+    async fn account_imports(
+        &self,
+        ctx: &Context<'_>,
+        portfolio_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<Cursor, AccountImport>> {
+        let portfolio_id = ids::parse("portfolioId", &portfolio_id)?;
+        let page = tracked::list(
+            imports(ctx),
+            db(ctx),
+            portfolio_id,
+            page_request(ctx, first, after)?,
+        )
+        .await?;
+        Ok(connection(page, |i| i.id, |i| Ok(i.into()))?)
+    }
+}
+
+#[Object]
 impl IntakeMutation {
     /// Imports up to 10,000 accounts into a portfolio. A lender reference already in the
     /// portfolio updates its account; one in another portfolio is refused. Good rows land
@@ -110,25 +154,53 @@ impl IntakeMutation {
             &caller(ctx)?,
             national_id_key(ctx),
             ids::parse("portfolioId", &portfolio_id)?,
-            uploaded_file(ctx, file)?,
+            uploaded(ctx, file)?.content,
             atomic.unwrap_or(false),
         )
         .await?;
         Ok(AccountImportReport::new(report, Field::csv_column))
     }
+
+    /// As `importAccountsCsv`, but answers at once: a bad header is refused now, and the
+    /// rows are imported in the background. Follow it with `accountImport(id)`: its report
+    /// counts rows read, created, updated and rejected as it goes, and lists the refused
+    /// rows once it is over.
+    #[graphql(guard = "RoleGuard::new(MANAGERS)")]
+    async fn start_account_import(
+        &self,
+        ctx: &Context<'_>,
+        portfolio_id: ID,
+        file: Upload,
+        atomic: Option<bool>,
+    ) -> async_graphql::Result<AccountImport> {
+        let upload = uploaded(ctx, file)?;
+        let start = Start {
+            portfolio_id: ids::parse("portfolioId", &portfolio_id)?,
+            file_name: Some(upload.filename),
+            file: upload.content,
+            atomic: atomic.unwrap_or(false),
+        };
+        let import = tracked::start(
+            imports(ctx),
+            db(ctx),
+            &caller(ctx)?,
+            national_id_key(ctx),
+            start,
+        )
+        .await?;
+        Ok(import.into())
+    }
 }
 
 /// The file behind an `Upload` argument. A client that names a file it did not send
 /// gets an error, not a panic (async-graphql indexes its upload list unchecked).
-pub(super) fn uploaded_file(ctx: &Context<'_>, file: Upload) -> AppResult<std::fs::File> {
+pub(super) fn uploaded(ctx: &Context<'_>, file: Upload) -> AppResult<UploadValue> {
     if *file >= ctx.query_env.uploads.len() {
         return Err(AppError::bad_input(
             "file",
             "send the file in a multipart request (GraphQL multipart request spec)",
         ));
     }
-    let upload = file
-        .value(ctx)
-        .map_err(|err| AppError::Internal(anyhow::anyhow!("reading an upload: {err}")))?;
-    Ok(upload.content)
+    file.value(ctx)
+        .map_err(|err| AppError::Internal(anyhow::anyhow!("reading an upload: {err}")))
 }

@@ -284,6 +284,17 @@ pub enum JobRunStatus {
     Skipped,
 }
 
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::account_import::ImportStatus")]
+pub enum AccountImportStatus {
+    Running,
+    /// The file was read to its end; its good rows landed (an atomic import that refused
+    /// a row: none did).
+    Succeeded,
+    /// The import stopped before the end of the file; nothing from it was written.
+    Failed,
+}
+
 /// The placements a scorecard covers.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "entity::performance_snapshot::ScoreWindow")]

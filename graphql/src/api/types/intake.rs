@@ -1,7 +1,70 @@
-use async_graphql::SimpleObject;
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::account_import;
 
 use crate::api::cost;
+use crate::api::ids::to_id;
+use crate::api::types::enums::AccountImportStatus;
 use crate::domain::intake::{Field, ImportReport};
+
+/// A CSV file of accounts imported in the background (`startAccountImport`). While it
+/// runs, `report` counts the rows so far; its `errors` are listed once it is over.
+#[derive(SimpleObject)]
+pub struct AccountImport {
+    pub id: ID,
+    pub portfolio_id: ID,
+    /// The file's name as the uploader's client gave it.
+    pub file_name: String,
+    /// Any refused row refuses the whole file.
+    pub atomic: bool,
+    pub status: AccountImportStatus,
+    pub report: AccountImportReport,
+    /// Once it is over, the refused rows as they were sent (the rows of the first 1,000
+    /// errors, at most 4 MiB), header first, with a last column `error` saying why: fix
+    /// them and send this file again. The national ID column comes back empty (national
+    /// IDs are never stored). Null when no row was refused.
+    #[graphql(complexity = 10)]
+    pub rejected_rows_csv: Option<String>,
+    /// Why a FAILED import stopped.
+    pub failure: Option<String>,
+    /// Who started it, by name.
+    pub started_by: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<account_import::Model> for AccountImport {
+    fn from(model: account_import::Model) -> Self {
+        let errors = model.errors.map(|e| e.0).unwrap_or_default();
+        Self {
+            id: to_id(model.id),
+            portfolio_id: to_id(model.portfolio_id),
+            file_name: model.file_name,
+            atomic: model.atomic,
+            status: model.status.into(),
+            report: AccountImportReport {
+                rows_read: model.rows_read,
+                created: model.created,
+                updated: model.updated,
+                rejected: model.rejected,
+                error_count: model.error_count,
+                errors: errors
+                    .into_iter()
+                    .map(|e| AccountImportError {
+                        row: count(e.row),
+                        field: e.column,
+                        message: e.message,
+                    })
+                    .collect(),
+            },
+            rejected_rows_csv: model.rejected_rows_csv,
+            failure: model.failure,
+            started_by: model.started_by_name,
+            started_at: model.started_at,
+            finished_at: model.finished_at,
+        }
+    }
+}
 
 /// What an import did. `rowsRead` = `created` + `updated` + `rejected`.
 #[derive(SimpleObject)]

@@ -6,8 +6,10 @@
 
 mod csv_reader;
 mod national_id;
+mod rejected;
 mod report;
 mod row;
+pub mod tracked;
 mod writer;
 
 use std::io::Read;
@@ -20,6 +22,8 @@ pub use row::{AccountFields, Field, Row};
 
 use super::actor::Caller;
 use crate::error::{AppError, AppResult};
+use csv_reader::CsvAccounts;
+use tracked::Finish;
 use writer::{CHUNK_ROWS, Import};
 
 /// The most accounts one `importAccounts` call takes; larger sets come as CSV files.
@@ -56,7 +60,7 @@ pub async fn import_batch(
         }
         import.apply(chunk).await?;
     }
-    let report = import.finish(false).await?;
+    let report = import.finish(false, None).await?;
     log(&report);
     Ok(report)
 }
@@ -74,12 +78,25 @@ pub async fn import_csv<R: Read + Send + 'static>(
     atomic: bool,
 ) -> AppResult<ImportReport> {
     let accounts = csv_reader::open(file).await?;
-    let mut import = Import::begin(db, caller, national_id_key, portfolio_id).await?;
+    let import = Import::begin(db, caller, national_id_key, portfolio_id).await?;
+    import_rows(import, accounts, atomic, None, |_| {}).await
+}
+
+/// Imports the rows of an opened file, telling `progress` after each chunk; a tracked
+/// import records its outcome (`finish`) in the import's transaction.
+async fn import_rows<R: Read + Send + 'static>(
+    mut import: Import<'_>,
+    accounts: CsvAccounts<R>,
+    atomic: bool,
+    finish: Option<Finish<'_>>,
+    mut progress: impl FnMut(&ImportReport) + Send,
+) -> AppResult<ImportReport> {
     let mut chunks = accounts.chunks(CHUNK_ROWS);
     while let Some(chunk) = chunks.next().await? {
         import.apply(chunk).await?;
+        progress(import.report());
     }
-    let report = import.finish(atomic).await?;
+    let report = import.finish(atomic, finish).await?;
     log(&report);
     Ok(report)
 }

@@ -11,7 +11,7 @@ use sha2::Sha256;
 pub const MIN_KEY_BYTES: usize = 32;
 
 /// The secret key of the national-ID hash. Changing it makes every stored hash unmatchable.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct NationalIdKey(SecretString);
 
 /// What an account keeps of a national ID.

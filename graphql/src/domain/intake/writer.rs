@@ -17,6 +17,7 @@ use sea_orm::{
 use super::national_id::NationalIdKey;
 use super::report::ImportReport;
 use super::row::{Field, FieldError, Row, Rules, ValidAccount, validate};
+use super::tracked::Finish;
 use crate::domain::accounts::audit_view;
 use crate::domain::actor::Caller;
 use crate::domain::any_of::any_of;
@@ -56,6 +57,7 @@ const REPLACED: [account::Column; 15] = [
 
 /// One import in progress: its transaction and what it has done so far.
 pub struct Import<'a> {
+    db: DatabaseConnection,
     tx: DatabaseTransaction,
     caller: &'a Caller,
     portfolio: portfolio::Model,
@@ -93,6 +95,7 @@ impl<'a> Import<'a> {
         })?;
         let at = import_stamp(&tx, caller.now).await?;
         Ok(Self {
+            db: db.clone(),
             tx,
             caller,
             portfolio,
@@ -130,12 +133,31 @@ impl<'a> Import<'a> {
         Ok(())
     }
 
+    /// What the import has done so far.
+    pub fn report(&self) -> &ImportReport {
+        &self.report
+    }
+
     /// Commits, unless the import is atomic and refused a row: then nothing is written.
-    pub async fn finish(mut self, atomic: bool) -> AppResult<ImportReport> {
+    /// A tracked import records its outcome in the same transaction (after a rollback, in
+    /// one of its own).
+    pub async fn finish(
+        mut self,
+        atomic: bool,
+        tracked: Option<Finish<'_>>,
+    ) -> AppResult<ImportReport> {
         if atomic && self.report.rejected > 0 {
             self.tx.rollback().await?;
             self.report.reject_all();
+            if let Some(tracked) = tracked {
+                let tx = begin_write(&self.db).await?;
+                tracked.record(&tx, self.caller, &self.report).await?;
+                tx.commit().await?;
+            }
         } else {
+            if let Some(tracked) = tracked {
+                tracked.record(&self.tx, self.caller, &self.report).await?;
+            }
             self.tx.commit().await?;
         }
         Ok(self.report)
