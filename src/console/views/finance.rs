@@ -20,7 +20,7 @@ use crate::console::forms::enum_of;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
-use crate::console::views::portfolios::received_file;
+use crate::console::views::imports::received_file;
 use crate::http::AppState;
 
 macro_rules! operation {

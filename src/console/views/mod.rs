@@ -7,6 +7,7 @@ mod allocation;
 mod audit;
 mod compliance;
 mod finance;
+mod imports;
 mod overview;
 mod performance;
 mod placements;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(performance::router())
         .merge(placements::router())
         .merge(portfolios::router())
+        .merge(imports::router())
         .merge(settings::router())
         .merge(work::router())
 }

@@ -1,22 +1,18 @@
-//! Portfolios and intake: the portfolios, a new one, a portfolio's accounts with search
-//! and filters, and the CSV upload that shows its progress and hands back the rejected
-//! rows as a CSV file of their own.
-
-use std::io::{Seek, Write};
+//! Portfolios: the portfolios, a new one, and a portfolio's accounts with search and
+//! filters, beside its uploads (`imports`).
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Multipart, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use base64::Engine;
+use axum::routing::get;
 use graphql_client::GraphQLQuery;
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
+use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
-use crate::console::api::{ApiErrors, File};
 use crate::console::components::{
     Cell, Table, Tone, field, general_errors, table_tools, wants_csv,
 };
@@ -24,6 +20,7 @@ use crate::console::forms::filled;
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
+use crate::console::views::imports;
 use crate::console::views::work::flag_key;
 use crate::http::AppState;
 
@@ -59,14 +56,6 @@ pub struct CreatePortfolio;
 )]
 pub struct Accounts;
 
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/operations/import-accounts-csv.graphql",
-    response_derives = "Debug"
-)]
-pub struct ImportAccountsCsv;
-
 const PRODUCTS: [(&str, &str); 5] = [
     ("CARD", "product-card"),
     ("INSTALMENT_LOAN", "product-instalment-loan"),
@@ -79,7 +68,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(Section::Portfolios.path(), get(list).post(create))
         .route("/portfolios/{id}", get(show))
-        .route("/portfolios/{id}/import", post(import))
 }
 
 /// Whether the viewer may change portfolios (the API decides; this only hides forms
@@ -271,6 +259,7 @@ async fn show(
     if wants_csv(query.format.as_deref()) {
         return table.csv();
     }
+    let recent = imports::recent(&signed, &id).await;
     let title = tr.args(
         "portfolio-title",
         &[("code", crate::i18n::arg(portfolio.code.as_str()))],
@@ -281,7 +270,8 @@ async fn show(
             dt { (tr.t("portfolio-name")) } dd { (portfolio.name) }
             dt { (tr.t("portfolio-currency")) } dd { (portfolio.currency) }
         }
-        @if may_change(&signed) { (upload_form(&signed, &id)) }
+        @if may_change(&signed) { (imports::upload_form(&signed, &id)) }
+        (recent)
         h2 { (tr.t("accounts-title")) }
         form.inline method="get" action=(format!("/portfolios/{id}")) role="search" {
             label { (tr.t("accounts-search-reference")) input type="search" name="reference" value=[query.reference.as_deref()] maxlength="100"; }
@@ -305,230 +295,4 @@ fn product_label(signed: &Signed, product: &str) -> String {
         .iter()
         .find(|(value, _)| *value == product)
         .map_or_else(|| product.to_owned(), |(_, key)| signed.tr.t(key))
-}
-
-fn upload_form(signed: &Signed, id: &str) -> Markup {
-    let tr = &signed.tr;
-    let action = format!("/portfolios/{id}/import");
-    html! {
-        section aria-labelledby="import" {
-            h2 id="import" { (tr.t("import-title")) }
-            p.muted { (tr.t("import-explain")) }
-            form.stack method="post" action=(action) enctype="multipart/form-data"
-                hx-post=(action) hx-encoding="multipart/form-data" hx-target="#import-result"
-                hx-disabled-elt="find button" data-progress {
-                label { (tr.t("import-file")) input type="file" name="file" accept=".csv,text/csv" required; }
-                label.check { input type="checkbox" name="atomic" value="true"; (tr.t("import-atomic")) }
-                div {
-                    button type="submit" { (tr.t("import-send")) }
-                    span.htmx-indicator { " " progress value="0" max="100" aria-label=(tr.t("import-progress")) {} " " (tr.t("import-running")) }
-                }
-            }
-            div id="import-result" aria-live="polite" {}
-        }
-    }
-}
-
-/// The file field of an upload, written to a temporary file as it arrives.
-pub async fn received_file(
-    multipart: &mut Multipart,
-) -> Result<(std::fs::File, String, bool), String> {
-    let mut file = None;
-    let mut atomic = false;
-    while let Some(mut part) = multipart.next_field().await.map_err(|e| e.body_text())? {
-        match part.name() {
-            Some("file") => {
-                let name = part.file_name().unwrap_or("accounts.csv").to_owned();
-                let mut temp = tempfile::tempfile().map_err(|e| e.to_string())?;
-                while let Some(chunk) = part.chunk().await.map_err(|e| e.body_text())? {
-                    temp.write_all(&chunk).map_err(|e| e.to_string())?;
-                }
-                temp.rewind().map_err(|e| e.to_string())?;
-                file = Some((temp, name));
-            }
-            Some("atomic") => atomic = part.text().await.map_err(|e| e.body_text())? == "true",
-            _ => {}
-        }
-    }
-    let (file, name) = file.ok_or_else(|| "no file".to_owned())?;
-    Ok((file, name, atomic))
-}
-
-async fn import(signed: Signed, Path(id): Path<String>, mut multipart: Multipart) -> Response {
-    if !signed.may(Section::Portfolios) {
-        return layout::not_for_role(&signed);
-    }
-    let tr = &signed.tr;
-    let (file, name, atomic) = match received_file(&mut multipart).await {
-        Ok(received) => received,
-        Err(_) => {
-            let body = html! { p.alert role="alert" { (tr.t("import-no-file")) } };
-            return import_answer(&signed, &id, StatusCode::BAD_REQUEST, body);
-        }
-    };
-    let copy = match file.try_clone() {
-        Ok(copy) => copy,
-        Err(err) => {
-            tracing::error!(error = %err, "an upload's temporary file cannot be reopened");
-            return layout::api_error(
-                &signed,
-                &ApiErrors(vec![crate::console::api::ApiError::internal(
-                    "temporary file",
-                )]),
-            );
-        }
-    };
-    let variables = import_accounts_csv::Variables {
-        portfolio_id: id.clone(),
-        file: (),
-        atomic: Some(atomic),
-    };
-    let upload = File {
-        variable: "file",
-        name,
-        content_type: Some("text/csv".to_owned()),
-        content: file,
-    };
-    let report = match signed
-        .api
-        .run_with_file::<ImportAccountsCsv>(variables, upload)
-        .await
-    {
-        Ok(data) => data.import_accounts_csv,
-        Err(errors) => {
-            let body = general_errors(Some(&errors), &[]);
-            return import_answer(&signed, &id, StatusCode::BAD_REQUEST, body);
-        }
-    };
-    let format = signed.format();
-    let rejected_rows: Vec<(i64, String)> = report
-        .errors
-        .iter()
-        .map(|e| {
-            let message = match &e.field {
-                Some(field) => format!("{field}: {}", e.message),
-                None => e.message.clone(),
-            };
-            (e.row, message)
-        })
-        .collect();
-    let download = rejected_csv(copy, &rejected_rows);
-    let body = html! {
-        div class=(if report.rejected > 0 { "alert" } else { "notice" }) role="status" {
-            p { strong { (tr.t("import-done")) } }
-            dl.facts {
-                dt { (tr.t("import-rows-read")) } dd { (format.count(report.rows_read)) }
-                dt { (tr.t("import-created")) } dd { (format.count(report.created)) }
-                dt { (tr.t("import-updated")) } dd { (format.count(report.updated)) }
-                dt { (tr.t("import-rejected")) } dd { (format.count(report.rejected)) }
-            }
-            @if let Some(csv) = download {
-                p { a.button href=(format!("data:text/csv;charset=utf-8;base64,{csv}")) download="rejected-rows.csv" { (tr.t("import-download-rejected")) } }
-            }
-            @if report.error_count > 0 {
-                table {
-                    thead { tr { th scope="col" { (tr.t("import-row")) } th scope="col" { (tr.t("import-field")) } th scope="col" { (tr.t("import-reason")) } } }
-                    tbody {
-                        @for e in report.errors.iter().take(20) {
-                            tr { td.num { (e.row) } td { (e.field.as_deref().unwrap_or("")) } td { (e.message) } }
-                        }
-                    }
-                }
-                @if report.error_count > 20 {
-                    p.muted { (tr.args("import-more-errors", &[("count", crate::i18n::arg(format.count(report.error_count - 20)))])) }
-                }
-            }
-        }
-    };
-    let status = if report.rejected > 0 {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    import_answer(&signed, &id, status, body)
-}
-
-/// For htmx, the outcome alone; for a browser without script, the outcome on a page.
-fn import_answer(signed: &Signed, id: &str, status: StatusCode, body: Markup) -> Response {
-    let tr = &signed.tr;
-    let mut response = if signed.htmx {
-        layout::fragment(body)
-    } else {
-        let body = html! {
-            (body)
-            p { a href=(format!("/portfolios/{id}")) { (tr.t("portfolios-back-to-portfolio")) } }
-        };
-        layout::page(signed, &tr.t("import-title"), body)
-    };
-    // htmx swaps only 2xx answers by default; a refused row is news, not a failure.
-    if !signed.htmx {
-        *response.status_mut() = status;
-    }
-    response
-}
-
-/// The uploaded rows the import refused, header first, with a last column saying why,
-/// as base64 for a `data:` link; `None` when it refused none.
-fn rejected_csv(mut file: std::fs::File, rejected: &[(i64, String)]) -> Option<String> {
-    if rejected.is_empty() {
-        return None;
-    }
-    // The import read the file (a clone shares its offset): from the start again.
-    file.rewind().ok()?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = reader.headers().ok()?.iter().map(str::to_owned).collect();
-    header.push("error".to_owned());
-    writer.write_record(&header).ok()?;
-    let mut wanted = rejected.iter().peekable();
-    for (index, record) in reader.records().enumerate() {
-        let row = index as i64 + 1;
-        let mut reasons = Vec::new();
-        while let Some((_, message)) = wanted.next_if(|(r, _)| *r == row) {
-            reasons.push(message.as_str());
-        }
-        if !reasons.is_empty() {
-            let mut fields: Vec<String> =
-                record.map_or_else(|_| Vec::new(), |r| r.iter().map(str::to_owned).collect());
-            fields.push(reasons.join("; "));
-            writer.write_record(&fields).ok()?;
-        }
-        if wanted.peek().is_none() {
-            break;
-        }
-    }
-    let bytes = writer.into_inner().ok()?;
-    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rejected_rows_come_back_with_their_reasons() {
-        let mut file = tempfile::tempfile().unwrap();
-        file.write_all(b"ref,name\nA,Ann\nB,Bob\nC,Cy\n").unwrap();
-        file.rewind().unwrap();
-        let csv = rejected_csv(
-            file,
-            &[(2, "name: too short".into()), (3, "ref: taken".into())],
-        )
-        .unwrap();
-        let csv = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(csv)
-                .unwrap(),
-        )
-        .unwrap();
-        assert_eq!(
-            csv,
-            "ref,name,error\nB,Bob,name: too short\nC,Cy,ref: taken\n"
-        );
-    }
-
-    #[test]
-    fn nothing_refused_means_nothing_to_download() {
-        assert_eq!(rejected_csv(tempfile::tempfile().unwrap(), &[]), None);
-    }
 }

@@ -97,6 +97,19 @@ impl Console {
         Self::page(response).await
     }
 
+    /// `GET path` as htmx asks for a fragment.
+    pub async fn get_fragment(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header("hx-request", "true")
+            .send()
+            .await
+            .expect("the server answers");
+        Self::page(response).await
+    }
+
     /// A form posted from the console's own page.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let response = self

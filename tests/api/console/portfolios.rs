@@ -1,7 +1,6 @@
-//! Portfolios and intake: a new portfolio, a CSV upload's outcome and rejected rows,
-//! accounts with search and filters.
+//! Portfolios and intake: a new portfolio, a CSV upload followed to its end and its
+//! rejected rows, accounts with search and filters.
 
-use base64::Engine;
 use reqwest::multipart::{Form, Part};
 
 use super::console_as;
@@ -16,6 +15,14 @@ fn upload(file: Vec<u8>) -> Form {
             .mime_str("text/csv")
             .unwrap(),
     )
+}
+
+/// The path of the import a block shows, e.g. `/portfolios/1/imports/3`.
+fn import_path(body: &str, portfolio: &str) -> String {
+    let prefix = format!("{portfolio}/imports/");
+    let rest = &body[body.find(&prefix).expect("the block names its import") + prefix.len()..];
+    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    format!("{prefix}{id}")
 }
 
 #[tokio::test]
@@ -59,32 +66,57 @@ async fn a_manager_makes_a_portfolio_uploads_accounts_and_gets_the_rejected_rows
         csv_line("A-2").replace("US-TX", "Texas"),
         csv_line("A-3"),
     ]);
-    let outcome = manager
+    let started = manager
         .post_multipart(&format!("{at}/import"), upload(file))
         .await;
-    assert_eq!(outcome.status, 200);
+    assert_eq!(started.status, 200);
+    started.lacks("<html").shows(r#"id="import-progress""#);
+    // The block names the import; while it runs it asks for itself every second.
+    let import = import_path(&started.body, &at);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut outcome = started;
+    while outcome.body.contains("hx-trigger") {
+        outcome.shows(&format!(r#"hx-get="{import}""#));
+        assert!(std::time::Instant::now() < deadline, "the import never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        outcome = manager.get_fragment(&import).await;
+    }
     outcome
         .lacks("<html")
+        .shows("The import is done; some rows were rejected.")
         .shows("<dt>Rows read</dt><dd>3</dd>")
         .shows("<dt>Accounts created</dt><dd>2</dd>")
-        .shows("<dt>Rows rejected</dt><dd>1</dd>");
-    let encoded = outcome
-        .body
-        .split("data:text/csv;charset=utf-8;base64,")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a download of the rejected rows");
-    let rejected = String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap(),
-    )
-    .unwrap();
-    let mut lines = rejected.lines();
-    assert!(lines.next().unwrap().ends_with(",error"), "{rejected}");
+        .shows("<dt>Rows rejected</dt><dd>1</dd>")
+        .shows(&format!(r#"href="{import}/rejected.csv""#));
+    let download = manager.get(&format!("{import}/rejected.csv")).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        download.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let mut lines = download.body.lines();
+    assert!(lines.next().unwrap().ends_with(",error"), "{}", download.body);
     let row = lines.next().unwrap();
     assert!(row.starts_with("A-2,") && row.contains("Texas"), "{row}");
+    assert!(!row.contains("123-45-6789"), "{row}");
     assert_eq!(lines.next(), None);
+    // Without script: the import's own page, and the portfolio lists its uploads.
+    manager
+        .get(&import)
+        .await
+        .shows("<html")
+        .shows("Rows rejected")
+        .shows("accounts.csv");
+    manager
+        .get(&at)
+        .await
+        .shows("Recent uploads")
+        .shows(&format!(r#"href="{import}""#));
+    let elsewhere = manager.get(&import.replace(&at, "/portfolios/999")).await;
+    assert_eq!(elsewhere.status, 404);
 
     let accounts = manager.get(&at).await;
     accounts.shows("A-1").shows("A-3").lacks(">A-2<");
