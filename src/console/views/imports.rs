@@ -52,7 +52,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/portfolios/{id}/import", post(start))
         .route("/portfolios/{id}/imports/{import}", get(show))
-        .route("/portfolios/{id}/imports/{import}/rejected.csv", get(rejected))
+        .route(
+            "/portfolios/{id}/imports/{import}/rejected.csv",
+            get(rejected),
+        )
 }
 
 /// The upload form of a portfolio's page.

@@ -83,7 +83,9 @@ async fn a_manager_uploads_accounts_sees_the_rejected_rows_then_dry_runs_and_run
         .await;
     browser.find("#import-result #import-progress").await;
     // The block polls itself until the import is over.
-    browser.sees("The import is done; some rows were rejected.").await;
+    browser
+        .sees("The import is done; some rows were rejected.")
+        .await;
     let result = browser.find("#import-result").await.text().await.unwrap();
     assert!(
         result.contains("Rows read\n4") || result.contains("Rows read 4"),

@@ -77,7 +77,10 @@ async fn a_manager_makes_a_portfolio_uploads_accounts_and_gets_the_rejected_rows
     let mut outcome = started;
     while outcome.body.contains("hx-trigger") {
         outcome.shows(&format!(r#"hx-get="{import}""#));
-        assert!(std::time::Instant::now() < deadline, "the import never ended");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never ended"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         outcome = manager.get_fragment(&import).await;
     }
@@ -98,7 +101,11 @@ async fn a_manager_makes_a_portfolio_uploads_accounts_and_gets_the_rejected_rows
             .starts_with("attachment")
     );
     let mut lines = download.body.lines();
-    assert!(lines.next().unwrap().ends_with(",error"), "{}", download.body);
+    assert!(
+        lines.next().unwrap().ends_with(",error"),
+        "{}",
+        download.body
+    );
     let row = lines.next().unwrap();
     assert!(row.starts_with("A-2,") && row.contains("Texas"), "{row}");
     assert!(!row.contains("123-45-6789"), "{row}");
