@@ -21,6 +21,41 @@ pub struct Model {
     pub received_minor: i64,
     pub currency: String,
     pub detail: String,
+    /// Finance's decision on an exception; carried to the same line of the period's
+    /// next run.
+    pub resolution: Option<Resolution>,
+    pub resolution_note: Option<String>,
+    /// The principal that resolved it (`user:<id>`, …) and their name.
+    pub resolved_by: Option<String>,
+    pub resolved_by_name: Option<String>,
+    pub resolved_at: Option<DateTimeUtc>,
+}
+
+/// How finance settled an exception.
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Resolution {
+    /// The agency owes the money it reported (or the difference): it is asked to remit.
+    #[sea_orm(string_value = "AGENCY_TO_REMIT")]
+    AgencyToRemit,
+    /// The agency's report was wrong and is corrected.
+    #[sea_orm(string_value = "AGENCY_REPORT_CORRECTED")]
+    AgencyReportCorrected,
+    /// The lender's ledger was wrong and is corrected.
+    #[sea_orm(string_value = "LEDGER_CORRECTED")]
+    LedgerCorrected,
+    /// Money received without a report is the attributed agency's recovery.
+    #[sea_orm(string_value = "ATTRIBUTION_CONFIRMED")]
+    AttributionConfirmed,
+    /// Money received without a report is no agency's work (the debtor paid the lender).
+    #[sea_orm(string_value = "NOT_AN_AGENCY_RECOVERY")]
+    NotAnAgencyRecovery,
+    /// Accepted as it stands; nothing more is done.
+    #[sea_orm(string_value = "WRITTEN_OFF")]
+    WrittenOff,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, FromJsonQueryResult)]

@@ -18,6 +18,7 @@ mod m20261203_000006_daily_commission_statements;
 mod m20261204_000001_people;
 mod m20261205_000001_sso_flows;
 mod m20261206_000001_account_imports;
+mod m20261206_000002_reconciliation_resolutions;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_people::Migration),
             Box::new(m20261205_000001_sso_flows::Migration),
             Box::new(m20261206_000001_account_imports::Migration),
+            Box::new(m20261206_000002_reconciliation_resolutions::Migration),
         ]
     }
 }

@@ -36,6 +36,7 @@ mod placements;
 mod qualifications;
 mod reassignment;
 mod reconciliation;
+mod reconciliation_resolution;
 mod reporting;
 mod scheduler;
 mod schema;

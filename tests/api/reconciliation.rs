@@ -103,7 +103,7 @@ pub async fn import(app: &TestApp, finance: &str, entries: Value) -> Value {
         .clone()
 }
 
-async fn reconcile(app: &TestApp, finance: &str) -> Value {
+pub async fn reconcile(app: &TestApp, finance: &str) -> Value {
     reconcile_period(app, finance, ("2026-10-01", "2026-10-31")).await
 }
 

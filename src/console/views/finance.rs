@@ -64,7 +64,6 @@ operation!(
     "graphql/operations/commissions.graphql"
 );
 operation!(ReconciliationRuns, "graphql/operations/finance.graphql");
-operation!(ReconciliationRun, "graphql/operations/finance.graphql");
 operation!(RunReconciliation, "graphql/operations/finance.graphql");
 operation!(
     ImportLedgerPaymentsCsv,
@@ -72,13 +71,6 @@ operation!(
 );
 
 const STATUSES: [&str; 5] = ["DRAFT", "SUBMITTED", "APPROVED", "PAID", "DISPUTED"];
-const CLASSES: [&str; 5] = [
-    "MATCHED",
-    "AGENCY_ONLY",
-    "LEDGER_ONLY",
-    "AMOUNT_MISMATCH",
-    "REVERSED",
-];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -88,11 +80,10 @@ pub fn router() -> Router<AppState> {
         .route("/finance/statements/{id}/export", get(export_statement))
         .route("/finance/statements/{id}/{action}", post(act))
         .route("/finance/reconciliations", post(reconcile))
-        .route("/finance/reconciliations/{id}", get(reconciliation))
         .route("/finance/ledger", post(ledger))
 }
 
-fn may_act(signed: &Signed) -> bool {
+pub(super) fn may_act(signed: &Signed) -> bool {
     matches!(signed.role, Role::ADMIN | Role::FINANCE)
 }
 
@@ -249,7 +240,7 @@ async fn home_page(signed: &Signed, query: HomeQuery, outcome: Option<Markup>) -
 }
 
 /// A reconciliation's counts by class, as words (the API's summary is JSON).
-fn summary_words(summary: &serde_json::Value) -> String {
+pub(super) fn summary_words(summary: &serde_json::Value) -> String {
     match summary.as_object() {
         Some(map) => map
             .iter()
@@ -534,87 +525,4 @@ async fn act(signed: Signed, Path((id, action)): Path<(String, String)>) -> Resp
         Err(errors) if errors.first().code == "NOT_FOUND" => layout::api_error(&signed, &errors),
         Err(errors) => statement_page(&signed, id, Some(errors)).await,
     }
-}
-
-#[derive(Deserialize)]
-struct ClassQuery {
-    class: Option<String>,
-    format: Option<String>,
-}
-
-async fn reconciliation(
-    signed: Signed,
-    Path(id): Path<String>,
-    Query(query): Query<ClassQuery>,
-) -> Response {
-    if !signed.may(Section::Finance) {
-        return layout::not_for_role(&signed);
-    }
-    let tr = &signed.tr;
-    let format = signed.format();
-    let class = query
-        .class
-        .as_deref()
-        .filter(|c| CLASSES.contains(c))
-        .map(str::to_owned);
-    let run = match signed
-        .api
-        .run::<ReconciliationRun>(reconciliation_run::Variables {
-            id: id.clone(),
-            class: class.as_deref().and_then(enum_of),
-        })
-        .await
-    {
-        Ok(data) => data.reconciliation_run,
-        Err(errors) => return layout::api_error(&signed, &errors),
-    };
-    let mut items = Table::new(format!("reconciliation-{id}"))
-        .column(tr.t("reconciliation-class"))
-        .column(tr.t("line-account"))
-        .numeric_column(tr.t("reconciliation-reported"))
-        .numeric_column(tr.t("reconciliation-received"))
-        .column(tr.t("reconciliation-detail"));
-    for i in &run.items {
-        let class = format!("{:?}", i.class);
-        let tone = if class == "MATCHED" {
-            Tone::Good
-        } else {
-            Tone::Bad
-        };
-        items.row(vec![
-            Cell::badge(class.clone(), tone),
-            Cell::text(&i.account_id),
-            Cell::number(format.money(i.reported.amount, &i.reported.currency)),
-            Cell::number(format.money(i.received.amount, &i.received.currency)),
-            Cell::text(&i.detail),
-        ]);
-    }
-    if wants_csv(query.format.as_deref()) {
-        return items.csv();
-    }
-    let title = tr.args(
-        "reconciliation-title",
-        &[(
-            "period",
-            crate::i18n::arg(format!(
-                "{} – {}",
-                format.date(run.period_start),
-                format.date(run.period_end)
-            )),
-        )],
-    );
-    let body = html! {
-        p { a href=(Section::Finance.path()) { (tr.t("finance-back")) } }
-        p { (summary_words(&run.summary)) }
-        nav.tabs aria-label=(tr.t("reconciliation-class")) {
-            a href=(format!("/finance/reconciliations/{id}")) aria-current=[class.is_none().then_some("page")] { (tr.t("reconciliation-all")) }
-            @for c in CLASSES {
-                " "
-                a href=(format!("/finance/reconciliations/{id}?class={c}")) aria-current=[(class.as_deref() == Some(c)).then_some("page")] { (c) }
-            }
-        }
-        (table_tools(tr, &signed.path, false, None))
-        (items.html(html! { (tr.t("reconciliation-no-items")) }))
-    };
-    layout::page(&signed, &title, body)
 }

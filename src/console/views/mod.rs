@@ -12,6 +12,7 @@ mod overview;
 mod performance;
 mod placements;
 mod portfolios;
+mod reconciliation;
 mod settings;
 mod timeline;
 mod work;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(overview::router())
         .merge(finance::router())
+        .merge(reconciliation::router())
         .merge(agencies::router())
         .merge(agency::router())
         .merge(agency_staff::router())

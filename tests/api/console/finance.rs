@@ -1,5 +1,7 @@
 //! Finance: statements through four eyes, their export, reconciliation runs.
 
+use chrono::Datelike;
+
 use super::console_as;
 use crate::demo::demo_app_after_the_next_close;
 
@@ -103,4 +105,86 @@ async fn finance_runs_a_reconciliation_and_reads_its_exceptions_by_class() {
         .await;
     assert_eq!(bad.status, 400);
     bad.shows("Give the period");
+}
+
+#[tokio::test]
+async fn finance_resolves_an_exception_from_the_run_page_and_an_auditor_only_reads_it() {
+    let app = demo_app_after_the_next_close().await;
+    let finance = console_as(&app, "FINANCE", None).await;
+    // Last month on the demo's clock: its books closed today.
+    let clock = app.admin("{ clock { now } }", serde_json::json!({})).await;
+    let now: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(clock.data()["clock"]["now"].clone()).unwrap();
+    let end = now.date_naive().with_day(1).unwrap() - chrono::Duration::days(1);
+    let (start, end) = (end.with_day(1).unwrap().to_string(), end.to_string());
+    let ran = finance
+        .post(
+            "/finance/reconciliations",
+            &[("periodStart", start.as_str()), ("periodEnd", end.as_str())],
+        )
+        .await;
+    let run = ran.location().unwrap().to_owned();
+    let open = finance.get(&format!("{run}?open=true")).await;
+    open.shows("To resolve")
+        .lacks(r#"<span class="badge good">MATCHED"#);
+    let action_at = open
+        .body
+        .find(&format!(r#"action="{run}/items/"#))
+        .expect("a resolve form");
+    let action: String = open.body[action_at + 8..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    assert!(action.ends_with("/resolve?open=true"), "{action}");
+    let form = &open.body[action_at..];
+    let first_option = &form[form.find(r#"option value=""#).unwrap() + 14..];
+    let resolution: String = first_option.chars().take_while(|c| *c != '"').collect();
+
+    let no_note = finance
+        .post(
+            &action,
+            &[("resolution", resolution.as_str()), ("note", " ")],
+        )
+        .await;
+    assert_eq!(no_note.status, 400);
+    no_note.shows(r#"role="alert""#);
+    let unknown = finance
+        .post(&action, &[("resolution", "PAID_BY_MAGIC"), ("note", "x")])
+        .await;
+    assert_eq!(unknown.status, 400);
+
+    let note = "agreed with the agency on the phone";
+    let done = finance
+        .post(
+            &action,
+            &[("resolution", resolution.as_str()), ("note", note)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), Some(format!("{run}?open=true").as_str()));
+    let all = finance.get(&run).await;
+    all.shows(note).shows("Change the resolution");
+    let remaining = finance.get(&format!("{run}?open=true")).await;
+    assert!(
+        !remaining.body.contains(&action),
+        "the resolved line is still open"
+    );
+
+    let auditor = console_as(&app, "AUDITOR", None).await;
+    auditor
+        .get(&run)
+        .await
+        .shows(note)
+        .lacks("/resolve")
+        .lacks("Change the resolution");
+    assert_eq!(
+        auditor
+            .post(
+                &action,
+                &[("resolution", resolution.as_str()), ("note", "x")]
+            )
+            .await
+            .status,
+        403
+    );
 }

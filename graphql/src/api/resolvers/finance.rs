@@ -8,11 +8,12 @@ use crate::api::cost;
 use crate::api::guard::{FINANCE, LENDER, RoleGuard};
 use crate::api::ids;
 use crate::api::pagination::{Cursor, connection, page_request};
-use crate::api::types::enums::LedgerChannel;
-use crate::api::types::finance::{LedgerImport, ReconciliationRun};
+use crate::api::types::enums::{LedgerChannel, ReconciliationResolution};
+use crate::api::types::finance::{LedgerImport, ReconciliationItem, ReconciliationRun};
 use crate::api::types::money::Amount;
 use crate::domain::finance::ledger::{self, LedgerInput};
 use crate::domain::finance::reconciliation;
+use crate::domain::finance::resolution::{self, Resolve};
 use crate::domain::jobs::runner::JobContext;
 
 #[derive(Default)]
@@ -20,6 +21,17 @@ pub struct FinanceQuery;
 
 #[derive(Default)]
 pub struct FinanceMutation;
+
+#[derive(InputObject)]
+pub struct ResolveReconciliationItemInput {
+    /// An exception (agency-only, ledger-only or amount mismatch) of the latest run of
+    /// its period.
+    pub item_id: ID,
+    /// One that fits the line's class (see `ReconciliationResolution`).
+    pub resolution: ReconciliationResolution,
+    /// Why, for the audit trail (1–2,000 characters).
+    pub note: String,
+}
 
 /// Money the lender received, or the reversal of an earlier entry (give `reference`,
 /// `reverses` and `receivedAt` only).
@@ -121,6 +133,24 @@ impl FinanceMutation {
         let file = super::intake::uploaded(ctx, file)?.content;
         let outcomes = ledger::import_csv(db(ctx), &caller(ctx)?, file).await?;
         Ok(LedgerImport::new(outcomes)?)
+    }
+
+    /// Records finance's resolution of a reconciliation exception (a later one replaces
+    /// it); audited. A line of a run the period's later run superseded is a CONFLICT:
+    /// resolve it there (resolutions carry to the same line of a later run).
+    #[graphql(guard = "RoleGuard::new(FINANCE)")]
+    async fn resolve_reconciliation_item(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveReconciliationItemInput,
+    ) -> async_graphql::Result<ReconciliationItem> {
+        let resolve = Resolve {
+            item_id: ids::parse("itemId", &input.item_id)?,
+            resolution: input.resolution.into(),
+            note: input.note,
+        };
+        let item = resolution::resolve(db(ctx), &caller(ctx)?, resolve).await?;
+        Ok(ReconciliationItem::new(item)?)
     }
 
     /// Matches the period's agency-reported payments to the ledger (whole UTC days,

@@ -386,6 +386,26 @@ pub enum MatchClass {
     Reversed,
 }
 
+/// How finance settled a reconciliation exception.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::reconciliation_item::Resolution")]
+pub enum ReconciliationResolution {
+    /// The agency owes the money it reported (or the difference): it is asked to remit.
+    /// Agency-only lines and amount mismatches.
+    AgencyToRemit,
+    /// The agency's report was wrong and is corrected. Agency-only lines and amount mismatches.
+    AgencyReportCorrected,
+    /// The lender's ledger was wrong and is corrected. Ledger-only lines and amount mismatches.
+    LedgerCorrected,
+    /// Money received without a report is the attributed agency's recovery. Ledger-only lines.
+    AttributionConfirmed,
+    /// Money received without a report is no agency's work (the debtor paid the lender).
+    /// Ledger-only lines.
+    NotAnAgencyRecovery,
+    /// Accepted as it stands; nothing more is done. Any exception.
+    WrittenOff,
+}
+
 /// What became of one ledger entry sent.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "crate::domain::finance::ledger::EntryStatus")]

@@ -2,13 +2,15 @@ use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{ledger_entry, reconciliation_item, reconciliation_run};
 
-use super::enums::{JobRunTrigger, LedgerChannel, LedgerEntryStatus, MatchClass};
+use super::enums::{
+    JobRunTrigger, LedgerChannel, LedgerEntryStatus, MatchClass, ReconciliationResolution,
+};
 use super::money::Money;
 use crate::api::context::db;
 use crate::api::cost;
 use crate::api::ids::to_id;
-use crate::domain::finance::export;
 use crate::domain::finance::ledger::EntryOutcome;
+use crate::domain::finance::{export, resolution};
 use crate::error::AppResult;
 
 /// Money the lender received, or the reversal of an earlier entry.
@@ -111,10 +113,22 @@ pub struct ReconciliationItem {
     /// What the ledger received (gross).
     pub received: Money,
     pub detail: String,
+    /// An exception (agency-only, ledger-only, amount mismatch) nobody has resolved yet.
+    pub open: bool,
+    /// The resolutions that fit the line (none for a line that is not an exception).
+    pub resolutions: Vec<ReconciliationResolution>,
+    /// Finance's decision (`resolveReconciliationItem`), carried to the same line of the
+    /// period's later runs.
+    pub resolution: Option<ReconciliationResolution>,
+    pub resolution_note: Option<String>,
+    /// Who resolved it, by name.
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
 }
 
 impl ReconciliationItem {
     pub fn new(i: reconciliation_item::Model) -> AppResult<Self> {
+        let open = is_open(&i);
         Ok(Self {
             id: to_id(i.id),
             class: i.class.into(),
@@ -126,8 +140,21 @@ impl ReconciliationItem {
             reported: Money::from_minor(i.reported_minor, &i.currency)?,
             received: Money::from_minor(i.received_minor, &i.currency)?,
             detail: i.detail,
+            open,
+            resolutions: resolution::fitting(i.class)
+                .iter()
+                .map(|r| (*r).into())
+                .collect(),
+            resolution: i.resolution.map(Into::into),
+            resolution_note: i.resolution_note,
+            resolved_by: i.resolved_by_name,
+            resolved_at: i.resolved_at,
         })
     }
+}
+
+fn is_open(item: &reconciliation_item::Model) -> bool {
+    item.resolution.is_none() && !resolution::fitting(item.class).is_empty()
 }
 
 /// One reconciliation of a period.
@@ -165,17 +192,20 @@ impl ReconciliationRun {
 
 #[ComplexObject]
 impl ReconciliationRun {
-    /// The lines, optionally of one class.
+    /// The lines, optionally of one class, and (`open`) only the exceptions still to
+    /// resolve, or only the lines that are not.
     #[graphql(complexity = "cost::list(child_complexity)")]
     async fn items(
         &self,
         class: Option<MatchClass>,
+        open: Option<bool>,
     ) -> async_graphql::Result<Vec<ReconciliationItem>> {
         let class = class.map(reconciliation_item::MatchClass::from);
         Ok(self
             .rows
             .iter()
             .filter(|row| class.is_none_or(|c| row.class == c))
+            .filter(|row| open.is_none_or(|open| is_open(row) == open))
             .cloned()
             .map(ReconciliationItem::new)
             .collect::<AppResult<_>>()?)

@@ -7,4 +7,5 @@ pub mod ledger;
 pub mod matching;
 pub mod plans;
 pub mod reconciliation;
+pub mod resolution;
 pub mod statements;

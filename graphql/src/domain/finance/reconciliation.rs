@@ -11,7 +11,8 @@
 //! - LEDGER_ONLY money is attributed to the agency holding the account when it arrived,
 //!   or to the one whose placement ended within the tail period before.
 //! - Re-running a period gives the same items when nothing changed; the summary lists
-//!   what changed since the period's previous run.
+//!   what changed since the period's previous run, and finance's resolutions of the
+//!   previous run's exceptions carry to the same lines ([`super::resolution`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -28,6 +29,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::matching::{self, Line, Received, Reported};
+use super::resolution;
 use crate::domain::actor::Caller;
 use crate::domain::any_of::any_of;
 use crate::domain::audit::{self, Change};
@@ -172,6 +174,10 @@ pub async fn run(
         .order_by_desc(reconciliation_run::Column::Id)
         .one(&tx)
         .await?;
+    let carried = match &previous {
+        Some(previous) => resolution::resolved(&tx, previous.id).await?,
+        None => HashMap::new(),
+    };
     let run = reconciliation_run::ActiveModel {
         period_start: Set(period_start),
         period_end: Set(period_end),
@@ -205,7 +211,7 @@ pub async fn run(
                     })
                     .unzip(),
             };
-            reconciliation_item::ActiveModel {
+            let item = reconciliation_item::ActiveModel {
                 run_id: Set(run.id),
                 class: Set(line.class),
                 account_id: Set(line.account_id),
@@ -218,7 +224,8 @@ pub async fn run(
                 currency: Set(line.currency.clone()),
                 detail: Set(detail(line)),
                 ..Default::default()
-            }
+            };
+            resolution::carry(item, &carried)
         })
         .collect();
     for chunk in rows.chunks(CHUNK) {
