@@ -30,6 +30,14 @@ pub struct Model {
     pub executed_at: Option<DateTimeUtc>,
     pub override_reason: Option<String>,
     pub overridden_by: Option<String>,
+    /// Why a vendor manager held it, who and when.
+    pub hold_reason: Option<String>,
+    pub held_by: Option<String>,
+    pub held_at: Option<DateTimeUtc>,
+    /// A vendor manager's approval to execute it before its grace period ends.
+    pub approval_note: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }
 
@@ -48,6 +56,9 @@ pub enum DecisionStatus {
     /// Waiting out its grace period.
     #[sea_orm(string_value = "PENDING")]
     Pending,
+    /// A vendor manager held it: it does not execute until approved (or is overridden).
+    #[sea_orm(string_value = "HELD")]
+    Held,
     /// Execution started; a later pass finishes it if the process stopped.
     #[sea_orm(string_value = "EXECUTING")]
     Executing,

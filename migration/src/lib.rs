@@ -19,6 +19,7 @@ mod m20261204_000001_people;
 mod m20261205_000001_sso_flows;
 mod m20261206_000001_account_imports;
 mod m20261206_000002_reconciliation_resolutions;
+mod m20261206_000003_reassignment_approval_and_hold;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_sso_flows::Migration),
             Box::new(m20261206_000001_account_imports::Migration),
             Box::new(m20261206_000002_reconciliation_resolutions::Migration),
+            Box::new(m20261206_000003_reassignment_approval_and_hold::Migration),
         ]
     }
 }

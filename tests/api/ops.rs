@@ -492,13 +492,38 @@ async fn every_operation_document_runs_on_the_demo_data_with_its_required_variab
         })
         .map(|d| d["id"].clone())
         .unwrap_or_else(|| panic!("no pending decision on ACME: {review}"));
-    // Not the ADMIN who ran the review: whoever ran it cannot override its decisions.
+    // Not the ADMIN who ran the review: whoever ran it cannot act on its decisions.
+    run.run(
+        &manager,
+        "HoldReassignment",
+        json!({ "decisionId": decision, "reason": "the agency asked for a call first" }),
+    )
+    .await;
     run.run(
         &manager,
         "OverrideReassignment",
         json!({ "decisionId": decision, "reason": "the audit findings are being fixed" }),
     )
     .await;
+    let other = review["runReassignment"]["decisions"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|d| d["id"] != decision && d["status"] == "PENDING")
+        })
+        .map(|d| d["id"].clone())
+        .unwrap_or_else(|| panic!("no second pending decision: {review}"));
+    let approved = run
+        .run(
+            &manager,
+            "ApproveReassignment",
+            json!({ "decisionId": other, "note": "the figures speak for themselves" }),
+        )
+        .await;
+    assert_eq!(
+        approved["approveReassignment"]["status"], "EXECUTED",
+        "{approved}"
+    );
 
     // The jobs, by hand.
     for operation in [

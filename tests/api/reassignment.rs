@@ -467,6 +467,123 @@ async fn an_override_stops_a_pending_decision() {
     assert_eq!(audited, 1);
 }
 
+#[tokio::test]
+async fn a_held_decision_waits_past_its_grace_until_a_second_person_approves_it() {
+    let app = spawn_app().await;
+    let contest = contest(&app).await;
+    policy(&app).await;
+    let run = review(&app, false).await;
+    let decision = run["decisions"][0].clone();
+    assert_eq!(decision["status"], "PENDING");
+    let id = decision["id"].clone();
+    let hold = format!(
+        "mutation($id: ID!, $reason: String!) {{
+           holdReassignment(decisionId: $id, reason: $reason) {{ {DECISION_FIELDS} holdReason heldBy heldAt }} }}"
+    );
+    let approve = format!(
+        "mutation($id: ID!, $note: String!) {{
+           approveReassignment(decisionId: $id, note: $note) {{ {DECISION_FIELDS} executedAt approvalNote approvedBy approvedAt }} }}"
+    );
+    // The ADMIN ran the review: four eyes keep them from acting on its decisions.
+    let own = app
+        .admin(&hold, json!({ "id": id, "reason": "mine" }))
+        .await;
+    assert_eq!(own.code(), Some("FORBIDDEN"));
+    let agency = app
+        .gql(
+            Some(&contest.weak_token),
+            &approve,
+            json!({ "id": id, "note": "yes" }),
+        )
+        .await;
+    assert_eq!(agency.code(), Some("FORBIDDEN"));
+    let manager = token(&app.db, Role::VendorManager, None).await;
+    let blank = app
+        .gql(Some(&manager), &hold, json!({ "id": id, "reason": " " }))
+        .await;
+    assert_eq!(blank.code(), Some("BAD_USER_INPUT"));
+    let held = app
+        .gql(
+            Some(&manager),
+            &hold,
+            json!({ "id": id, "reason": "the agency's remediation call is on Monday" }),
+        )
+        .await;
+    let held = &held.data()["holdReassignment"];
+    assert_eq!(held["status"], "HELD");
+    assert_eq!(
+        held["holdReason"],
+        "the agency's remediation call is on Monday"
+    );
+    assert!(held["heldBy"].is_string() && held["heldAt"].is_string());
+    let twice = app
+        .gql(
+            Some(&manager),
+            &hold,
+            json!({ "id": id, "reason": "again" }),
+        )
+        .await;
+    assert_eq!(twice.code(), Some("CONFLICT"));
+
+    // Past its grace period a review leaves a held decision alone, and makes no other.
+    scheduled_review(&app, 49).await;
+    assert_eq!(status_of(&app, &contest.weak).await, AgencyStatus::Active);
+    assert_eq!(active_with(&app, &contest.weak).await, 60);
+    let pending = entity::reassignment_decision::Entity::find()
+        .filter(entity::reassignment_decision::Column::Status.is_in([
+            "PENDING",
+            "EXECUTING",
+            "EXECUTED",
+        ]))
+        .filter(
+            entity::reassignment_decision::Column::Segment
+                .eq(decision["segment"].as_str().unwrap()),
+        )
+        .filter(
+            entity::reassignment_decision::Column::Action.eq(decision["action"].as_str().unwrap()),
+        )
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0);
+
+    let approved = app
+        .gql(
+            Some(&manager),
+            &approve,
+            json!({ "id": id, "note": "the call did not change the figures" }),
+        )
+        .await;
+    let approved = &approved.data()["approveReassignment"];
+    assert_eq!(approved["status"], "EXECUTED", "{approved}");
+    assert_eq!(
+        approved["approvalNote"],
+        "the call did not change the figures"
+    );
+    assert!(approved["executedAt"].is_string() && approved["approvedAt"].is_string());
+    assert_ne!(status_of(&app, &contest.weak).await, AgencyStatus::Active);
+    let again = app
+        .gql(
+            Some(&manager),
+            &approve,
+            json!({ "id": id, "note": "again" }),
+        )
+        .await;
+    assert_eq!(again.code(), Some("CONFLICT"));
+    for action in [
+        "reassignment_decision.hold",
+        "reassignment_decision.approve",
+    ] {
+        let audited = entity::audit_event::Entity::find()
+            .filter(entity::audit_event::Column::Action.eq(action))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 1, "{action}");
+        assert_eq!(audited[0].entity_id, id.as_str().unwrap());
+    }
+}
+
 const SCORECARDS: &str = "
 query($segment: String) {
   agencyScorecards(segment: $segment) {

@@ -11,8 +11,9 @@ use crate::api::pagination::{Cursor, connection, page_request};
 use crate::api::types::enums::{ReassignmentAction, ReassignmentTrigger, ScoreWindow};
 use crate::api::types::reassignment::{ReassignmentDecision, ReassignmentPolicy, ReassignmentRun};
 use crate::domain::jobs::runner::JobContext;
+use crate::domain::reassignment::decisions::{self, Act};
 use crate::domain::reassignment::policies::{self, PolicyInput};
-use crate::domain::reassignment::{decisions, review};
+use crate::domain::reassignment::{execute, review};
 use crate::error::{AppError, AppResult};
 
 #[derive(Default)]
@@ -201,8 +202,8 @@ impl ReassignmentMutation {
         Ok(ReassignmentRun::new(outcome.run, outcome.decisions))
     }
 
-    /// Stops a PENDING decision, with the reason on record (CONFLICT once it has
-    /// executed or been stopped).
+    /// Stops a PENDING or HELD decision, with the reason on record (CONFLICT once it has
+    /// executed or been stopped; FORBIDDEN to whoever ran the review that made it).
     #[graphql(guard = "RoleGuard::new(MANAGERS)")]
     async fn override_reassignment(
         &self,
@@ -210,13 +211,60 @@ impl ReassignmentMutation {
         decision_id: ID,
         reason: String,
     ) -> async_graphql::Result<ReassignmentDecision> {
-        let decision = decisions::override_decision(
-            db(ctx),
-            &caller(ctx)?,
-            ids::parse("decisionId", &decision_id)?,
-            &reason,
-        )
-        .await?;
-        Ok(decision.into())
+        act(ctx, &decision_id, Act::Override, &reason).await
     }
+
+    /// Holds a PENDING decision: it does not execute, whatever its grace period, until it
+    /// is approved or overridden. The reason is on record.
+    #[graphql(guard = "RoleGuard::new(MANAGERS)")]
+    async fn hold_reassignment(
+        &self,
+        ctx: &Context<'_>,
+        decision_id: ID,
+        reason: String,
+    ) -> async_graphql::Result<ReassignmentDecision> {
+        act(ctx, &decision_id, Act::Hold, &reason).await
+    }
+
+    /// Approves a PENDING or HELD decision and executes it now, before its grace period
+    /// ends; the answer is the decision as the execution left it (EXECUTED, or PENDING and
+    /// due if the execution failed: the next review finishes it).
+    #[graphql(guard = "RoleGuard::new(MANAGERS)")]
+    async fn approve_reassignment(
+        &self,
+        ctx: &Context<'_>,
+        decision_id: ID,
+        note: String,
+    ) -> async_graphql::Result<ReassignmentDecision> {
+        let approved = act(ctx, &decision_id, Act::Approve, &note).await?;
+        let jobs = ctx.data_unchecked::<JobContext>();
+        let id = ids::parse("decisionId", &decision_id)?;
+        let caller = caller(ctx)?;
+        let buckets = (jobs.buckets.as_slice(), jobs.scores.idle_days);
+        match execute::execute_now(db(ctx), &caller, id, buckets).await {
+            Ok(Some(done)) => Ok(done.into()),
+            Ok(None) => Ok(approved),
+            Err(err) => {
+                tracing::warn!(decision = id, error = %err, "an approved reassignment did not execute; the next review finishes it");
+                Ok(approved)
+            }
+        }
+    }
+}
+
+async fn act(
+    ctx: &Context<'_>,
+    decision_id: &ID,
+    act: Act,
+    reason: &str,
+) -> async_graphql::Result<ReassignmentDecision> {
+    let decision = decisions::act(
+        db(ctx),
+        &caller(ctx)?,
+        ids::parse("decisionId", decision_id)?,
+        act,
+        reason,
+    )
+    .await?;
+    Ok(decision.into())
 }

@@ -347,8 +347,10 @@ pub enum ReassignmentAction {
 pub enum ReassignmentDecisionStatus {
     /// From a dry run: never executes.
     Proposed,
-    /// Waiting out its grace period; may be overridden.
+    /// Waiting out its grace period; may be overridden, held or approved.
     Pending,
+    /// A vendor manager held it: it does not execute until approved (or is overridden).
+    Held,
     /// Execution started (a stopped process's is resumed).
     Executing,
     Executed,

@@ -115,6 +115,14 @@ pub struct ReassignmentDecision {
     pub outcome: Option<Json<serde_json::Value>>,
     pub override_reason: Option<String>,
     pub overridden_by: Option<String>,
+    /// Why a vendor manager held it (`holdReassignment`), who and when.
+    pub hold_reason: Option<String>,
+    pub held_by: Option<String>,
+    pub held_at: Option<DateTime<Utc>>,
+    /// A vendor manager's approval to execute it at once (`approveReassignment`).
+    pub approval_note: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub agency: i64,
 }
@@ -137,6 +145,12 @@ impl From<reassignment_decision::Model> for ReassignmentDecision {
             outcome: d.outcome.map(Json),
             override_reason: d.override_reason,
             overridden_by: d.overridden_by,
+            hold_reason: d.hold_reason,
+            held_by: d.held_by,
+            held_at: d.held_at,
+            approval_note: d.approval_note,
+            approved_by: d.approved_by,
+            approved_at: d.approved_at,
             agency: d.agency_id,
         }
     }

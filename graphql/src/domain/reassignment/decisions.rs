@@ -1,5 +1,6 @@
-//! Reading runs and decisions, and overriding a pending decision (four eyes: not by whoever
-//! ran the review that made it).
+//! Reading runs and decisions, and what a vendor manager does to a decision waiting to
+//! execute: override, hold or approve it (four eyes: not by whoever ran the review that
+//! made it).
 
 use entity::reassignment_decision::{self, DecisionStatus};
 use entity::reassignment_run;
@@ -16,28 +17,70 @@ use crate::domain::tx::begin_write;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 
-/// Stops a PENDING decision for good, with the reason on record.
-pub async fn override_decision(
+/// What a vendor manager does to a decision waiting to execute.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Act {
+    /// Stop it for good.
+    Override,
+    /// Keep it from executing until it is approved or overridden.
+    Hold,
+    /// Execute it now, before its grace period ends (the caller then executes it).
+    Approve,
+}
+
+impl Act {
+    /// Its name (as the audit action has it) and its past participle.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Override => ("override", "overridden"),
+            Self::Hold => ("hold", "held"),
+            Self::Approve => ("approve", "approved"),
+        }
+    }
+
+    /// The statuses it applies to.
+    fn from(self) -> &'static [DecisionStatus] {
+        match self {
+            Self::Override | Self::Approve => &[DecisionStatus::Pending, DecisionStatus::Held],
+            Self::Hold => &[DecisionStatus::Pending],
+        }
+    }
+}
+
+/// Overrides, holds or approves a decision waiting to execute, with the reason on record
+/// (four eyes: not by whoever ran the review that made it). An approved decision is due at
+/// once: the caller executes it (`execute::execute_now`).
+pub async fn act(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i64,
+    act: Act,
     reason: &str,
 ) -> AppResult<reassignment_decision::Model> {
-    let reason = validate::text("reason", reason, 2000)?;
+    let field = if act == Act::Approve {
+        "note"
+    } else {
+        "reason"
+    };
+    let reason = validate::text(field, reason, 2000)?;
     let tx = begin_write(db).await?;
     let decision = reassignment_decision::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("reassignment decision", id))?;
-    if decision.status != DecisionStatus::Pending {
-        return Err(AppError::Conflict(
-            format!(
-                "decision {id} is {:?}, not PENDING: only a pending decision can be overridden",
-                decision.status
-            )
-            .to_uppercase(),
-        ));
+    let (name, done) = act.words();
+    if !act.from().contains(&decision.status) {
+        let statuses: Vec<String> = act
+            .from()
+            .iter()
+            .map(|s| format!("{s:?}").to_uppercase())
+            .collect();
+        return Err(AppError::Conflict(format!(
+            "decision {id} is {}: only a decision {} can be {done}",
+            format!("{:?}", decision.status).to_uppercase(),
+            statuses.join(" or "),
+        )));
     }
     let run = reassignment_run::Entity::find_by_id(decision.run_id)
         .one(&tx)
@@ -45,25 +88,37 @@ pub async fn override_decision(
         .ok_or_else(|| AppError::not_found("reassignment run", decision.run_id))?;
     caller.actor.require_other_than(
         [Some(run.created_by.as_str())],
-        "whoever ran the review that made a decision cannot override it",
+        &format!("whoever ran the review that made a decision cannot {name} it"),
     )?;
     let before = decision_view(&decision);
-    let mut stopped = decision.into_active_model();
-    stopped.status = Set(DecisionStatus::Overridden);
-    stopped.override_reason = Set(Some(reason));
-    stopped.overridden_by = Set(Some(caller.actor.audit_name()));
-    stopped.updated_at = Set(caller.now);
-    let stopped = stopped.update(&tx).await?;
-    record(
-        &tx,
-        caller,
-        "reassignment_decision.override",
-        Some(before),
-        &stopped,
-    )
-    .await?;
+    let by = Some(caller.actor.audit_name());
+    let mut changed = decision.into_active_model();
+    match act {
+        Act::Override => {
+            changed.status = Set(DecisionStatus::Overridden);
+            changed.override_reason = Set(Some(reason));
+            changed.overridden_by = Set(by);
+        }
+        Act::Hold => {
+            changed.status = Set(DecisionStatus::Held);
+            changed.hold_reason = Set(Some(reason));
+            changed.held_by = Set(by);
+            changed.held_at = Set(Some(caller.now));
+        }
+        Act::Approve => {
+            changed.status = Set(DecisionStatus::Pending);
+            changed.execute_after = Set(caller.now);
+            changed.approval_note = Set(Some(reason));
+            changed.approved_by = Set(by);
+            changed.approved_at = Set(Some(caller.now));
+        }
+    }
+    changed.updated_at = Set(caller.now);
+    let changed = changed.update(&tx).await?;
+    let action = format!("reassignment_decision.{name}");
+    record(&tx, caller, &action, Some(before), &changed).await?;
     tx.commit().await?;
-    Ok(stopped)
+    Ok(changed)
 }
 
 /// Runs, newest first.

@@ -80,6 +80,24 @@ pub async fn execute_due(
     Ok(executed)
 }
 
+/// Executes one decision now, if it is due (an approved decision is).
+pub async fn execute_now(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    (buckets, idle_days): (&[DpdBucket], i64),
+) -> AppResult<Option<reassignment_decision::Model>> {
+    execute_one(
+        db,
+        caller,
+        id,
+        caller.now,
+        Instant::now(),
+        (buckets, idle_days),
+    )
+    .await
+}
+
 fn due_condition(now: DateTime<Utc>) -> Condition {
     use reassignment_decision::Column;
     Condition::any()

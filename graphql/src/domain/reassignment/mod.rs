@@ -2,7 +2,8 @@
 //! put on probation, recall idle accounts or suspend and recall everything; recalled
 //! accounts are handed to other agencies by their segment's strategy in the same
 //! execution. Every decision waits out a grace period in which a vendor manager may
-//! override it (none for a CRITICAL incident).
+//! override it, hold it, or approve it to execute at once (no grace for a CRITICAL
+//! incident).
 
 pub mod decisions;
 pub mod evaluate;
@@ -29,5 +30,9 @@ pub(crate) fn decision_view(d: &reassignment_decision::Model) -> serde_json::Val
         "executedAt": d.executed_at,
         "overrideReason": d.override_reason,
         "overriddenBy": d.overridden_by,
+        "holdReason": d.hold_reason,
+        "heldBy": d.held_by,
+        "approvalNote": d.approval_note,
+        "approvedBy": d.approved_by,
     })
 }

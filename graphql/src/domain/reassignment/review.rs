@@ -175,19 +175,21 @@ async fn decide<C: ConnectionTrait>(
         .filter(reassignment_decision::Column::AgencyId.eq(proposal.agency_id))
         .filter(reassignment_decision::Column::Segment.eq(proposal.segment.as_str()))
         .filter(reassignment_decision::Column::Currency.eq(proposal.currency.as_str()))
-        .filter(
-            reassignment_decision::Column::Status
-                .is_in([DecisionStatus::Pending, DecisionStatus::Executing]),
-        )
+        .filter(reassignment_decision::Column::Status.is_in([
+            DecisionStatus::Pending,
+            DecisionStatus::Held,
+            DecisionStatus::Executing,
+        ]))
         .lock_exclusive()
         .all(conn)
         .await?;
     if in_force.iter().any(|d| d.action >= proposal.action) {
         return Ok(None);
     }
+    // A held decision is still in force; a stronger one supersedes it as a pending one.
     let pending = in_force
         .into_iter()
-        .filter(|d| d.status == DecisionStatus::Pending);
+        .filter(|d| matches!(d.status, DecisionStatus::Pending | DecisionStatus::Held));
     // A person stopped this (or a stronger) action lately: respect it, unless a CRITICAL
     // incident is new evidence. A warning or probation executed in the last week is not
     // repeated either.
