@@ -1,10 +1,12 @@
 //! Performance and reassignment: the league table per segment and window, and the
 //! reassignment decisions waiting out their grace period with the evidence (each figure
-//! against its threshold), to override with a reason; the review run on demand.
+//! against its threshold), to approve now, hold or override with a reason; the review run
+//! on demand.
 
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use graphql_client::GraphQLQuery;
@@ -13,7 +15,7 @@ use serde::Deserialize;
 
 use crate::console::api::ApiErrors;
 use crate::console::api::scalars::*;
-use crate::console::components::{Cell, Table, general_errors, wants_csv};
+use crate::console::components::{Cell, Table, Tone, badge, general_errors, wants_csv};
 use crate::console::layout;
 use crate::console::sections::Section;
 use crate::console::viewer::{Role, Signed};
@@ -44,6 +46,22 @@ pub struct RunReassignment;
 )]
 pub struct OverrideReassignment;
 
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/operations/reassignment.graphql",
+    response_derives = "Debug"
+)]
+pub struct HoldReassignment;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/operations/reassignment.graphql",
+    response_derives = "Debug"
+)]
+pub struct ApproveReassignment;
+
 const WINDOWS: [(&str, &str); 3] = [
     ("LAST_30_DAYS", "window-30"),
     ("LAST_90_DAYS", "window-90"),
@@ -54,10 +72,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(Section::Performance.path(), get(league))
         .route("/performance/reassignment/run", post(review))
-        .route(
-            "/performance/decisions/{id}/override",
-            post(override_decision),
-        )
+        .route("/performance/decisions/{id}", post(decide))
 }
 
 fn may_change(signed: &Signed) -> bool {
@@ -157,8 +172,21 @@ async fn league_page(signed: &Signed, query: LeagueQuery, outcome: Option<Markup
     let waiting: Vec<_> = runs
         .iter()
         .flat_map(|r| r.node.decisions.iter())
-        .filter(|d| matches!(format!("{:?}", d.status).as_str(), "PENDING" | "PROPOSED"))
+        .filter(|d| {
+            matches!(
+                format!("{:?}", d.status).as_str(),
+                "PENDING" | "HELD" | "PROPOSED"
+            )
+        })
         .collect();
+    // After a form posted elsewhere (a decision, a review) the page is the league's own.
+    let league_path = if signed.path.starts_with(Section::Performance.path())
+        && !signed.path.starts_with("/performance/")
+    {
+        signed.path.clone()
+    } else {
+        Section::Performance.path().to_owned()
+    };
     let segment_path = |w: &str| match &segment {
         Some(s) => format!("{}?window={w}&segment={s}", Section::Performance.path()),
         None => format!("{}?window={w}", Section::Performance.path()),
@@ -176,7 +204,7 @@ async fn league_page(signed: &Signed, query: LeagueQuery, outcome: Option<Markup
             button.secondary type="submit" { (tr.t("accounts-filter")) }
         }
         p.muted { (tr.args("overview-as-of", &[("day", crate::i18n::arg(table.as_of.map(|d| format.date(d)).unwrap_or_else(|| "—".to_owned())))])) }
-        div.table-tools { a href=(crate::console::components::with_param(&signed.path, "format", Some("csv"))) download { (tr.t("export-csv")) } }
+        div.table-tools { a href=(crate::console::components::with_param(&league_path, "format", Some("csv"))) download { (tr.t("export-csv")) } }
         (league.html(html! { (tr.t("overview-no-scores")) }))
         h2 id="reassignment" { (tr.t("reassignment-title")) }
         p.muted { (tr.t("reassignment-explain")) }
@@ -185,13 +213,20 @@ async fn league_page(signed: &Signed, query: LeagueQuery, outcome: Option<Markup
         }
         @for d in &waiting {
             article.card {
+                @let status = format!("{:?}", d.status);
                 h3 { (d.agency.code) " · " (format!("{:?}", d.action)) " · " (d.segment) }
-                p { (tr.args("reassignment-executes", &[("at", crate::i18n::arg(format.datetime(d.execute_after)))])) }
+                @match status.as_str() {
+                    "HELD" => p { (badge(&tr.t("reassignment-held"), Tone::Warn)) " " (d.hold_reason.as_deref().unwrap_or_default()) " · " (d.held_by.as_deref().unwrap_or_default()) @if let Some(at) = d.held_at { " · " (format.datetime(at)) } },
+                    "PROPOSED" => p { (badge(&tr.t("reassignment-proposed"), Tone::Plain)) },
+                    _ => p { (tr.args("reassignment-executes", &[("at", crate::i18n::arg(format.datetime(d.execute_after)))])) },
+                }
                 (evidence(signed, &d.findings))
-                @if may_change(signed) {
-                    form.inline method="post" action=(format!("/performance/decisions/{}/override", d.id)) {
-                        label { (tr.t("reassignment-override-reason")) input type="text" name="reason" required maxlength="500"; }
-                        button.secondary type="submit" { (tr.t("reassignment-override")) }
+                @if may_change(signed) && status != "PROPOSED" {
+                    form.inline method="post" action=(format!("/performance/decisions/{}", d.id)) {
+                        label { (tr.t("reassignment-why")) input type="text" name="reason" required maxlength="2000"; }
+                        button type="submit" name="act" value="approve" { (tr.t("reassignment-approve")) }
+                        @if status == "PENDING" { button.secondary type="submit" name="act" value="hold" { (tr.t("reassignment-hold")) } }
+                        button.secondary type="submit" name="act" value="override" { (tr.t("reassignment-override")) }
                     }
                 }
             }
@@ -285,26 +320,52 @@ fn refusal(errors: &ApiErrors) -> Markup {
 }
 
 #[derive(Deserialize)]
-struct OverrideForm {
+struct DecideForm {
+    act: String,
     reason: String,
 }
 
-async fn override_decision(
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<OverrideForm>,
-) -> Response {
+/// Approves, holds or overrides a decision, as the button pressed says.
+async fn decide(signed: Signed, Path(id): Path<String>, Form(form): Form<DecideForm>) -> Response {
     let tr = &signed.tr;
-    let outcome = match signed
-        .api
-        .run::<OverrideReassignment>(override_reassignment::Variables {
-            decision_id: id,
-            reason: form.reason,
-        })
-        .await
-    {
-        Ok(data) => {
-            html! { p.notice role="status" { (tr.args("reassignment-overridden", &[("agency", crate::i18n::arg(data.override_reassignment.agency.code.as_str()))])) } }
+    let api = &signed.api;
+    let done = match form.act.as_str() {
+        "approve" => api
+            .run::<ApproveReassignment>(approve_reassignment::Variables {
+                decision_id: id,
+                note: form.reason,
+            })
+            .await
+            .map(|data| {
+                (
+                    "reassignment-approved",
+                    data.approve_reassignment.agency.code,
+                )
+            }),
+        "hold" => api
+            .run::<HoldReassignment>(hold_reassignment::Variables {
+                decision_id: id,
+                reason: form.reason,
+            })
+            .await
+            .map(|data| ("reassignment-was-held", data.hold_reassignment.agency.code)),
+        "override" => api
+            .run::<OverrideReassignment>(override_reassignment::Variables {
+                decision_id: id,
+                reason: form.reason,
+            })
+            .await
+            .map(|data| {
+                (
+                    "reassignment-overridden",
+                    data.override_reassignment.agency.code,
+                )
+            }),
+        _ => return layout::bare_error(StatusCode::BAD_REQUEST, "No such action."),
+    };
+    let outcome = match done {
+        Ok((key, agency)) => {
+            html! { p.notice role="status" { (tr.args(key, &[("agency", crate::i18n::arg(agency.as_str()))])) } }
         }
         Err(errors) => refusal(&errors),
     };
