@@ -20,9 +20,9 @@ use crate::demo;
 /// Requests before timing starts, so caches and connections are warm.
 const WARM_UP: usize = 3;
 
-/// The lender's pages, as an ADMIN sees them; `{agency}`, `{portfolio}` and `{account}`
-/// become the first of each that its list links to.
-const LENDER_PAGES: [&str; 16] = [
+/// The lender's pages, as an ADMIN sees them; `{agency}`, `{portfolio}`, `{account}` and
+/// `{reconciliation}` become the first of each that its list links to.
+const LENDER_PAGES: [&str; 17] = [
     "/",
     "/agencies",
     "/agencies/{agency}",
@@ -36,6 +36,7 @@ const LENDER_PAGES: [&str; 16] = [
     "/performance",
     "/compliance",
     "/finance",
+    "/finance/reconciliations/{reconciliation}?open=true",
     "/audit",
     "/jobs",
     "/settings",
@@ -266,8 +267,12 @@ pub async fn run(
         .first_link(&portfolio_page, "/compliance/accounts/")
         .await?;
     let work_account = staff.first_link("/work", "/work/accounts/").await?;
+    let reconciliation = lender
+        .first_link("/finance", "/finance/reconciliations/")
+        .await?;
     let fill = |page: &str| {
         page.replace("/agencies/{agency}", &agency_page)
+            .replace("/finance/reconciliations/{reconciliation}", &reconciliation)
             .replace("/portfolios/{portfolio}", &portfolio_page)
             .replace("/compliance/accounts/{account}", &account_page)
             .replace("/work/accounts/{work-account}", &work_account)

@@ -270,7 +270,16 @@ async fn every_page_of_every_role_has_no_serious_accessibility_violation() {
         .await
         .unwrap()
         .unwrap();
-    pages.extend([agency, portfolio, account]);
+    browser.go("/finance").await;
+    let reconciliation = browser
+        .find("table a[href^='/finance/reconciliations/']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let exceptions = format!("{reconciliation}?open=true");
+    pages.extend([agency, portfolio, account, exceptions.clone()]);
     for page in &pages {
         browser.go(page).await;
         browser.find("main h1").await;
@@ -282,6 +291,8 @@ async fn every_page_of_every_role_has_no_serious_accessibility_violation() {
     browser.look("compliance").await;
     browser.go("/audit").await;
     browser.look("audit").await;
+    browser.go(&exceptions).await;
+    browser.look("finance-exceptions").await;
     browser.close().await;
 
     let acme = fixtures_acme(&app).await;

@@ -48,6 +48,8 @@ pub fn rejected_rows<F: Read + Seek>(mut file: F, errors: &[RowError]) -> Option
             }
             cells.push(reasons.join("; "));
             writer.write_record(&cells).ok()?;
+            // The writer buffers: what it holds counts once flushed into the Vec.
+            writer.flush().ok()?;
             if writer.get_ref().len() > MAX_BYTES {
                 break;
             }
