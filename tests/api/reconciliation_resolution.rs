@@ -3,7 +3,7 @@
 
 use entity::api_token::Role;
 use entity::audit_event;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, token};
@@ -157,6 +157,7 @@ async fn finance_resolves_exceptions_with_a_fitting_decision_and_a_rerun_keeps_t
     .data();
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("reconciliation_item.resolve"))
+        .order_by_asc(audit_event::Column::Id)
         .all(&app.db)
         .await
         .unwrap();

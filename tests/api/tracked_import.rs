@@ -10,7 +10,7 @@ use entity::api_token::Role;
 use entity::audit_event;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
 
@@ -126,6 +126,7 @@ async fn a_started_import_is_followed_to_its_end_and_hands_back_its_refused_rows
     assert_eq!(accounts, 11_999);
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::EntityType.eq("account_import"))
+        .order_by_asc(audit_event::Column::Id)
         .all(&app.db)
         .await
         .unwrap();
