@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261128_000001_foundation;
 mod m20261128_000002_qualifications;
 mod m20261128_000004_allocation;

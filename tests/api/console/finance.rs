@@ -5,13 +5,22 @@ use chrono::Datelike;
 use super::console_as;
 use crate::demo::demo_app_after_the_next_close;
 
-/// Last month on the demo's clock, whose books closed today: (start, end).
-async fn last_month(app: &crate::helpers::TestApp) -> (String, String) {
+/// Reconciles last month on the demo's clock (its books closed today) from the finance
+/// page; the run's page.
+async fn reconcile_last_month(app: &crate::helpers::TestApp, finance: &super::Console) -> String {
     let clock = app.admin("{ clock { now } }", serde_json::json!({})).await;
     let now: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(clock.data()["clock"]["now"].clone()).unwrap();
     let end = now.date_naive().with_day(1).unwrap() - chrono::Duration::days(1);
-    (end.with_day(1).unwrap().to_string(), end.to_string())
+    let (start, end) = (end.with_day(1).unwrap().to_string(), end.to_string());
+    let ran = finance
+        .post(
+            "/finance/reconciliations",
+            &[("periodStart", start.as_str()), ("periodEnd", end.as_str())],
+        )
+        .await;
+    assert_eq!(ran.status, 303, "{}", ran.body);
+    ran.location().unwrap().to_owned()
 }
 
 fn default_of(body: &str, name: &str) -> String {
@@ -96,22 +105,13 @@ async fn finance_runs_a_reconciliation_and_reads_its_exceptions_by_class() {
     let home = finance.get("/finance").await;
     home.shows(r#"action="/finance/reconciliations""#)
         .shows(r#"action="/finance/ledger""#);
-    let (start, end) = last_month(&app).await;
-    let ran = finance
-        .post(
-            "/finance/reconciliations",
-            &[("periodStart", start.as_str()), ("periodEnd", end.as_str())],
-        )
-        .await;
-    assert_eq!(ran.status, 303, "{}", ran.body);
-    let run = finance.get(ran.location().unwrap()).await;
+    let at = reconcile_last_month(&app, &finance).await;
+    let run = finance.get(&at).await;
     assert_eq!(run.status, 200);
     run.shows("Reconciliation of")
         .shows(r#"<span class="badge bad">AGENCY_ONLY</span>"#)
         .shows(r#"<span class="badge good">MATCHED</span>"#);
-    let ledger_only = finance
-        .get(&format!("{}?class=LEDGER_ONLY", ran.location().unwrap()))
-        .await;
+    let ledger_only = finance.get(&format!("{at}?class=LEDGER_ONLY")).await;
     ledger_only
         .shows(r#"<span class="badge bad">LEDGER_ONLY</span>"#)
         .lacks(r#"<span class="badge good">MATCHED</span>"#);
@@ -129,14 +129,7 @@ async fn finance_runs_a_reconciliation_and_reads_its_exceptions_by_class() {
 async fn finance_resolves_an_exception_from_the_run_page_and_an_auditor_only_reads_it() {
     let app = demo_app_after_the_next_close().await;
     let finance = console_as(&app, "FINANCE", None).await;
-    let (start, end) = last_month(&app).await;
-    let ran = finance
-        .post(
-            "/finance/reconciliations",
-            &[("periodStart", start.as_str()), ("periodEnd", end.as_str())],
-        )
-        .await;
-    let run = ran.location().unwrap().to_owned();
+    let run = reconcile_last_month(&app, &finance).await;
     let open = finance.get(&format!("{run}?open=true")).await;
     open.shows("To resolve")
         .lacks(r#"<span class="badge good">MATCHED"#);
