@@ -6,6 +6,7 @@
 
 mod csv_reader;
 mod national_id;
+mod outcome;
 mod rejected;
 mod report;
 mod row;
@@ -23,7 +24,7 @@ pub use row::{AccountFields, Field, Row};
 use super::actor::Caller;
 use crate::error::{AppError, AppResult};
 use csv_reader::CsvAccounts;
-use tracked::Finish;
+use outcome::Finish;
 use writer::{CHUNK_ROWS, Import};
 
 /// The most accounts one `importAccounts` call takes; larger sets come as CSV files.

@@ -15,9 +15,9 @@ use sea_orm::{
 };
 
 use super::national_id::NationalIdKey;
+use super::outcome::Finish;
 use super::report::ImportReport;
 use super::row::{Field, FieldError, Row, Rules, ValidAccount, validate};
-use super::tracked::Finish;
 use crate::domain::accounts::audit_view;
 use crate::domain::actor::Caller;
 use crate::domain::any_of::any_of;
